@@ -1,0 +1,70 @@
+//! `folio cash`: the cash balance of every account in every currency.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::output::{Report, json, money};
+use super::{Ctx, load_book, parse_date_arg, today};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+    /// Balances at the end of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_parser = parse_date_arg)]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct Balance {
+    account: String,
+    currency: String,
+    balance: Decimal,
+}
+
+#[derive(Serialize)]
+struct Out {
+    as_of: NaiveDate,
+    balances: Vec<Balance>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let as_of = args.as_of.unwrap_or_else(today);
+    let loaded = load_book(&store, ctx, Some(as_of), args.account.as_deref())?;
+    let balances: Vec<Balance> = loaded
+        .book
+        .cash
+        .iter()
+        .filter(|((account, _), amount)| loaded.wants(account) && !amount.is_zero())
+        .map(|((account, currency), balance)| Balance {
+            account: account.clone(),
+            currency: currency.clone(),
+            balance: *balance,
+        })
+        .collect();
+    if ctx.json {
+        return json(&Out { as_of, balances });
+    }
+    if balances.is_empty() {
+        println!("No cash balances as of {as_of}.");
+        return Ok(());
+    }
+    let mut r = Report::new(&["Account", "Currency", "Balance>"]);
+    for b in &balances {
+        r.row(vec![
+            b.account.clone(),
+            b.currency.clone(),
+            money(b.balance),
+        ]);
+    }
+    r.print();
+    if balances.iter().any(|b| b.balance < Decimal::ZERO) {
+        println!(
+            "\nA negative balance means more went out than came in: a deposit or an FX conversion may be missing from the imports."
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! `folio lots`: open tax lots with their term and, where priced, unrealized gain.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::output::{Report, json, money, opt, price, qty};
+use super::{Ctx, load_book, parse_date_arg, today};
+use crate::domain::{Term, long_term_from, term};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only lots of this symbol
+    symbol: Option<String>,
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+    /// Lots open at the end of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_parser = parse_date_arg)]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct LotOut {
+    account: String,
+    symbol: String,
+    acquired: NaiveDate,
+    quantity: Decimal,
+    cost_basis: Decimal,
+    cost_per_share: Decimal,
+    term: Term,
+    long_term_on: NaiveDate,
+    days_to_long_term: i64,
+    price: Option<Decimal>,
+    market_value: Option<Decimal>,
+    unrealized_gain: Option<Decimal>,
+    currency: String,
+}
+
+#[derive(Serialize)]
+struct Out {
+    as_of: NaiveDate,
+    lots: Vec<LotOut>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let as_of = args.as_of.unwrap_or_else(today);
+    let loaded = load_book(&store, ctx, Some(as_of), args.account.as_deref())?;
+    let symbol = args.symbol.map(|s| s.trim().to_ascii_uppercase());
+    let closes = store.latest_closes(as_of)?;
+    let lots: Vec<LotOut> = loaded
+        .book
+        .lots()
+        .filter(|l| loaded.wants(&l.account) && symbol.as_ref().is_none_or(|s| *s == l.symbol))
+        .map(|l| {
+            let close = closes.get(&l.symbol).map(|(_, c)| *c);
+            let market_value = close.map(|c| (c * l.quantity).round_dp(2));
+            let long_term_on = long_term_from(l.acquired);
+            LotOut {
+                account: l.account.clone(),
+                symbol: l.symbol.clone(),
+                acquired: l.acquired,
+                quantity: l.quantity,
+                cost_basis: l.cost,
+                cost_per_share: l.unit_cost().round_dp(6),
+                term: term(l.acquired, as_of),
+                long_term_on,
+                days_to_long_term: (long_term_on - as_of).num_days().max(0),
+                price: close,
+                market_value,
+                unrealized_gain: market_value.map(|v| v - l.cost),
+                currency: l.currency.clone(),
+            }
+        })
+        .collect();
+    if ctx.json {
+        return json(&Out { as_of, lots });
+    }
+    if lots.is_empty() {
+        println!(
+            "No open lots{} as of {as_of}.",
+            symbol.map(|s| format!(" of {s}")).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let mut r = Report::new(&[
+        "Account",
+        "Symbol",
+        "Acquired",
+        "Quantity>",
+        "Cost/share>",
+        "Cost basis>",
+        "Value>",
+        "Gain>",
+        "Term",
+        "Long term in>",
+    ]);
+    for l in &lots {
+        r.row(vec![
+            l.account.clone(),
+            l.symbol.clone(),
+            l.acquired.to_string(),
+            qty(l.quantity),
+            price(l.cost_per_share),
+            money(l.cost_basis),
+            opt(l.market_value, money),
+            opt(l.unrealized_gain, money),
+            l.term.as_str().into(),
+            if l.days_to_long_term == 0 {
+                String::new()
+            } else {
+                format!("{} d", l.days_to_long_term)
+            },
+        ]);
+    }
+    r.print();
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! The command line: parses arguments, opens the database, runs one subcommand.
+//! One file per subcommand; each gathers its data, then prints a table or `--json`.
+
+mod accounts;
+mod cash;
+mod holdings;
+mod import;
+mod lots;
+mod output;
+mod prices;
+mod realized;
+mod transactions;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::config::{CONFIG_ENV, Config, ConfigError, DB_ENV, Dirs};
+use crate::store::Store;
+
+/// Input the user can fix: reported with exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "folio",
+    version,
+    about = "A terminal portfolio cockpit: accounts, transactions and tax lots in one local SQLite file"
+)]
+pub struct Cli {
+    /// Run on a fresh copy of the bundled demo portfolio (simulated prices; nothing is saved)
+    #[arg(long, global = true)]
+    demo: bool,
+    /// Database file [default: folio.db in the data directory]
+    #[arg(long, global = true, value_name = "PATH", env = DB_ENV)]
+    db: Option<PathBuf>,
+    /// Config file [default: config.toml in the config directory]
+    #[arg(long, global = true, value_name = "PATH", env = CONFIG_ENV)]
+    config: Option<PathBuf>,
+    /// Print JSON instead of a table
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import transactions from a CSV file (all rows or none)
+    Import(import::Args),
+    /// List accounts, or set an account's kind and lot method
+    Accounts(accounts::Args),
+    /// Import and list daily prices
+    Prices(prices::Args),
+    /// Positions per account with market value and unrealized gain
+    Holdings(holdings::Args),
+    /// Open tax lots: acquired, quantity, basis, term
+    Lots(lots::Args),
+    /// Closed lots: proceeds, basis, gain, short or long term
+    Realized(realized::Args),
+    /// The transaction history
+    Transactions(transactions::Args),
+    /// Cash balance per account and currency
+    Cash(cash::Args),
+}
+
+/// What every subcommand gets: the config, where the database is, and the output mode.
+pub struct Ctx {
+    pub config: Config,
+    pub db_path: PathBuf,
+    pub json: bool,
+    /// Keeps the demo database alive for the run.
+    _demo: Option<tempfile::TempDir>,
+}
+
+impl Ctx {
+    pub fn store(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.db_path)?)
+    }
+}
+
+/// Parses the command line and runs it; returns the process exit status
+/// (0 ok, 1 runtime failure, 2 bad input).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let bad_input = e.is::<BadInput>()
+                || e.is::<crate::import::Rejection>()
+                || matches!(
+                    e.downcast_ref::<ConfigError>(),
+                    Some(ConfigError::Invalid { .. })
+                );
+            tracing::error!("{e:#}");
+            eprintln!("folio: {e:#}");
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let dirs = Dirs::platform();
+    let config = match (&cli.config, &dirs) {
+        (Some(path), _) => Config::load(path, true)?,
+        (None, Some(d)) => Config::load(&d.config_file, false)?,
+        (None, None) => Config::default(),
+    };
+    if let Some(d) = &dirs {
+        init_logging(&d.data_dir, &config.log.level);
+    }
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Err(BadInput("no command given: pick one of the commands above".into()).into());
+    };
+    let (db_path, demo) = if cli.demo {
+        let dir = tempfile::Builder::new()
+            .prefix("folio-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory for the demo")?;
+        let path = dir.path().join("demo.db");
+        crate::demo::build(&path).context("cannot build the demo database")?;
+        (path, Some(dir))
+    } else {
+        let path = cli
+            .db
+            .or_else(|| config.database.path.clone())
+            .or_else(|| dirs.as_ref().map(|d| d.data_dir.join("folio.db")))
+            .ok_or_else(|| {
+                BadInput("no home directory to keep the database in; pass --db PATH".into())
+            })?;
+        (path, None)
+    };
+    tracing::info!(db = %db_path.display(), ?command, "run");
+    let ctx = Ctx {
+        config,
+        db_path,
+        json: cli.json,
+        _demo: demo,
+    };
+    match command {
+        Command::Import(a) => import::run(&ctx, a),
+        Command::Accounts(a) => accounts::run(&ctx, a),
+        Command::Prices(a) => prices::run(&ctx, a),
+        Command::Holdings(a) => holdings::run(&ctx, a),
+        Command::Lots(a) => lots::run(&ctx, a),
+        Command::Realized(a) => realized::run(&ctx, a),
+        Command::Transactions(a) => transactions::run(&ctx, a),
+        Command::Cash(a) => cash::run(&ctx, a),
+    }
+}
+
+/// Logs go to `folio.log` in the data directory, never to the terminal. Failing to open the log
+/// is not worth failing the command for.
+fn init_logging(data_dir: &std::path::Path, level: &str) {
+    let open = || -> std::io::Result<std::fs::File> {
+        std::fs::create_dir_all(data_dir)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("folio.log"))
+    };
+    let Ok(file) = open() else { return };
+    let level = level
+        .parse::<tracing::Level>()
+        .unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_max_level(level)
+        .try_init();
+}
+
+/// Parses a `--as-of` / `--from` style date argument.
+pub fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2025-12-31"))
+}
+
+/// Today in the local time zone.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// The ledger replayed from the database, with the account filter a command was given.
+pub struct Loaded {
+    pub book: crate::ledger::Book,
+    pub accounts: Vec<crate::domain::Account>,
+    /// The account asked for, spelled as stored.
+    pub account: Option<String>,
+}
+
+impl Loaded {
+    pub fn wants(&self, account: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+    }
+}
+
+/// Replays every transaction up to `as_of` (all when None). Checks that `account`, if given,
+/// exists (case-insensitively).
+pub fn load_book(
+    store: &Store,
+    ctx: &Ctx,
+    as_of: Option<NaiveDate>,
+    account: Option<&str>,
+) -> anyhow::Result<Loaded> {
+    let accounts = store.accounts()?;
+    let account = account.map(|a| resolve_account(&accounts, a)).transpose()?;
+    let mut txns = store.transactions()?;
+    if let Some(d) = as_of {
+        txns.retain(|t| t.date <= d);
+    }
+    let methods = accounts
+        .iter()
+        .map(|a| (a.name.clone(), a.lot_method))
+        .collect();
+    let (book, errors) = crate::ledger::replay(
+        &txns,
+        crate::ledger::methods_lookup(&methods, ctx.config.ledger.lot_method),
+    );
+    for e in errors {
+        tracing::warn!(id = e.id, "{}", e.message);
+        eprintln!(
+            "folio: warning: transaction #{} in the database cannot be applied and is left out: {}",
+            e.id, e.message
+        );
+    }
+    Ok(Loaded {
+        book,
+        accounts,
+        account,
+    })
+}
+
+pub fn resolve_account(
+    accounts: &[crate::domain::Account],
+    name: &str,
+) -> Result<String, BadInput> {
+    if let Some(a) = accounts
+        .iter()
+        .find(|a| a.name == name || a.name.eq_ignore_ascii_case(name))
+    {
+        return Ok(a.name.clone());
+    }
+    let known: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+    Err(BadInput(if known.is_empty() {
+        format!(
+            "no account named '{name}': the database has no accounts yet; import transactions first"
+        )
+    } else {
+        format!(
+            "no account named '{name}'; the accounts are: {}",
+            known.join(", ")
+        )
+    }))
+}

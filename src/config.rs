@@ -1,0 +1,180 @@
+//! Typed TOML configuration and where files live.
+//!
+//! The config file is optional: a missing file means defaults. An unknown key or a wrong type is
+//! an error naming the key and the line. Paths come from `directories` unless overridden.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::{LotMethod, parse_currency};
+
+/// Environment variable that overrides the database path (the `--db` flag wins over it).
+pub const DB_ENV: &str = "FOLIO_DB";
+/// Environment variable that overrides the config file path (the `--config` flag wins over it).
+pub const CONFIG_ENV: &str = "FOLIO_CONFIG";
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub general: General,
+    pub database: Database,
+    pub ledger: Ledger,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct General {
+    /// Currency of rows that name none.
+    pub default_currency: String,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            default_currency: "USD".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    /// Database file; empty means `folio.db` in the data directory.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ledger {
+    /// Lot relief for accounts created by an import.
+    pub lot_method: LotMethod,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// One of error, warn, info, debug, trace.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "config file {path}: {message}\nSee config.example.toml in folio's repository for every key and its default."
+    )]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads the config at `path`. A missing file is fine only when `required` is false (the
+    /// default location); a path the user named must exist.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Config::default());
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses config text; the error names the key and line.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| describe(text, &e))?;
+        parse_currency(&config.general.default_currency)
+            .map_err(|e| format!("general.default_currency: {e}"))?;
+        if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
+            return Err(format!(
+                "log.level: '{}' is not a log level (expected error, warn, info, debug or trace)",
+                config.log.level
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// Turns a TOML error into one line: where and what.
+fn describe(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line} (`{snippet}`): {message}")
+        }
+        None => message,
+    }
+}
+
+/// Where folio keeps its files by default.
+pub struct Dirs {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Dirs {
+    pub fn platform() -> Option<Dirs> {
+        let p = directories::ProjectDirs::from("", "", "folio")?;
+        Some(Dirs {
+            config_file: p.config_dir().join("config.toml"),
+            data_dir: p.data_dir().to_path_buf(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_default() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_example_config_parses_to_the_defaults() {
+        let text = include_str!("../config.example.toml");
+        assert_eq!(Config::parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let err = Config::parse("[general]\ndefault_currency = \"EUR\"\ncolour = 3\n").unwrap_err();
+        assert!(
+            err.starts_with("line 3 (`colour = 3`): unknown field `colour`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_and_line() {
+        let err = Config::parse("[ledger]\nlot_method = 3\n").unwrap_err();
+        assert!(err.starts_with("line 2 (`lot_method = 3`)"), "{err}");
+        let err = Config::parse("[ledger]\nlot_method = \"average\"\n").unwrap_err();
+        assert!(err.contains("unknown variant `average`"), "{err}");
+    }
+}

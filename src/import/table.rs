@@ -1,0 +1,133 @@
+//! A CSV file read by polars into string columns, with helpers for the cells.
+
+use std::io::Cursor;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+
+use super::{Problem, Rejection};
+
+/// A CSV file's header and cells, all read as text.
+pub struct Table {
+    /// Header names, trimmed and lower-cased.
+    pub headers: Vec<String>,
+    df: DataFrame,
+}
+
+impl Table {
+    /// Reads `bytes` (the whole file) as comma-separated CSV with a header row.
+    pub fn read(source: &str, bytes: &[u8], expected: &str) -> Result<Table, Rejection> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Rejection::one(
+                source,
+                Problem::file(format!(
+                    "the file is empty; expected a header row such as: {expected}"
+                )),
+            ));
+        }
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(Rejection::one(
+                source,
+                Problem::file("the file is not UTF-8 text; save it as UTF-8 CSV"),
+            ));
+        }
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(false)
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| {
+                let msg = e.to_string();
+                let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("unreadable CSV").trim().to_string();
+                Rejection::one(
+                    source,
+                    Problem::file(format!(
+                        "the CSV could not be read ({first}); check that every row has as many fields as the header and that quotes are balanced"
+                    )),
+                )
+            })?;
+        let headers = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        let mut df = df;
+        df.rechunk_mut();
+        Ok(Table { headers, df })
+    }
+
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// The text of a cell, trimmed; None when empty.
+    pub fn cell(&self, col: usize, row: usize) -> Option<&str> {
+        let c = self.df.columns()[col].str().ok()?;
+        c.get(row).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// The file line of a data row (the header is line 1).
+    pub fn line(&self, row: usize) -> usize {
+        row + 2
+    }
+
+    /// Rejects a header that lacks a required column, guessing a wrong delimiter.
+    pub fn require(
+        &self,
+        source: &str,
+        required: &[&str],
+        expected: &str,
+    ) -> Result<(), Rejection> {
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| self.col(c).is_none())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut reason = format!(
+            "the header lacks the column{} {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        );
+        if self.headers.len() == 1 {
+            let h = &self.headers[0];
+            if let Some(sep) = [';', '\t', '|'].into_iter().find(|s| h.contains(*s)) {
+                let name = if sep == '\t' {
+                    "tab".to_string()
+                } else {
+                    format!("'{sep}'")
+                };
+                reason.push_str(&format!(
+                    "; the file looks {name}-separated, but folio reads comma-separated CSV: export it with commas"
+                ));
+            }
+        }
+        reason.push_str(&format!("; expected a header like: {expected}"));
+        Err(Rejection::one(source, Problem::at(1, "header", reason)))
+    }
+}
+
+/// Parses an ISO date (YYYY-MM-DD).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; write dates as YYYY-MM-DD, e.g. 2024-03-15"))
+}
+
+/// Parses a plain decimal number such as 1234.56 or -0.5.
+pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
+    let t = s.strip_prefix('+').unwrap_or(s);
+    Decimal::from_str(t)
+        .ok()
+        .filter(|_| t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
+        .ok_or_else(|| format!("'{s}' is not a number; write plain numbers like 1234.56 (no currency signs or thousands separators)"))
+}

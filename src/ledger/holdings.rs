@@ -1,0 +1,94 @@
+//! Positions valued at market prices. Pure: the prices come in as data.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::Position;
+
+/// A position with its market value, where a price is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holding {
+    pub account: String,
+    pub symbol: String,
+    pub currency: String,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+    pub price: Option<Decimal>,
+    pub price_date: Option<NaiveDate>,
+    pub market_value: Option<Decimal>,
+    pub unrealized_gain: Option<Decimal>,
+    /// Gain as a percentage of basis.
+    pub unrealized_gain_pct: Option<Decimal>,
+    /// Percentage of the valued holdings in the same currency.
+    pub weight_pct: Option<Decimal>,
+}
+
+/// Totals of the valued holdings in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub currency: String,
+    pub cost_basis: Decimal,
+    pub market_value: Decimal,
+    pub unrealized_gain: Decimal,
+    /// Holdings without a price, left out of the totals.
+    pub unpriced: usize,
+}
+
+/// Values `positions` at `closes` (latest close per symbol: date and price).
+pub fn value(
+    positions: Vec<Position>,
+    closes: &HashMap<String, (NaiveDate, Decimal)>,
+) -> (Vec<Holding>, Vec<Totals>) {
+    let mut holdings: Vec<Holding> = positions
+        .into_iter()
+        .map(|p| {
+            let close = closes.get(&p.symbol);
+            let market_value = close.map(|(_, c)| (p.quantity * c).round_dp(2));
+            let gain = market_value.map(|v| v - p.cost);
+            Holding {
+                unrealized_gain_pct: gain
+                    .filter(|_| !p.cost.is_zero())
+                    .map(|g| (g / p.cost * Decimal::ONE_HUNDRED).round_dp(2)),
+                price: close.map(|(_, c)| *c),
+                price_date: close.map(|(d, _)| *d),
+                market_value,
+                unrealized_gain: gain,
+                weight_pct: None,
+                account: p.account,
+                symbol: p.symbol,
+                currency: p.currency,
+                quantity: p.quantity,
+                cost_basis: p.cost,
+            }
+        })
+        .collect();
+    let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
+    for h in &holdings {
+        let t = totals.entry(h.currency.clone()).or_insert_with(|| Totals {
+            currency: h.currency.clone(),
+            cost_basis: Decimal::ZERO,
+            market_value: Decimal::ZERO,
+            unrealized_gain: Decimal::ZERO,
+            unpriced: 0,
+        });
+        match h.market_value {
+            Some(v) => {
+                t.cost_basis += h.cost_basis;
+                t.market_value += v;
+                t.unrealized_gain += v - h.cost_basis;
+            }
+            None => t.unpriced += 1,
+        }
+    }
+    for h in &mut holdings {
+        let total = totals[&h.currency].market_value;
+        h.weight_pct = h
+            .market_value
+            .filter(|_| !total.is_zero())
+            .map(|v| (v / total * Decimal::ONE_HUNDRED).round_dp(2));
+    }
+    (holdings, totals.into_values().collect())
+}

@@ -1,0 +1,334 @@
+//! Transactions -> tax lots, realized gains and cash balances. Pure: no IO.
+//!
+//! [`replay`] walks the transactions in date order (ties by id, i.e. the order they were
+//! recorded) and keeps, per account and symbol, the open lots in acquisition order. A sale
+//! relieves lots by the account's [`LotMethod`] unless it names a lot; fees are added to the
+//! basis of acquisitions and taken off the proceeds of sales. Money is kept exact: a partial lot
+//! gives away a rounded share of its basis and keeps the rest, so basis is never created or lost.
+
+pub mod holdings;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::domain::{Action, LotMethod, Term, Transaction, fx_pair, term};
+
+/// Decimal places kept when a lot's basis or a sale's proceeds are split between pieces.
+const SPLIT_DP: u32 = 8;
+
+/// An open tax lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lot {
+    pub account: String,
+    pub symbol: String,
+    pub acquired: NaiveDate,
+    pub quantity: Decimal,
+    /// Total cost basis, fees included, in `currency`.
+    pub cost: Decimal,
+    pub currency: String,
+    /// The transaction that opened the lot.
+    pub opened_by: i64,
+}
+
+impl Lot {
+    pub fn unit_cost(&self) -> Decimal {
+        if self.quantity.is_zero() {
+            Decimal::ZERO
+        } else {
+            self.cost / self.quantity
+        }
+    }
+}
+
+/// A closed (part of a) lot: what a sale realized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disposal {
+    pub account: String,
+    pub symbol: String,
+    pub acquired: NaiveDate,
+    pub sold: NaiveDate,
+    pub quantity: Decimal,
+    /// Proceeds net of this piece's share of the sale's fees.
+    pub proceeds: Decimal,
+    pub cost: Decimal,
+    pub gain: Decimal,
+    pub term: Term,
+    pub currency: String,
+    pub sold_by: i64,
+}
+
+/// A transaction the ledger could not apply, and why. The transaction is skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerError {
+    pub id: i64,
+    pub column: &'static str,
+    pub message: String,
+}
+
+/// Everything derived from a list of transactions.
+#[derive(Debug, Default, Clone)]
+pub struct Book {
+    /// Open lots per (account, symbol), in acquisition order.
+    positions: BTreeMap<(String, String), Vec<Lot>>,
+    pub realized: Vec<Disposal>,
+    /// Cash per (account, currency).
+    pub cash: BTreeMap<(String, String), Decimal>,
+}
+
+/// The sum of an account's open lots in one symbol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub account: String,
+    pub symbol: String,
+    pub currency: String,
+    pub quantity: Decimal,
+    pub cost: Decimal,
+    pub lots: usize,
+}
+
+impl Book {
+    /// Open lots, by account, symbol and acquisition order.
+    pub fn lots(&self) -> impl Iterator<Item = &Lot> {
+        self.positions.values().flatten()
+    }
+
+    pub fn positions(&self) -> Vec<Position> {
+        self.positions
+            .iter()
+            .filter(|(_, lots)| !lots.is_empty())
+            .map(|((account, symbol), lots)| Position {
+                account: account.clone(),
+                symbol: symbol.clone(),
+                currency: lots[0].currency.clone(),
+                quantity: lots.iter().map(|l| l.quantity).sum(),
+                cost: lots.iter().map(|l| l.cost).sum(),
+                lots: lots.len(),
+            })
+            .collect()
+    }
+
+    fn cash_mut(&mut self, account: &str, currency: &str) -> &mut Decimal {
+        self.cash
+            .entry((account.to_string(), currency.to_string()))
+            .or_default()
+    }
+}
+
+/// Replays `txns` (in any order) into a [`Book`]. `method` gives each account's lot-relief method.
+/// Transactions that cannot be applied (selling more than is held, a named lot that does not
+/// exist) are skipped and reported; the book reflects every other transaction.
+pub fn replay(
+    txns: &[Transaction],
+    method: impl Fn(&str) -> LotMethod,
+) -> (Book, Vec<LedgerError>) {
+    let mut order: Vec<&Transaction> = txns.iter().collect();
+    order.sort_by_key(|t| (t.date, t.id));
+    let mut book = Book::default();
+    let mut errors = Vec::new();
+    for t in order {
+        if let Err((column, message)) = apply(&mut book, t, &method) {
+            errors.push(LedgerError {
+                id: t.id,
+                column,
+                message,
+            });
+        }
+    }
+    (book, errors)
+}
+
+type ApplyResult = Result<(), (&'static str, String)>;
+
+fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) -> ApplyResult {
+    use Action::*;
+    if let Some(p) = t.check().into_iter().next() {
+        return Err((p.column, p.reason));
+    }
+    let amount = t.amount.unwrap_or_default();
+    let cash_delta = match t.action {
+        Buy | Reinvest => {
+            open_lot(book, t, t.gross() + t.fees, t.date);
+            if t.action == Buy {
+                -(t.gross() + t.fees)
+            } else {
+                -t.fees
+            }
+        }
+        Sell => {
+            let proceeds = t.gross() - t.fees;
+            let pieces = relieve(book, t, method)?;
+            let total_qty = t.quantity.unwrap_or_default();
+            let mut left = proceeds;
+            let n = pieces.len();
+            for (i, lot) in pieces.into_iter().enumerate() {
+                let share = if i + 1 == n {
+                    left
+                } else {
+                    (proceeds * lot.quantity / total_qty).round_dp(SPLIT_DP)
+                };
+                left -= share;
+                book.realized.push(Disposal {
+                    term: term(lot.acquired, t.date),
+                    gain: share - lot.cost,
+                    account: lot.account,
+                    symbol: lot.symbol,
+                    acquired: lot.acquired,
+                    sold: t.date,
+                    quantity: lot.quantity,
+                    proceeds: share,
+                    cost: lot.cost,
+                    currency: lot.currency,
+                    sold_by: t.id,
+                });
+            }
+            proceeds
+        }
+        Dividend | Interest | Deposit => amount,
+        Fee | Tax | Withdrawal => -amount,
+        Split => {
+            let ratio = t.quantity.unwrap_or(Decimal::ONE);
+            if let Some(lots) = book.positions.get_mut(&key(t)) {
+                for lot in lots {
+                    lot.quantity *= ratio;
+                }
+            }
+            -t.fees
+        }
+        TransferIn if t.symbol.is_some() => {
+            let basis = t.amount.unwrap_or_else(|| t.gross());
+            open_lot(book, t, basis, t.lot.unwrap_or(t.date));
+            -t.fees
+        }
+        TransferOut if t.symbol.is_some() => {
+            relieve(book, t, method)?;
+            -t.fees
+        }
+        TransferIn => amount - t.fees,
+        TransferOut => -amount - t.fees,
+        Fx => {
+            let symbol = t.symbol.as_deref().unwrap_or_default();
+            let (base, _) =
+                fx_pair(symbol).ok_or(("symbol", format!("'{symbol}' is not a currency pair")))?;
+            *book.cash_mut(&t.account, base) += t.quantity.unwrap_or_default();
+            -(t.gross() + t.fees)
+        }
+    };
+    *book.cash_mut(&t.account, &t.currency) += cash_delta;
+    Ok(())
+}
+
+fn key(t: &Transaction) -> (String, String) {
+    (t.account.clone(), t.symbol.clone().unwrap_or_default())
+}
+
+fn open_lot(book: &mut Book, t: &Transaction, cost: Decimal, acquired: NaiveDate) {
+    let lots = book.positions.entry(key(t)).or_default();
+    let lot = Lot {
+        account: t.account.clone(),
+        symbol: t.symbol.clone().unwrap_or_default(),
+        acquired,
+        quantity: t.quantity.unwrap_or_default(),
+        cost,
+        currency: t.currency.clone(),
+        opened_by: t.id,
+    };
+    // Keep acquisition order; a transferred-in lot may be older than lots already held.
+    let at = lots.partition_point(|l| (l.acquired, l.opened_by) <= (lot.acquired, lot.opened_by));
+    lots.insert(at, lot);
+}
+
+/// Takes `t.quantity` shares out of the account's lots and returns the pieces taken, each with
+/// its share of the basis. Leaves the book untouched on error.
+fn relieve(
+    book: &mut Book,
+    t: &Transaction,
+    method: &impl Fn(&str) -> LotMethod,
+) -> Result<Vec<Lot>, (&'static str, String)> {
+    let want = t.quantity.unwrap_or_default();
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    let verb = if t.action == Action::Sell {
+        "sells"
+    } else {
+        "transfers out"
+    };
+    let Some(lots) = book.positions.get_mut(&key(t)).filter(|l| !l.is_empty()) else {
+        return Err((
+            "quantity",
+            format!(
+                "{verb} {want} {symbol} from {} on {}, but the account holds none",
+                t.account, t.date
+            ),
+        ));
+    };
+    let mut order: Vec<usize> = match t.lot {
+        Some(date) => (0..lots.len())
+            .filter(|&i| lots[i].acquired == date)
+            .collect(),
+        None => (0..lots.len()).collect(),
+    };
+    match (t.lot, method(&t.account)) {
+        (Some(_), _) | (None, LotMethod::Fifo) => {}
+        (None, LotMethod::Lifo) => order.reverse(),
+        (None, LotMethod::Hifo) => order.sort_by(|&a, &b| {
+            lots[b]
+                .unit_cost()
+                .cmp(&lots[a].unit_cost())
+                .then(a.cmp(&b))
+        }),
+    }
+    let available: Decimal = order.iter().map(|&i| lots[i].quantity).sum();
+    if available < want {
+        let message = match t.lot {
+            Some(date) if available.is_zero() => format!(
+                "{verb} {want} {symbol} from the lot acquired {date}, but {} holds no {symbol} lot acquired that day",
+                t.account
+            ),
+            Some(date) => format!(
+                "{verb} {want} {symbol} from the lot acquired {date}, but that lot holds only {available}"
+            ),
+            None => format!(
+                "{verb} {want} {symbol} from {} on {}, but only {available} are held",
+                t.account, t.date
+            ),
+        };
+        return Err(("quantity", message));
+    }
+    let mut left = want;
+    let mut pieces = Vec::new();
+    for i in order {
+        if left.is_zero() {
+            break;
+        }
+        let lot = &mut lots[i];
+        let take = left.min(lot.quantity);
+        let cost = if take == lot.quantity {
+            lot.cost
+        } else {
+            (lot.cost * take / lot.quantity).round_dp(SPLIT_DP)
+        };
+        lot.quantity -= take;
+        lot.cost -= cost;
+        left -= take;
+        pieces.push(Lot {
+            quantity: take,
+            cost,
+            ..lot.clone()
+        });
+    }
+    lots.retain(|l| !l.quantity.is_zero());
+    Ok(pieces)
+}
+
+/// Lot-relief methods per account, falling back to a default.
+pub fn methods_lookup(
+    methods: &HashMap<String, LotMethod>,
+    default: LotMethod,
+) -> impl Fn(&str) -> LotMethod + '_ {
+    move |account| methods.get(account).copied().unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,11 @@
+//! folio: a terminal portfolio cockpit. See README.md and ../shared/DESIGN.md for the layout:
+//! `domain` and `ledger` are pure; `store` and `import` do the IO; `cli` wires them together.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod ledger;
+pub mod market;
+pub mod store;

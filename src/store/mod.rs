@@ -1,0 +1,450 @@
+//! SQLite: opening, migrations and every query. The only module that writes SQL.
+
+mod migrations;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rust_decimal::Decimal;
+
+use crate::domain::{Account, AccountKind, Action, LotMethod, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("the database {0} was written by a newer version of folio; upgrade folio to read it")]
+    TooNew(PathBuf),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(
+        "the database holds a value folio cannot read: table {table}, row {id}, {column} = '{value}'"
+    )]
+    Corrupt {
+        table: &'static str,
+        id: i64,
+        column: &'static str,
+        value: String,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open folio database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating it with mode 0600 if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.into()))?;
+        }
+        // Create the file ourselves so it is private from the first byte; SQLite gives the
+        // -wal and -shm files the same mode.
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(open_err(e.into())),
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_err(e.into()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    open_err(
+                        format!("{} is not a folio database (not SQLite)", path.display()).into(),
+                    )
+                }
+                e => e.into(),
+            })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "SQLite refused WAL mode");
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations::migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| match e {
+                rusqlite_migration::Error::MigrationDefinition(
+                    rusqlite_migration::MigrationDefinitionError::DatabaseTooFarAhead,
+                ) => StoreError::TooNew(path.to_path_buf()),
+                rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sql(err),
+                e => open_err(e.into()),
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        accounts(&self.conn)
+    }
+
+    pub fn transactions(&self) -> Result<Vec<Transaction>> {
+        transactions(&self.conn)
+    }
+
+    /// Counts transactions per account name.
+    pub fn transaction_counts(&self) -> Result<HashMap<String, i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.name, COUNT(t.id) FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id GROUP BY a.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Creates the account if needed, then sets whichever of kind and method are given.
+    pub fn set_account(
+        &mut self,
+        name: &str,
+        kind: Option<AccountKind>,
+        method: Option<LotMethod>,
+    ) -> Result<Account> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_account(&tx, name, LotMethod::default())?;
+        if let Some(kind) = kind {
+            tx.execute(
+                "UPDATE accounts SET kind = ?1 WHERE name = ?2",
+                params![kind.as_str(), name],
+            )?;
+        }
+        if let Some(method) = method {
+            tx.execute(
+                "UPDATE accounts SET lot_method = ?1 WHERE name = ?2",
+                params![method.as_str(), name],
+            )?;
+        }
+        tx.commit()?;
+        let account = self.accounts()?.into_iter().find(|a| a.name == name);
+        Ok(account.expect("account was just written"))
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction: everything it writes is committed together when
+    /// it returns Ok, and nothing is when it returns Err (or the process dies).
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Writer) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let w = Writer { tx };
+        let out = f(&w)?;
+        w.tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// Latest close on or before `as_of` for every symbol.
+    pub fn latest_closes(&self, as_of: NaiveDate) -> Result<HashMap<String, (NaiveDate, Decimal)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.symbol, p.date, p.close FROM prices p
+             JOIN (SELECT symbol, MAX(date) AS d FROM prices WHERE date <= ?1 GROUP BY symbol) m
+               ON p.symbol = m.symbol AND p.date = m.d",
+        )?;
+        let rows = stmt.query_map([as_of.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (symbol, date, close) = row?;
+            let date = parse_date("prices", 0, "date", &date)?;
+            let close = parse_decimal("prices", 0, "close", &close)?;
+            out.insert(symbol, (date, close));
+        }
+        Ok(out)
+    }
+
+    /// Per symbol: first and last price date and the number of closes.
+    pub fn price_coverage(&self) -> Result<Vec<(String, NaiveDate, NaiveDate, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT symbol, MIN(date), MAX(date), COUNT(*) FROM prices GROUP BY symbol ORDER BY symbol")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, a, b, n) = row?;
+            out.push((
+                s,
+                parse_date("prices", 0, "date", &a)?,
+                parse_date("prices", 0, "date", &b)?,
+                n,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A write transaction in progress (see [`Store::write`]).
+pub struct Writer<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+/// A daily price row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceRow {
+    pub symbol: String,
+    pub date: NaiveDate,
+    pub close: Decimal,
+    pub open: Option<Decimal>,
+    pub high: Option<Decimal>,
+    pub low: Option<Decimal>,
+    pub volume: Option<Decimal>,
+}
+
+impl Writer<'_> {
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        accounts(&self.tx)
+    }
+
+    pub fn transactions(&self) -> Result<Vec<Transaction>> {
+        transactions(&self.tx)
+    }
+
+    pub fn uids(&self) -> Result<HashSet<String>> {
+        let mut stmt = self.tx.prepare("SELECT uid FROM transactions")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records an import and inserts its transactions (creating accounts as needed, with
+    /// `method` as their lot method). Ids follow the order of `txns`.
+    pub fn insert_transactions(
+        &self,
+        source: &str,
+        format: &str,
+        txns: &[Transaction],
+        method: LotMethod,
+    ) -> Result<usize> {
+        self.tx.execute(
+            "INSERT INTO imports (source, format, rows_added) VALUES (?1, ?2, ?3)",
+            params![source, format, txns.len() as i64],
+        )?;
+        let import_id = self.tx.last_insert_rowid();
+        let mut account_ids: HashMap<&str, i64> = HashMap::new();
+        for t in txns {
+            if !account_ids.contains_key(t.account.as_str()) {
+                account_ids.insert(&t.account, ensure_account(&self.tx, &t.account, method)?);
+            }
+        }
+        let stall_at = test_stall_point();
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO transactions (uid, account_id, date, action, symbol, quantity, price, fees, amount, currency, lot, note, import_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for (i, t) in txns.iter().enumerate() {
+            if stall_at == Some(i) {
+                stall();
+            }
+            stmt.execute(params![
+                t.uid,
+                account_ids[t.account.as_str()],
+                t.date.to_string(),
+                t.action.as_str(),
+                t.symbol,
+                t.quantity.map(|q| q.to_string()),
+                t.price.map(|q| q.to_string()),
+                t.fees.to_string(),
+                t.amount.map(|q| q.to_string()),
+                t.currency,
+                t.lot.map(|d| d.to_string()),
+                t.note,
+                import_id,
+            ])?;
+        }
+        Ok(txns.len())
+    }
+
+    /// Inserts or replaces daily prices (a later import of the same day wins).
+    pub fn upsert_prices(&self, rows: &[PriceRow]) -> Result<usize> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO prices (symbol, date, close, open, high, low, volume) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let s = |d: Option<Decimal>| d.map(|d| d.to_string());
+        for r in rows {
+            stmt.execute(params![
+                r.symbol,
+                r.date.to_string(),
+                r.close.to_string(),
+                s(r.open),
+                s(r.high),
+                s(r.low),
+                s(r.volume)
+            ])?;
+        }
+        Ok(rows.len())
+    }
+
+    pub fn set_account(&self, account: &Account) -> Result<()> {
+        ensure_account(&self.tx, &account.name, account.lot_method)?;
+        self.tx.execute(
+            "UPDATE accounts SET kind = ?1, lot_method = ?2 WHERE name = ?3",
+            params![
+                account.kind.as_str(),
+                account.lot_method.as_str(),
+                account.name
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// Test hook for the crash-safety test: `FOLIO_TEST_STALL_IMPORT_AT=n` makes an import stop
+/// after writing `n` rows of its transaction, say so on stderr and wait to be killed.
+fn test_stall_point() -> Option<usize> {
+    std::env::var("FOLIO_TEST_STALL_IMPORT_AT")
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn stall() {
+    eprintln!("folio: stalled mid-import (FOLIO_TEST_STALL_IMPORT_AT)");
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn ensure_account(conn: &Connection, name: &str, method: LotMethod) -> Result<i64> {
+    let id = conn
+        .query_row("SELECT id FROM accounts WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(id) = id {
+        return Ok(id);
+    }
+    conn.execute(
+        "INSERT INTO accounts (name, lot_method) VALUES (?1, ?2)",
+        params![name, method.as_str()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn accounts(conn: &Connection) -> Result<Vec<Account>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, kind, lot_method FROM accounts ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, kind, method) = row?;
+        let kind =
+            AccountKind::from_str(&kind).map_err(|_| corrupt("accounts", id, "kind", &kind))?;
+        let lot_method = LotMethod::from_str(&method)
+            .map_err(|_| corrupt("accounts", id, "lot_method", &method))?;
+        out.push(Account {
+            name,
+            kind,
+            lot_method,
+        });
+    }
+    Ok(out)
+}
+
+fn transactions(conn: &Connection) -> Result<Vec<Transaction>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.uid, t.date, a.name, t.action, t.symbol, t.quantity, t.price, t.fees, t.amount, t.currency, t.lot, t.note
+         FROM transactions t JOIN accounts a ON a.id = t.account_id ORDER BY t.date, t.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read_transaction(r)?);
+    }
+    Ok(out)
+}
+
+fn read_transaction(r: &Row) -> Result<Transaction> {
+    let id: i64 = r.get(0)?;
+    let text = |i: usize| r.get::<_, Option<String>>(i);
+    let dec = |i: usize, col: &'static str| -> Result<Option<Decimal>> {
+        text(i)?
+            .map(|s| parse_decimal("transactions", id, col, &s))
+            .transpose()
+    };
+    let action: String = r.get(4)?;
+    Ok(Transaction {
+        id,
+        uid: r.get(1)?,
+        date: parse_date("transactions", id, "date", &r.get::<_, String>(2)?)?,
+        account: r.get(3)?,
+        action: Action::from_str(&action)
+            .map_err(|_| corrupt("transactions", id, "action", &action))?,
+        symbol: text(5)?,
+        quantity: dec(6, "quantity")?,
+        price: dec(7, "price")?,
+        fees: dec(8, "fees")?.unwrap_or_default(),
+        amount: dec(9, "amount")?,
+        currency: r.get(10)?,
+        lot: text(11)?
+            .map(|s| parse_date("transactions", id, "lot", &s))
+            .transpose()?,
+        note: text(12)?,
+    })
+}
+
+fn corrupt(table: &'static str, id: i64, column: &'static str, value: &str) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        id,
+        column,
+        value: value.to_string(),
+    }
+}
+
+fn parse_decimal(table: &'static str, id: i64, column: &'static str, s: &str) -> Result<Decimal> {
+    Decimal::from_str(s).map_err(|_| corrupt(table, id, column, s))
+}
+
+fn parse_date(table: &'static str, id: i64, column: &'static str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| corrupt(table, id, column, s))
+}
