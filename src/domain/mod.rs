@@ -88,7 +88,7 @@ impl FromStr for Action {
             .ok_or_else(|| {
                 format!(
                     "unknown action '{}' (expected one of {})",
-                    s.trim(),
+                    s.trim().escape_debug(),
                     Action::names()
                 )
             })

@@ -41,6 +41,9 @@ pub fn parse(source: &str, bytes: &[u8], default_currency: &str) -> Result<Batch
     let mut rows = Vec::with_capacity(table.height());
     let mut occurrences = Occurrences::default();
     for r in 0..table.height() {
+        if table.is_blank(r) {
+            continue;
+        }
         let line = table.line(r);
         let cell = |c: usize| cols[c].and_then(|i| table.cell(i, r));
         let before = problems.len();

@@ -139,7 +139,11 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Batch, Rejection> {
             }
             "DATA" => match current {
                 Some(h) => raw.push((line, h, cells.get(2..).unwrap_or(&[]).to_vec())),
-                None => problems.push(Problem::at(line, "DATA", "a DATA record comes before any HEADER record")),
+                None => problems.push(Problem::at(
+                    line,
+                    "DATA",
+                    "a DATA record comes before any HEADER record",
+                )),
             },
             _ if looks_like_header(&cells) => {
                 headers.push(Header::new(&cells));
@@ -147,9 +151,14 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Batch, Rejection> {
             }
             _ => match current {
                 Some(h) => raw.push((line, h, cells)),
-                None => problems.push(Problem::file(format!(
-                    "line {line} holds data before any header row: this does not look like a Flex Query CSV export (is it the canonical format? drop --format ibkr-flex)"
-                ))),
+                None => {
+                    problems.push(Problem::at(
+                        line,
+                        "row",
+                        "data before any header row: this is not a Flex Query CSV export with column headers (for folio's own format, drop --format ibkr-flex)",
+                    ));
+                    break;
+                }
             },
         }
         if problems.len() > super::MAX_PROBLEMS_SHOWN {

@@ -29,6 +29,9 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<PriceRow>, Rejection> {
     let cols: Vec<Option<usize>> = COLUMNS.iter().map(|c| table.col(c)).collect();
     let mut out = Vec::with_capacity(table.height());
     for r in 0..table.height() {
+        if table.is_blank(r) {
+            continue;
+        }
         let line = table.line(r);
         let before = problems.len();
         let cell = |c: usize| cols[c].and_then(|i| table.cell(i, r));

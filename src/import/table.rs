@@ -14,6 +14,8 @@ pub struct Table {
     /// Header names, trimmed and lower-cased.
     pub headers: Vec<String>,
     df: DataFrame,
+    /// File line of each data row, when quoted fields span lines (else row + 2).
+    lines: Option<Vec<usize>>,
 }
 
 impl Table {
@@ -40,16 +42,7 @@ impl Table {
             .with_raise_if_empty(false)
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
-            .map_err(|e| {
-                let msg = e.to_string();
-                let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("unreadable CSV").trim().to_string();
-                Rejection::one(
-                    source,
-                    Problem::file(format!(
-                        "the CSV could not be read ({first}); check that every row has as many fields as the header and that quotes are balanced"
-                    )),
-                )
-            })?;
+            .map_err(|e| Rejection::one(source, diagnose(bytes, &e)))?;
         let headers = df
             .get_column_names()
             .iter()
@@ -57,7 +50,12 @@ impl Table {
             .collect();
         let mut df = df;
         df.rechunk_mut();
-        Ok(Table { headers, df })
+        let lines = if bytes.contains(&b'"') {
+            record_lines(bytes).filter(|l| l.len() == df.height())
+        } else {
+            None
+        };
+        Ok(Table { headers, df, lines })
     }
 
     pub fn height(&self) -> usize {
@@ -76,7 +74,15 @@ impl Table {
 
     /// The file line of a data row (the header is line 1).
     pub fn line(&self, row: usize) -> usize {
-        row + 2
+        self.lines
+            .as_ref()
+            .and_then(|l| l.get(row).copied())
+            .unwrap_or(row + 2)
+    }
+
+    /// True when every cell of the row is empty (a blank line).
+    pub fn is_blank(&self, row: usize) -> bool {
+        (0..self.headers.len()).all(|c| self.cell(c, row).is_none())
     }
 
     /// Rejects a header that lacks a required column, guessing a wrong delimiter.
@@ -115,6 +121,59 @@ impl Table {
         reason.push_str(&format!("; expected a header like: {expected}"));
         Err(Rejection::one(source, Problem::at(1, "header", reason)))
     }
+}
+
+/// The file line where each data record starts, read with the `csv` crate.
+fn record_lines(bytes: &[u8]) -> Option<Vec<usize>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut out = Vec::new();
+    for record in reader.byte_records() {
+        out.push(record.ok()?.position()?.line() as usize);
+    }
+    Some(out)
+}
+
+/// Explains why polars could not read the file, with the line when it is a ragged row.
+fn diagnose(bytes: &[u8], e: &PolarsError) -> Problem {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let width = reader.byte_headers().map(|h| h.len()).unwrap_or(0);
+    for record in reader.byte_records() {
+        match record {
+            Ok(_) => {}
+            Err(err) => {
+                if let csv::ErrorKind::UnequalLengths {
+                    pos: Some(pos),
+                    len,
+                    ..
+                } = err.kind()
+                {
+                    return Problem::at(
+                        pos.line() as usize,
+                        "row",
+                        format!(
+                            "has {len} fields but the header has {width}; quote values that contain commas"
+                        ),
+                    );
+                }
+                break;
+            }
+        }
+    }
+    let msg = e.to_string();
+    let first = msg
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("unreadable CSV")
+        .trim()
+        .to_string();
+    Problem::file(format!(
+        "the CSV could not be read ({first}); check that quotes are balanced"
+    ))
 }
 
 /// Parses an ISO date (YYYY-MM-DD).

@@ -1,0 +1,10 @@
+//! Integration tests: the real `folio` binary on real SQLite files in temp dirs.
+
+mod cli;
+mod common;
+mod config;
+mod crash;
+mod demo;
+mod flex;
+mod import_errors;
+mod store;

@@ -1,0 +1,77 @@
+//! The database file: private, WAL, foreign keys, migrated from empty, and refusing what it
+//! cannot read.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::{Env, SAMPLE};
+
+#[test]
+fn the_database_is_private_and_in_wal_mode() {
+    let env = Env::new();
+    env.import("s.csv", SAMPLE, &[]).ok();
+    let mode = std::fs::metadata(env.db()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let conn = env.conn();
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+    // Transactions reference accounts: a dangling reference is refused.
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let err = conn.execute("INSERT INTO transactions (uid, account_id, date, action, currency) VALUES ('x', 999, '2024-01-01', 'FEE', 'USD')", []);
+    assert!(err.is_err());
+}
+
+#[test]
+fn money_is_stored_as_exact_text() {
+    let env = Env::new();
+    env.import(
+        "s.csv",
+        "date,account,action,amount\n2024-01-02,A,DEPOSIT,0.1\n2024-01-02,A,DEPOSIT,0.2\n",
+        &[],
+    )
+    .ok();
+    let kinds: Vec<String> = env
+        .conn()
+        .prepare("SELECT typeof(amount) FROM transactions")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kinds, vec!["text", "text"]);
+    let c = env.run(&["cash", "--json"]).json();
+    assert_eq!(c["balances"][0]["balance"], "0.3");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let env = Env::new();
+    std::fs::write(env.db(), "these are my notes, not a database\n".repeat(100)).unwrap();
+    let r = env.run(&["holdings"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not a folio database"), "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(env.db())
+            .unwrap()
+            .starts_with("these are my notes")
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_folio_is_refused() {
+    let env = Env::new();
+    env.run(&["accounts"]).ok();
+    env.conn().pragma_update(None, "user_version", 99).unwrap();
+    let r = env.run(&["accounts"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("was written by a newer version of folio"),
+        "{}",
+        r.stderr
+    );
+}
