@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::output::{Report, json};
+use super::output::{Report, json, outln};
 use super::{BadInput, Ctx};
 use crate::domain::{AccountKind, LotMethod};
 
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
         let a = store.set_account(name, kind, lot_method)?;
         if !ctx.json {
-            println!(
+            outln!(
                 "{}: {}, lot method {}",
                 a.name,
                 a.kind.as_str(),
@@ -80,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return json(&Out { accounts });
     }
     if accounts.is_empty() {
-        println!(
+        outln!(
             "No accounts yet. An import creates the accounts its rows name; or: folio accounts set NAME --kind taxable"
         );
         return Ok(());
@@ -94,6 +94,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             a.transactions.to_string(),
         ]);
     }
-    r.print();
+    r.print()?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::output::{Report, json, money};
+use super::output::{Report, json, money, outln};
 use super::{Ctx, load_book, parse_date_arg, today};
 
 #[derive(clap::Args, Debug)]
@@ -36,20 +36,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let loaded = load_book(&store, ctx, Some(as_of), args.account.as_deref())?;
     let balances: Vec<Balance> = loaded
         .book
-        .cash
-        .iter()
-        .filter(|((account, _), amount)| loaded.wants(account) && !amount.is_zero())
-        .map(|((account, currency), balance)| Balance {
-            account: account.clone(),
-            currency: currency.clone(),
-            balance: *balance,
+        .cash()
+        .filter(|(account, _, amount)| loaded.wants(account) && !amount.is_zero())
+        .map(|(account, currency, balance)| Balance {
+            account: account.to_string(),
+            currency: currency.to_string(),
+            balance,
         })
         .collect();
     if ctx.json {
         return json(&Out { as_of, balances });
     }
     if balances.is_empty() {
-        println!("No cash balances as of {as_of}.");
+        outln!("No cash balances as of {as_of}.");
         return Ok(());
     }
     let mut r = Report::new(&["Account", "Currency", "Balance>"]);
@@ -60,9 +59,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             money(b.balance),
         ]);
     }
-    r.print();
+    r.print()?;
     if balances.iter().any(|b| b.balance < Decimal::ZERO) {
-        println!(
+        outln!(
             "\nA negative balance means more went out than came in: a deposit or an FX conversion may be missing from the imports."
         );
     }

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::output::{Report, json, money, opt, pct, price, qty};
+use super::output::{Report, json, money, opt, outln, pct, price, qty};
 use super::{Ctx, load_book, parse_date_arg, today};
 use crate::ledger::holdings::{Holding, Totals, value};
 
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         });
     }
     if holdings.is_empty() {
-        println!("No holdings as of {as_of}. Import transactions with: folio import FILE");
+        outln!("No holdings as of {as_of}. Import transactions with: folio import FILE");
         return Ok(());
     }
     let mut r = Report::new(&[
@@ -87,10 +87,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             t.currency.clone(),
         ]);
     }
-    r.print();
+    r.print()?;
     let unpriced: usize = totals.iter().map(|t| t.unpriced).sum();
     if unpriced > 0 {
-        println!(
+        outln!(
             "\n{unpriced} holding(s) have no price on or before {as_of} and are left out of the totals; add closes with: folio prices import FILE"
         );
     }

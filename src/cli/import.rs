@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::output::{Report, json, money, price, qty};
+use super::output::{Report, json, money, outln, price, qty};
 use super::{BadInput, Ctx};
 use crate::domain::Transaction;
 use crate::import::{self, Batch, Plan};
@@ -126,11 +126,11 @@ fn report(ctx: &Ctx, batch: &Batch, plan: &Plan, dry_run: bool) -> anyhow::Resul
                 t.currency.clone(),
             ]);
         }
-        r.print();
-        println!();
+        r.print()?;
+        outln!();
     }
     let verb = if dry_run { "would add" } else { "added" };
-    println!(
+    outln!(
         "{}: {} rows read, {verb} {}, {} already present.",
         batch.source,
         batch.rows.len(),
@@ -138,17 +138,17 @@ fn report(ctx: &Ctx, batch: &Batch, plan: &Plan, dry_run: bool) -> anyhow::Resul
         plan.already_present
     );
     if !plan.new_accounts.is_empty() {
-        println!(
+        outln!(
             "New accounts (taxable, {}): {}. Change with: folio accounts set NAME --kind ira|roth",
             ctx.config.ledger.lot_method.as_str(),
             plan.new_accounts.join(", ")
         );
     }
     for s in &batch.skipped {
-        println!("Skipped {s}.");
+        outln!("Skipped {s}.");
     }
     if dry_run {
-        println!("Dry run: nothing was written.");
+        outln!("Dry run: nothing was written.");
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::output::{Report, json, money, opt, price, qty};
+use super::output::{Report, json, money, opt, outln, price, qty};
 use super::{Ctx, load_book, parse_date_arg, today};
 use crate::domain::{Term, long_term_from, term};
 
@@ -52,14 +52,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let lots: Vec<LotOut> = loaded
         .book
         .lots()
-        .filter(|l| loaded.wants(&l.account) && symbol.as_ref().is_none_or(|s| *s == l.symbol))
-        .map(|l| {
-            let close = closes.get(&l.symbol).map(|(_, c)| *c);
+        .filter(|(account, sym, _)| {
+            loaded.wants(account) && symbol.as_deref().is_none_or(|s| s == *sym)
+        })
+        .map(|(account, sym, l)| {
+            let close = closes.get(sym).map(|(_, c)| *c);
             let market_value = close.map(|c| (c * l.quantity).round_dp(2));
             let long_term_on = long_term_from(l.acquired);
             LotOut {
-                account: l.account.clone(),
-                symbol: l.symbol.clone(),
+                account: account.to_string(),
+                symbol: sym.to_string(),
                 acquired: l.acquired,
                 quantity: l.quantity,
                 cost_basis: l.cost,
@@ -78,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return json(&Out { as_of, lots });
     }
     if lots.is_empty() {
-        println!(
+        outln!(
             "No open lots{} as of {as_of}.",
             symbol.map(|s| format!(" of {s}")).unwrap_or_default()
         );
@@ -114,6 +116,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             },
         ]);
     }
-    r.print();
+    r.print()?;
     Ok(())
 }

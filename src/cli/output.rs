@@ -4,9 +4,25 @@ use comfy_table::{Cell, CellAlignment, Table, presets};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+/// Writes one line to stdout. A closed pipe (`folio lots | head`) is an io error that `main`
+/// turns into a quiet exit, never a panic.
+pub fn write_line(args: std::fmt::Arguments) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)?;
+    out.write_all(b"\n")
+}
+
+/// `println!` for command output: returns the write error instead of panicking.
+macro_rules! outln {
+    () => { $crate::cli::output::write_line(format_args!(""))? };
+    ($($t:tt)*) => { $crate::cli::output::write_line(format_args!($($t)*))? };
+}
+pub(crate) use outln;
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    write_line(format_args!("{}", serde_json::to_string_pretty(value)?))?;
     Ok(())
 }
 
@@ -36,8 +52,8 @@ impl Report {
         self.table.add_row(cells);
     }
 
-    pub fn print(&self) {
-        println!("{}", self.table.to_string().trim_end());
+    pub fn print(&self) -> std::io::Result<()> {
+        write_line(format_args!("{}", self.table.to_string().trim_end()))
     }
 }
 

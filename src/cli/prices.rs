@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::output::{Report, json};
+use super::output::{Report, json, outln};
 use super::{Ctx, import::read_input};
 
 #[derive(clap::Args, Debug)]
@@ -65,9 +65,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 return json(&out);
             }
             let verb = if dry_run { "would store" } else { "stored" };
-            println!(
+            outln!(
                 "{}: {verb} {} closes of {} symbols.",
-                out.file, out.rows, out.symbols
+                out.file,
+                out.rows,
+                out.symbols
             );
             Ok(())
         }
@@ -86,7 +88,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 return json(&serde_json::json!({ "prices": coverage }));
             }
             if coverage.is_empty() {
-                println!("No prices stored. Import daily closes with: folio prices import FILE");
+                outln!("No prices stored. Import daily closes with: folio prices import FILE");
                 return Ok(());
             }
             let mut r = Report::new(&["Symbol", "First", "Last", "Closes>"]);
@@ -98,7 +100,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                     c.closes.to_string(),
                 ]);
             }
-            r.print();
+            r.print()?;
             Ok(())
         }
     }

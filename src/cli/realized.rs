@@ -6,7 +6,7 @@ use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::output::{Report, json, money, qty};
+use super::output::{Report, json, money, outln, qty};
 use super::{Ctx, load_book};
 use crate::domain::Term;
 use crate::ledger::Disposal;
@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         });
     }
     if disposals.is_empty() {
-        println!(
+        outln!(
             "No realized gains or losses{}.",
             args.year.map(|y| format!(" in {y}")).unwrap_or_default()
         );
@@ -109,8 +109,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             d.currency.clone(),
         ]);
     }
-    r.print();
-    println!();
+    r.print()?;
+    outln!();
     let mut t = Report::new(&[
         "Currency",
         "Proceeds>",
@@ -129,6 +129,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             money(x.total_gain),
         ]);
     }
-    t.print();
+    t.print()?;
     Ok(())
 }

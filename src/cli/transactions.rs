@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::output::{Report, json, money, opt, price, qty};
+use super::output::{Report, json, money, opt, outln, price, qty};
 use super::{BadInput, Ctx, parse_date_arg, resolve_account};
 use crate::domain::{Action, Transaction};
 
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return json(&Out { transactions: txns });
     }
     if txns.is_empty() {
-        println!("No transactions match.");
+        outln!("No transactions match.");
         return Ok(());
     }
     let mut r = Report::new(&[
@@ -100,6 +100,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             t.note.clone().unwrap_or_default(),
         ]);
     }
-    r.print();
+    r.print()?;
     Ok(())
 }

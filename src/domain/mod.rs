@@ -81,6 +81,9 @@ impl fmt::Display for Action {
 impl FromStr for Action {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(a) = Action::ALL.into_iter().find(|a| a.as_str() == s) {
+            return Ok(a);
+        }
         let norm = s.trim().to_ascii_uppercase().replace([' ', '-'], "_");
         Action::ALL
             .into_iter()

@@ -85,13 +85,15 @@ struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// The first non-empty cell among the named columns.
     fn get(&self, names: &[&str]) -> Option<&str> {
-        names
-            .iter()
-            .find_map(|n| self.header.columns.get(*n))
-            .and_then(|&i| self.cells.get(i))
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        names.iter().find_map(|n| {
+            let i = *self.header.columns.get(*n)?;
+            self.cells
+                .get(i)
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+        })
     }
 }
 

@@ -8,7 +8,7 @@
 
 pub mod holdings;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -19,11 +19,9 @@ use crate::domain::{Action, LotMethod, Term, Transaction, fx_pair, term};
 /// Decimal places kept when a lot's basis or a sale's proceeds are split between pieces.
 const SPLIT_DP: u32 = 8;
 
-/// An open tax lot.
+/// An open tax lot. Its account and symbol are the keys it is filed under in the [`Book`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lot {
-    pub account: String,
-    pub symbol: String,
     pub acquired: NaiveDate,
     pub quantity: Decimal,
     /// Total cost basis, fees included, in `currency`.
@@ -53,10 +51,13 @@ pub struct Disposal {
     pub quantity: Decimal,
     /// Proceeds net of this piece's share of the sale's fees.
     pub proceeds: Decimal,
+    #[serde(rename = "cost_basis")]
     pub cost: Decimal,
     pub gain: Decimal,
     pub term: Term,
     pub currency: String,
+    /// The SELL transaction's id.
+    #[serde(rename = "sell_transaction_id")]
     pub sold_by: i64,
 }
 
@@ -71,11 +72,12 @@ pub struct LedgerError {
 /// Everything derived from a list of transactions.
 #[derive(Debug, Default, Clone)]
 pub struct Book {
-    /// Open lots per (account, symbol), in acquisition order.
-    positions: BTreeMap<(String, String), Vec<Lot>>,
+    /// Open lots per account and symbol, in acquisition order. (Nested maps, so that lookups
+    /// borrow the transaction's strings instead of allocating a key per transaction.)
+    positions: BTreeMap<String, BTreeMap<String, VecDeque<Lot>>>,
     pub realized: Vec<Disposal>,
-    /// Cash per (account, currency).
-    pub cash: BTreeMap<(String, String), Decimal>,
+    /// Cash per account and currency.
+    cash: BTreeMap<String, BTreeMap<String, Decimal>>,
 }
 
 /// The sum of an account's open lots in one symbol.
@@ -90,16 +92,38 @@ pub struct Position {
 }
 
 impl Book {
-    /// Open lots, by account, symbol and acquisition order.
-    pub fn lots(&self) -> impl Iterator<Item = &Lot> {
-        self.positions.values().flatten()
+    /// Open lots as (account, symbol, lot), by account, symbol and acquisition order.
+    pub fn lots(&self) -> impl Iterator<Item = (&str, &str, &Lot)> {
+        self.positions.iter().flat_map(|(account, m)| {
+            m.iter().flat_map(move |(symbol, lots)| {
+                lots.iter()
+                    .map(move |l| (account.as_str(), symbol.as_str(), l))
+            })
+        })
+    }
+
+    /// Cash balances as (account, currency, balance), by account and currency.
+    pub fn cash(&self) -> impl Iterator<Item = (&str, &str, Decimal)> {
+        self.cash
+            .iter()
+            .flat_map(|(a, m)| m.iter().map(move |(c, v)| (a.as_str(), c.as_str(), *v)))
+    }
+
+    /// One account's balance in one currency (0 when it never moved).
+    pub fn cash_in(&self, account: &str, currency: &str) -> Decimal {
+        self.cash
+            .get(account)
+            .and_then(|m| m.get(currency))
+            .copied()
+            .unwrap_or_default()
     }
 
     pub fn positions(&self) -> Vec<Position> {
         self.positions
             .iter()
-            .filter(|(_, lots)| !lots.is_empty())
-            .map(|((account, symbol), lots)| Position {
+            .flat_map(|(account, m)| m.iter().map(move |(symbol, lots)| (account, symbol, lots)))
+            .filter(|(_, _, lots)| !lots.is_empty())
+            .map(|(account, symbol, lots)| Position {
                 account: account.clone(),
                 symbol: symbol.clone(),
                 currency: lots[0].currency.clone(),
@@ -111,9 +135,11 @@ impl Book {
     }
 
     fn cash_mut(&mut self, account: &str, currency: &str) -> &mut Decimal {
-        self.cash
-            .entry((account.to_string(), currency.to_string()))
-            .or_default()
+        entry(entry(&mut self.cash, account), currency)
+    }
+
+    fn lots_mut(&mut self, account: &str, symbol: &str) -> Option<&mut VecDeque<Lot>> {
+        self.positions.get_mut(account)?.get_mut(symbol)
     }
 }
 
@@ -173,8 +199,8 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
                 book.realized.push(Disposal {
                     term: term(lot.acquired, t.date),
                     gain: share - lot.cost,
-                    account: lot.account,
-                    symbol: lot.symbol,
+                    account: t.account.clone(),
+                    symbol: t.symbol.clone().unwrap_or_default(),
                     acquired: lot.acquired,
                     sold: t.date,
                     quantity: lot.quantity,
@@ -190,7 +216,7 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
         Fee | Tax | Withdrawal => -amount,
         Split => {
             let ratio = t.quantity.unwrap_or(Decimal::ONE);
-            if let Some(lots) = book.positions.get_mut(&key(t)) {
+            if let Some(lots) = book.lots_mut(&t.account, t.symbol.as_deref().unwrap_or_default()) {
                 for lot in lots {
                     lot.quantity *= ratio;
                 }
@@ -220,15 +246,18 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
     Ok(())
 }
 
-fn key(t: &Transaction) -> (String, String) {
-    (t.account.clone(), t.symbol.clone().unwrap_or_default())
+/// `map.entry(key).or_default()` without allocating the key when it is present.
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
 }
 
 fn open_lot(book: &mut Book, t: &Transaction, cost: Decimal, acquired: NaiveDate) {
-    let lots = book.positions.entry(key(t)).or_default();
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    let lots = entry(entry(&mut book.positions, &t.account), symbol);
     let lot = Lot {
-        account: t.account.clone(),
-        symbol: t.symbol.clone().unwrap_or_default(),
         acquired,
         quantity: t.quantity.unwrap_or_default(),
         cost,
@@ -254,7 +283,7 @@ fn relieve(
     } else {
         "transfers out"
     };
-    let Some(lots) = book.positions.get_mut(&key(t)).filter(|l| !l.is_empty()) else {
+    let Some(lots) = book.lots_mut(&t.account, symbol).filter(|l| !l.is_empty()) else {
         return Err((
             "quantity",
             format!(
@@ -318,7 +347,17 @@ fn relieve(
             ..lot.clone()
         });
     }
-    lots.retain(|l| !l.quantity.is_zero());
+    // Sold-out lots are at the front (FIFO) or back (LIFO) most of the time: pop them there
+    // rather than shifting every lot left.
+    while lots.front().is_some_and(|l| l.quantity.is_zero()) {
+        lots.pop_front();
+    }
+    while lots.back().is_some_and(|l| l.quantity.is_zero()) {
+        lots.pop_back();
+    }
+    if lots.iter().any(|l| l.quantity.is_zero()) {
+        lots.retain(|l| !l.quantity.is_zero());
+    }
     Ok(pieces)
 }
 

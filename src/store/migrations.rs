@@ -35,6 +35,7 @@ const STEPS: &[M<'static>] = &[
             note TEXT,
             import_id INTEGER REFERENCES imports(id)
         );
+        CREATE INDEX transactions_by_account ON transactions(account_id);
         CREATE INDEX transactions_by_symbol ON transactions(symbol, date);
         CREATE INDEX transactions_by_date ON transactions(date);
         CREATE TABLE prices (

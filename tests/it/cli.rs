@@ -136,7 +136,7 @@ fn realized_lists_closed_lots_with_term_and_totals() {
         (
             dec(d, "quantity"),
             dec(d, "proceeds"),
-            dec(d, "cost"),
+            dec(d, "cost_basis"),
             dec(d, "gain")
         ),
         ("8".into(), "1838".into(), "1600.8".into(), "237.2".into())
@@ -311,7 +311,7 @@ fn account_kind_and_lot_method_can_be_set() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| dec(d, "cost"))
+        .map(|d| dec(d, "cost_basis"))
         .collect();
     assert_eq!(costs, vec!["1101", "600.3"]);
     let bad = env.run(&["accounts", "set", "Roth", "--kind", "401k"]);
@@ -333,7 +333,7 @@ fn a_sell_can_name_its_lot() {
     let r = env.run(&["realized", "--json"]).json();
     let d = &r["disposals"][0];
     assert_eq!(
-        (s(d, "acquired"), dec(d, "cost"), s(d, "term")),
+        (s(d, "acquired"), dec(d, "cost_basis"), s(d, "term")),
         ("2023-06-05", "720".into(), "short")
     );
 }
