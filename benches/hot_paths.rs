@@ -18,6 +18,10 @@ use rand::{RngExt, SeedableRng};
 
 const ROWS: usize = 100_000;
 
+// The same allocator as the folio binary, so in-process figures match the product.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
