@@ -5,16 +5,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::output::{Report, json, money, outln};
-use super::{Ctx, load_book, parse_date_arg, today};
+use super::{Ctx, Scope};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Only this account
-    #[arg(long)]
-    account: Option<String>,
-    /// Balances at the end of this day (YYYY-MM-DD) [default: today]
-    #[arg(long, value_parser = parse_date_arg)]
-    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    scope: Scope,
 }
 
 #[derive(Serialize)]
@@ -32,8 +28,7 @@ struct Out {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let as_of = args.as_of.unwrap_or_else(today);
-    let loaded = load_book(&store, ctx, Some(as_of), args.account.as_deref())?;
+    let (as_of, loaded) = args.scope.load(&store, ctx)?;
     let balances: Vec<Balance> = loaded
         .book
         .cash()

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::output::{Report, json, money, outln, price, qty};
+use super::output::{json, outln};
 use super::{BadInput, Ctx};
 use crate::domain::Transaction;
 use crate::import::{self, Batch, Plan};
@@ -98,35 +98,7 @@ fn report(ctx: &Ctx, batch: &Batch, plan: &Plan, dry_run: bool) -> anyhow::Resul
         });
     }
     if dry_run && !plan.new.is_empty() {
-        let mut r = Report::new(&[
-            "Date",
-            "Account",
-            "Action",
-            "Symbol",
-            "Quantity>",
-            "Price>",
-            "Fees>",
-            "Amount>",
-            "Ccy",
-        ]);
-        for t in &plan.new {
-            r.row(vec![
-                t.date.to_string(),
-                t.account.clone(),
-                t.action.to_string(),
-                t.symbol.clone().unwrap_or_default(),
-                t.quantity.map(qty).unwrap_or_default(),
-                t.price.map(price).unwrap_or_default(),
-                if t.fees.is_zero() {
-                    String::new()
-                } else {
-                    money(t.fees)
-                },
-                t.amount.map(money).unwrap_or_default(),
-                t.currency.clone(),
-            ]);
-        }
-        r.print()?;
+        super::transactions::table(&plan.new).print()?;
         outln!();
     }
     let verb = if dry_run { "would add" } else { "added" };

@@ -5,19 +5,15 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::output::{Report, json, money, opt, outln, price, qty};
-use super::{Ctx, load_book, parse_date_arg, today};
+use super::{Ctx, Scope};
 use crate::domain::{Term, long_term_from, term};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Only lots of this symbol
     symbol: Option<String>,
-    /// Only this account
-    #[arg(long)]
-    account: Option<String>,
-    /// Lots open at the end of this day (YYYY-MM-DD) [default: today]
-    #[arg(long, value_parser = parse_date_arg)]
-    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    scope: Scope,
 }
 
 #[derive(Serialize)]
@@ -45,8 +41,7 @@ struct Out {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let as_of = args.as_of.unwrap_or_else(today);
-    let loaded = load_book(&store, ctx, Some(as_of), args.account.as_deref())?;
+    let (as_of, loaded) = args.scope.load(&store, ctx)?;
     let symbol = args.symbol.map(|s| s.trim().to_ascii_uppercase());
     let closes = store.latest_closes(as_of)?;
     let lots: Vec<LotOut> = loaded

@@ -200,6 +200,28 @@ pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// `--account` and `--as-of`: the commands that show the portfolio at a point in time.
+#[derive(clap::Args, Debug)]
+pub struct Scope {
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+    /// At the end of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_parser = parse_date_arg)]
+    as_of: Option<NaiveDate>,
+}
+
+impl Scope {
+    /// The as-of day and the ledger replayed up to it.
+    pub fn load(&self, store: &Store, ctx: &Ctx) -> anyhow::Result<(NaiveDate, Loaded)> {
+        let as_of = self.as_of.unwrap_or_else(today);
+        Ok((
+            as_of,
+            load_book(store, ctx, Some(as_of), self.account.as_deref())?,
+        ))
+    }
+}
+
 /// The ledger replayed from the database, with the account filter a command was given.
 pub struct Loaded {
     pub book: crate::ledger::Book,

@@ -66,6 +66,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         outln!("No transactions match.");
         return Ok(());
     }
+    let r = table(&txns);
+    r.print()?;
+    Ok(())
+}
+
+/// The transactions as a table (also used by `import --dry-run`).
+pub fn table(txns: &[Transaction]) -> Report {
     let mut r = Report::new(&[
         "Date",
         "Account",
@@ -78,7 +85,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Ccy",
         "Note",
     ]);
-    for t in &txns {
+    for t in txns {
+        let trade_value = (t.quantity.is_some() && t.price.is_some()).then(|| t.gross());
         r.row(vec![
             t.date.to_string(),
             t.account.clone(),
@@ -91,15 +99,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             } else {
                 money(t.fees)
             },
-            opt(
-                t.amount
-                    .or((t.quantity.is_some() && t.price.is_some()).then(|| t.gross())),
-                money,
-            ),
+            opt(t.amount.or(trade_value), money),
             t.currency.clone(),
             t.note.clone().unwrap_or_default(),
         ]);
     }
-    r.print()?;
-    Ok(())
+    r
 }

@@ -281,13 +281,30 @@ impl Parser {
         });
     }
 
+    /// Pushes a row made from a trade, remembering its TransactionID for cancellations.
+    fn push_trade(&mut self, rec: &Record, txn: Transaction, id_suffix: &str) {
+        if let Some(id) = rec.get(&["transactionid"]) {
+            let key = (txn.account.clone(), id.to_string());
+            self.trade_ids.entry(key).or_default().push(self.rows.len());
+        }
+        self.push(rec, txn, id_suffix);
+    }
+
+    /// Skips (and counts) a row whose LevelOfDetail is not `wanted`; true when skipped.
+    fn skip_level(&mut self, rec: &Record, wanted: &str, what: &str) -> bool {
+        match rec.get(&["levelofdetail"]) {
+            Some(level) if !level.eq_ignore_ascii_case(wanted) => {
+                self.skip(format!(
+                    "{what} rows at level {level} (only {wanted} rows are imported)"
+                ));
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn trade(&mut self, rec: &Record) {
-        if let Some(level) = rec.get(&["levelofdetail"])
-            && !level.eq_ignore_ascii_case("EXECUTION")
-        {
-            self.skip(format!(
-                "trade rows at level {level} (only EXECUTION rows are trades)"
-            ));
+        if self.skip_level(rec, "EXECUTION", "trade") {
             return;
         }
         let asset = rec
@@ -386,14 +403,7 @@ impl Parser {
             self.bad(rec, "Symbol", format!("'{symbol}' is an FX trade (AssetClass CASH) but not a currency pair like EUR.USD"));
             return;
         }
-        let index = self.rows.len();
-        if let Some(id) = rec.get(&["transactionid"]) {
-            self.trade_ids
-                .entry((account.clone(), id.to_string()))
-                .or_default()
-                .push(index);
-        }
-        self.push(rec, txn, "");
+        self.push_trade(rec, txn, "");
         let extra_fee = |amount: Decimal, currency: String| Transaction {
             id: 0,
             uid: String::new(),
@@ -413,33 +423,19 @@ impl Parser {
             )),
         };
         if !same_currency && !commission.is_zero() {
-            let fee = extra_fee(-commission, commission_currency);
-            if let Some(id) = rec.get(&["transactionid"]) {
-                self.trade_ids
-                    .entry((account.clone(), id.to_string()))
-                    .or_default()
-                    .push(self.rows.len());
-            }
-            self.push(rec, fee, ":commission");
+            self.push_trade(
+                rec,
+                extra_fee(-commission, commission_currency),
+                ":commission",
+            );
         }
         if let Some(refund) = refund {
-            if let Some(id) = rec.get(&["transactionid"]) {
-                self.trade_ids
-                    .entry((account.clone(), id.to_string()))
-                    .or_default()
-                    .push(self.rows.len());
-            }
-            self.push(rec, extra_fee(refund, currency), ":rebate");
+            self.push_trade(rec, extra_fee(refund, currency), ":rebate");
         }
     }
 
     fn cash(&mut self, rec: &Record) {
-        if let Some(level) = rec.get(&["levelofdetail"])
-            && !level.eq_ignore_ascii_case("DETAIL")
-        {
-            self.skip(format!(
-                "cash rows at level {level} (only DETAIL rows are imported)"
-            ));
+        if self.skip_level(rec, "DETAIL", "cash") {
             return;
         }
         let Some(account) = self.account(rec) else {

@@ -70,21 +70,31 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Imports a fixture and checks the rows added, the holdings and the cash balances
+/// ("ACCOUNT SYMBOL" -> quantity, "ACCOUNT CURRENCY" -> balance).
+#[track_caller]
+fn expect(name: &str, added: u64, holdings: &[(&str, &str)], cash: &[(&str, &str)]) -> Imported {
+    let i = import(name);
+    assert_eq!(i.report["added"].as_u64(), Some(added), "{}", i.report);
+    assert_eq!(i.holdings(), map(holdings));
+    assert_eq!(i.cash(), map(cash));
+    i
+}
+
 #[test]
 fn trades_plain() {
-    let i = import("trades_plain.csv");
-    assert_eq!(i.report["added"], 9);
-    assert_eq!(
-        i.holdings(),
-        map(&[
+    let i = expect(
+        "trades_plain.csv",
+        9,
+        &[
             ("U1234567 AAPL", "10"),
             ("U1234567 BND", "40"),
             ("U1234567 MSFT", "8"),
             ("U1234567 VTI", "18"),
-            ("U1234567 VXUS", "50")
-        ])
+            ("U1234567 VXUS", "50"),
+        ],
+        &[("U1234567 USD", "-15006.01")],
     );
-    assert_eq!(i.cash(), map(&[("U1234567 USD", "-15006.01")]));
     // The VTI sale carries commission and transaction tax as fees: 1 + 0.03.
     let sell = i
         .transactions()
@@ -103,15 +113,15 @@ fn trades_plain() {
 
 #[test]
 fn cash_plain() {
-    let i = import("cash_plain.csv");
-    assert_eq!(i.report["added"], 22);
+    let i = expect(
+        "cash_plain.csv",
+        22,
+        &[],
+        &[("U1234567 EUR", "2018.07"), ("U1234567 USD", "8550.92")],
+    );
     assert_eq!(
         i.report["skipped"],
         serde_json::json!(["1 cash rows at level SUMMARY (only DETAIL rows are imported)"])
-    );
-    assert_eq!(
-        i.cash(),
-        map(&[("U1234567 EUR", "2018.07"), ("U1234567 USD", "8550.92")])
     );
     let txns = i.transactions();
     let sum = |action: &str, ccy: &str| -> rust_decimal::Decimal {
@@ -130,54 +140,45 @@ fn cash_plain() {
 
 #[test]
 fn multi_account_stacked() {
-    let i = import("multi_account_stacked.csv");
-    assert_eq!(i.report["added"], 11);
-    assert_eq!(
-        i.report["new_accounts"],
-        serde_json::json!(["U1234567", "U7654321"])
-    );
-    assert_eq!(
-        i.holdings(),
-        map(&[
+    let i = expect(
+        "multi_account_stacked.csv",
+        11,
+        &[
             ("U1234567 AAPL", "5"),
             ("U1234567 VT", "30"),
             ("U7654321 BND", "25"),
-            ("U7654321 MSFT", "6")
-        ])
+            ("U7654321 MSFT", "6"),
+        ],
+        &[("U1234567 USD", "632.52"), ("U7654321 USD", "3740.65")],
     );
     assert_eq!(
-        i.cash(),
-        map(&[("U1234567 USD", "632.52"), ("U7654321 USD", "3740.65")])
+        i.report["new_accounts"],
+        serde_json::json!(["U1234567", "U7654321"])
     );
 }
 
 #[test]
 fn bof_descriptors() {
-    let i = import("bof_descriptors.csv");
-    assert_eq!(i.report["added"], 10);
-    assert_eq!(
-        i.holdings(),
-        map(&[
+    expect(
+        "bof_descriptors.csv",
+        10,
+        &[
             ("U1234567 VTI", "15"),
             ("U1234567 VXUS", "40"),
-            ("U7654321 AAPL", "6")
-        ])
-    );
-    assert_eq!(
-        i.cash(),
-        map(&[("U1234567 USD", "3526.1"), ("U7654321 USD", "1612.56")])
+            ("U7654321 AAPL", "6"),
+        ],
+        &[("U1234567 USD", "3526.1"), ("U7654321 USD", "1612.56")],
     );
 }
 
 #[test]
 fn bof_bare() {
-    let i = import("bof_bare.csv");
-    assert_eq!(i.report["added"], 8);
-    assert_eq!(
-        i.holdings(),
-        map(&[("U7654321 AAPL", "12"), ("U7654321 VTI", "2")])
+    let i = expect(
+        "bof_bare.csv",
+        8,
+        &[("U7654321 AAPL", "12"), ("U7654321 VTI", "2")],
+        &[("U7654321 USD", "1723.9")],
     );
-    assert_eq!(i.cash(), map(&[("U7654321 USD", "1723.9")]));
     let interest = i
         .transactions()
         .into_iter()
@@ -191,21 +192,17 @@ fn bof_bare() {
 
 #[test]
 fn fx_and_non_usd() {
-    let i = import("fx_nonusd.csv");
     // 6 rows; the USD.CHF conversion pays its commission in USD, not its CHF quote currency,
-    // so that commission becomes a FEE row of its own.
-    assert_eq!(i.report["added"], 7);
-    assert_eq!(
-        i.holdings(),
-        map(&[("U1234567 NESN", "30"), ("U1234567 SAP", "15")])
-    );
-    assert_eq!(
-        i.cash(),
-        map(&[
+    // so that commission becomes a FEE row of its own: 7 transactions.
+    let i = expect(
+        "fx_nonusd.csv",
+        7,
+        &[("U1234567 NESN", "30"), ("U1234567 SAP", "15")],
+        &[
             ("U1234567 CHF", "882.4"),
             ("U1234567 EUR", "2327.1"),
-            ("U1234567 USD", "5568")
-        ])
+            ("U1234567 USD", "5568"),
+        ],
     );
     let h = i.env.run(&["holdings", "--json"]).json();
     let ccys: Vec<&str> = h["holdings"]
@@ -219,8 +216,12 @@ fn fx_and_non_usd() {
 
 #[test]
 fn skips_and_cancels() {
-    let i = import("skips_and_cancels.csv");
-    assert_eq!(i.report["added"], 3);
+    let i = expect(
+        "skips_and_cancels.csv",
+        3,
+        &[("U1234567 BND", "30"), ("U1234567 MSFT", "10")],
+        &[("U1234567 USD", "-6311.28")],
+    );
     let skipped: Vec<&str> = i.report["skipped"]
         .as_array()
         .unwrap()
@@ -232,15 +233,10 @@ fn skips_and_cancels() {
         vec![
             "1 OPT trades (folio tracks stocks, ETFs and cash)",
             "1 cancelled trades (the original and its cancellation)",
-            "1 trade rows at level ORDER (only EXECUTION rows are trades)",
-            "1 trade rows at level SYMBOL_SUMMARY (only EXECUTION rows are trades)",
+            "1 trade rows at level ORDER (only EXECUTION rows are imported)",
+            "1 trade rows at level SYMBOL_SUMMARY (only EXECUTION rows are imported)",
         ]
     );
-    assert_eq!(
-        i.holdings(),
-        map(&[("U1234567 BND", "30"), ("U1234567 MSFT", "10")])
-    );
-    assert_eq!(i.cash(), map(&[("U1234567 USD", "-6311.28")]));
 }
 
 #[test]
