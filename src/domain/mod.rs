@@ -196,6 +196,9 @@ pub struct Transaction {
     pub note: Option<String>,
 }
 
+/// The largest quantity, price, fee or amount folio accepts (a trillion).
+pub const MAX_VALUE: Decimal = Decimal::from_parts(3567587328, 232, 0, false, 0);
+
 /// A problem with one field of a transaction: the column it concerns and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -244,6 +247,24 @@ impl Transaction {
                 "fees",
                 format!("fees must not be negative, got {}", self.fees),
             ));
+        }
+        // Keep every product and sum the ledger forms far inside Decimal's range (about 7.9e28),
+        // so arithmetic on input can never overflow.
+        for (column, value) in [
+            ("quantity", self.quantity),
+            ("price", self.price),
+            ("fees", Some(self.fees)),
+            ("amount", self.amount),
+        ] {
+            if value.is_some_and(|v| v.abs() > MAX_VALUE) {
+                out.push(problem(
+                    column,
+                    format!(
+                        "{} is too large: folio handles values up to 1,000,000,000,000",
+                        value.unwrap_or_default()
+                    ),
+                ));
+            }
         }
         match a {
             Buy | Sell | Reinvest => {

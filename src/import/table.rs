@@ -185,8 +185,15 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// Parses a plain decimal number such as 1234.56 or -0.5.
 pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
     let t = s.strip_prefix('+').unwrap_or(s);
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let plain = digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1;
+    if !plain {
+        return Err(format!(
+            "'{s}' is not a number; write plain numbers like 1234.56 (no currency signs or thousands separators)"
+        ));
+    }
     Decimal::from_str(t)
-        .ok()
-        .filter(|_| t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
-        .ok_or_else(|| format!("'{s}' is not a number; write plain numbers like 1234.56 (no currency signs or thousands separators)"))
+        .map_err(|_| format!("'{s}' is too large: folio handles values up to 1,000,000,000,000"))
 }

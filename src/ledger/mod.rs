@@ -193,7 +193,7 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
                 let share = if i + 1 == n {
                     left
                 } else {
-                    (proceeds * lot.quantity / total_qty).round_dp(SPLIT_DP)
+                    (proceeds * (lot.quantity / total_qty)).round_dp(SPLIT_DP)
                 };
                 left -= share;
                 book.realized.push(Disposal {
@@ -217,8 +217,18 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
         Split => {
             let ratio = t.quantity.unwrap_or(Decimal::ONE);
             if let Some(lots) = book.lots_mut(&t.account, t.symbol.as_deref().unwrap_or_default()) {
-                for lot in lots {
-                    lot.quantity *= ratio;
+                let scaled: Option<Vec<Decimal>> =
+                    lots.iter().map(|l| l.quantity.checked_mul(ratio)).collect();
+                let scaled = scaled
+                    .filter(|q| q.iter().all(|q| *q <= crate::domain::MAX_VALUE))
+                    .ok_or((
+                        "quantity",
+                        format!(
+                            "a {ratio}-for-1 split would make the position too large for folio"
+                        ),
+                    ))?;
+                for (lot, q) in lots.iter_mut().zip(scaled) {
+                    lot.quantity = q;
                 }
             }
             -t.fees
@@ -336,7 +346,7 @@ fn relieve(
         let cost = if take == lot.quantity {
             lot.cost
         } else {
-            (lot.cost * take / lot.quantity).round_dp(SPLIT_DP)
+            (lot.cost * (take / lot.quantity)).round_dp(SPLIT_DP)
         };
         lot.quantity -= take;
         lot.cost -= cost;

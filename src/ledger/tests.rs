@@ -370,6 +370,40 @@ fn transferred_in_shares_keep_their_basis_and_acquisition_date() {
     assert_eq!(open(&book), vec![(d("2024-01-10"), dec!(1), dec!(100))]);
 }
 
+#[test]
+fn a_split_that_would_overflow_is_an_error_not_a_panic() {
+    let mut b = B::new();
+    b.buy("2024-01-10", dec!(1000000000000), dec!(1));
+    b.push(
+        "2024-02-01",
+        Action::Split,
+        Some("VTI"),
+        Some(dec!(1000000000000)),
+        None,
+    );
+    let (book, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].message.contains("too large"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(open(&book)[0].1, dec!(1000000000000));
+}
+
+#[test]
+fn values_beyond_a_trillion_are_refused_before_any_arithmetic() {
+    let mut b = B::new();
+    b.buy("2024-01-10", dec!(99999999999999), dec!(99999999999999));
+    let (_, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("too large"),
+        "{}",
+        errors[0].message
+    );
+}
+
 // ---- properties ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]

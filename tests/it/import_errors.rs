@@ -68,6 +68,20 @@ fn bad_number() {
 }
 
 #[test]
+fn absurdly_large_numbers() {
+    let e = rejected(b"date,account,action,symbol,quantity,price\n2024-01-02,A,BUY,VTI,99999999999999999,99999999999999999\n2024-01-02,A,BUY,VTI,1,99999999999999999999999999999999\n", &[]);
+    assert_has(
+        &e,
+        "bad.csv:2: quantity: 99999999999999999 is too large: folio handles values up to 1,000,000,000,000",
+    );
+    assert_has(&e, "bad.csv:2: price: 99999999999999999 is too large");
+    assert_has(
+        &e,
+        "bad.csv:3: price: '99999999999999999999999999999999' is too large",
+    );
+}
+
+#[test]
 fn unknown_action() {
     let e = rejected(
         b"date,account,action,symbol,quantity,price\n2024-01-02,A,BUYY,VTI,1,10\n",
