@@ -69,6 +69,8 @@ impl Default for Log {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("the config file {0} does not exist; check the path given to --config or FOLIO_CONFIG")]
+    Missing(PathBuf),
     #[error("cannot read the config file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -86,8 +88,12 @@ impl Config {
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                return Ok(Config::default());
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return if required {
+                    Err(ConfigError::Missing(path.to_path_buf()))
+                } else {
+                    Ok(Config::default())
+                };
             }
             Err(source) => {
                 return Err(ConfigError::Read {
@@ -104,9 +110,17 @@ impl Config {
 
     /// Parses config text; the error names the key and line.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| describe(text, &e))?;
-        parse_currency(&config.general.default_currency)
+        let mut config: Config = toml::from_str(text).map_err(|e| describe(text, &e))?;
+        config.general.default_currency = parse_currency(&config.general.default_currency)
             .map_err(|e| format!("general.default_currency: {e}"))?;
+        if config
+            .database
+            .path
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            config.database.path = None;
+        }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
             return Err(format!(
                 "log.level: '{}' is not a log level (expected error, warn, info, debug or trace)",

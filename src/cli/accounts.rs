@@ -3,8 +3,12 @@
 use serde::Serialize;
 
 use super::output::{Report, json, outln};
+use std::collections::HashMap;
+
 use super::{BadInput, Ctx};
-use crate::domain::{AccountKind, LotMethod};
+use crate::domain::{Account, AccountKind, LotMethod};
+use crate::ledger;
+use crate::store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -50,17 +54,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         lot_method,
     }) = args.command
     {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(BadInput("the account name is empty".into()).into());
-        }
-        let a = store.set_account(name, kind, lot_method)?;
+        let account = set(ctx, &mut store, name.trim(), kind, lot_method)?;
         if !ctx.json {
             outln!(
                 "{}: {}, lot method {}",
-                a.name,
-                a.kind.as_str(),
-                a.lot_method.as_str()
+                account.name,
+                account.kind.as_str(),
+                account.lot_method.as_str()
             );
             return Ok(());
         }
@@ -96,4 +96,69 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     r.print()?;
     Ok(())
+}
+
+/// Creates the account (matched case-insensitively to an existing one) or changes it. A new lot
+/// method is refused if a stored sale could not be applied under it (a named lot it would have
+/// sold already, for instance).
+fn set(
+    ctx: &Ctx,
+    store: &mut Store,
+    name: &str,
+    kind: Option<AccountKind>,
+    method: Option<LotMethod>,
+) -> anyhow::Result<Account> {
+    if name.is_empty() {
+        return Err(BadInput("the account name is empty".into()).into());
+    }
+    let accounts = store.accounts()?;
+    let mut account = accounts
+        .iter()
+        .find(|a| a.name == name)
+        .or_else(|| accounts.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
+        .cloned()
+        .unwrap_or(Account {
+            name: name.to_string(),
+            kind: AccountKind::default(),
+            lot_method: ctx.config.ledger.lot_method,
+        });
+    if let Some(kind) = kind {
+        account.kind = kind;
+    }
+    if let Some(method) = method.filter(|m| *m != account.lot_method) {
+        let txns = store.transactions()?;
+        let mut methods: HashMap<String, LotMethod> = accounts
+            .iter()
+            .map(|a| (a.name.clone(), a.lot_method))
+            .collect();
+        methods.insert(account.name.clone(), method);
+        let (_, errors) = ledger::replay(
+            &txns,
+            ledger::methods_lookup(&methods, ctx.config.ledger.lot_method),
+        );
+        if let Some(e) = errors.first() {
+            let t = txns.iter().find(|t| t.id == e.id);
+            let what = t
+                .map(|t| {
+                    format!(
+                        "the {} of {} on {}",
+                        t.action,
+                        t.symbol.as_deref().unwrap_or(""),
+                        t.date
+                    )
+                })
+                .unwrap_or_default();
+            return Err(BadInput(format!(
+                "{} stays {}: under {}, {what} could not be applied ({}); sell named lots or keep the method",
+                account.name,
+                account.lot_method.as_str(),
+                method.as_str(),
+                e.message
+            ))
+            .into());
+        }
+        account.lot_method = method;
+    }
+    store.write(|w| w.set_account(&account))?;
+    Ok(account)
 }

@@ -107,7 +107,7 @@ pub fn main() -> ExitCode {
                 || e.is::<crate::import::Rejection>()
                 || matches!(
                     e.downcast_ref::<ConfigError>(),
-                    Some(ConfigError::Invalid { .. })
+                    Some(ConfigError::Invalid { .. } | ConfigError::Missing(_))
                 );
             tracing::error!("{e:#}");
             eprintln!("folio: {e:#}");
@@ -276,10 +276,8 @@ pub fn resolve_account(
     accounts: &[crate::domain::Account],
     name: &str,
 ) -> Result<String, BadInput> {
-    if let Some(a) = accounts
-        .iter()
-        .find(|a| a.name == name || a.name.eq_ignore_ascii_case(name))
-    {
+    let exact = accounts.iter().find(|a| a.name == name);
+    if let Some(a) = exact.or_else(|| accounts.iter().find(|a| a.name.eq_ignore_ascii_case(name))) {
         return Ok(a.name.clone());
     }
     let known: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();

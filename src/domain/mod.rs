@@ -266,6 +266,14 @@ impl Transaction {
                 ));
             }
         }
+        if let (Some(q), Some(p)) = (self.quantity, self.price)
+            && q.checked_mul(p).is_none_or(|g| g.abs() > MAX_VALUE)
+        {
+            out.push(problem(
+                "quantity",
+                format!("quantity x price ({q} x {p}) is over a trillion: folio cannot hold it"),
+            ));
+        }
         match a {
             Buy | Sell | Reinvest => {
                 need_symbol(&mut out);
@@ -302,6 +310,23 @@ impl Transaction {
                         out.push(problem(
                             "price",
                             "TRANSFER_IN of shares needs their cost basis: price (per share) or amount (total)",
+                        ));
+                    }
+                    for (column, v) in [("price", self.price), ("amount", self.amount)] {
+                        if v.is_some_and(|v| v < Decimal::ZERO) {
+                            out.push(problem(
+                                column,
+                                format!(
+                                    "a cost basis cannot be negative, got {}",
+                                    v.unwrap_or_default()
+                                ),
+                            ));
+                        }
+                    }
+                    if a == TransferIn && self.lot.is_some_and(|l| l > self.date) {
+                        out.push(problem(
+                            "lot",
+                            "the original acquisition date is after the transfer",
                         ));
                     }
                 } else {

@@ -191,7 +191,7 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Batch, Rejection> {
         match rec.header.section {
             Section::Trades => p.trade(&rec),
             Section::Cash => p.cash(&rec),
-            Section::Other => {}
+            Section::Other => p.skip("rows of sections other than Trades and Cash Transactions (Open Positions and the like)"),
         }
     }
     p.finish(source)
@@ -557,7 +557,7 @@ pub fn parse_flex_date(s: &str) -> Result<NaiveDate, String> {
         ));
     }
     let date_part: String = if s.len() >= 10 && s.as_bytes()[4] == b'-' {
-        s[..10].to_string()
+        s.get(..10).unwrap_or(s).to_string()
     } else {
         s.chars().take(8).collect()
     };

@@ -53,6 +53,13 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<PriceRow>, Rejection> {
         };
         let mut num = |c: usize| -> Option<rust_decimal::Decimal> {
             let v = parse_decimal(cell(c)?).map_err(|e| bad(c, e)).ok()?;
+            if c != 6 && v > crate::domain::MAX_VALUE {
+                bad(
+                    c,
+                    format!("{v} is too large: folio handles prices up to 1,000,000,000,000"),
+                );
+                return None;
+            }
             if v.is_sign_negative() || (c == 2 && v.is_zero()) {
                 bad(
                     c,

@@ -49,9 +49,11 @@ pub fn value(
             let market_value = close.map(|(_, c)| (p.quantity * c).round_dp(2));
             let gain = market_value.map(|v| v - p.cost);
             Holding {
+                // None when the basis is 0 (or so small that the percentage is meaningless).
                 unrealized_gain_pct: gain
-                    .filter(|_| !p.cost.is_zero())
-                    .map(|g| (g / p.cost * Decimal::ONE_HUNDRED).round_dp(2)),
+                    .and_then(|g| g.checked_div(p.cost))
+                    .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                    .map(|r| r.round_dp(2)),
                 price: close.map(|(_, c)| *c),
                 price_date: close.map(|(d, _)| *d),
                 market_value,

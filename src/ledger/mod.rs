@@ -32,12 +32,9 @@ pub struct Lot {
 }
 
 impl Lot {
-    pub fn unit_cost(&self) -> Decimal {
-        if self.quantity.is_zero() {
-            Decimal::ZERO
-        } else {
-            self.cost / self.quantity
-        }
+    /// Basis per share; None for a lot too small to divide by (a dust remainder).
+    pub fn unit_cost(&self) -> Option<Decimal> {
+        self.cost.checked_div(self.quantity)
     }
 }
 
@@ -173,6 +170,11 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
     if let Some(p) = t.check().into_iter().next() {
         return Err((p.column, p.reason));
     }
+    let touches_lots = matches!(t.action, Buy | Sell | Reinvest)
+        || (matches!(t.action, TransferIn | TransferOut) && t.symbol.is_some());
+    if touches_lots {
+        same_currency(book, t)?;
+    }
     let amount = t.amount.unwrap_or_default();
     let cash_delta = match t.action {
         Buy | Reinvest => {
@@ -256,6 +258,22 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
     Ok(())
 }
 
+/// A security keeps one currency per account: a row in another currency than the lots held
+/// would mix amounts of different money.
+fn same_currency(book: &mut Book, t: &Transaction) -> ApplyResult {
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    match book.lots_mut(&t.account, symbol).and_then(|l| l.front()) {
+        Some(lot) if lot.currency != t.currency => Err((
+            "currency",
+            format!(
+                "{symbol} is held in {} in {}, but this row is in {}; a security keeps one currency per account",
+                lot.currency, t.account, t.currency
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `map.entry(key).or_default()` without allocating the key when it is present.
 fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
     if !map.contains_key(key) {
@@ -314,7 +332,8 @@ fn relieve(
         (None, LotMethod::Hifo) => order.sort_by(|&a, &b| {
             lots[b]
                 .unit_cost()
-                .cmp(&lots[a].unit_cost())
+                .unwrap_or(Decimal::MAX)
+                .cmp(&lots[a].unit_cost().unwrap_or(Decimal::MAX))
                 .then(a.cmp(&b))
         }),
     }

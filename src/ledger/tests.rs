@@ -404,6 +404,21 @@ fn values_beyond_a_trillion_are_refused_before_any_arithmetic() {
     );
 }
 
+#[test]
+fn a_security_keeps_one_currency_per_account() {
+    let mut b = B::new();
+    b.buy("2024-01-10", dec!(10), dec!(100));
+    b.buy("2024-01-11", dec!(10), dec!(90)).currency = "EUR".into();
+    b.sell("2024-01-12", dec!(5), dec!(95)).currency = "EUR".into();
+    let (book, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    assert_eq!(errors.len(), 2);
+    assert_eq!(
+        errors[0].message,
+        "VTI is held in USD in Taxable, but this row is in EUR; a security keeps one currency per account"
+    );
+    assert_eq!(open(&book), vec![(d("2024-01-10"), dec!(10), dec!(1000))]);
+}
+
 // ---- properties ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]

@@ -124,34 +124,6 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Creates the account if needed, then sets whichever of kind and method are given.
-    pub fn set_account(
-        &mut self,
-        name: &str,
-        kind: Option<AccountKind>,
-        method: Option<LotMethod>,
-    ) -> Result<Account> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_account(&tx, name, LotMethod::default())?;
-        if let Some(kind) = kind {
-            tx.execute(
-                "UPDATE accounts SET kind = ?1 WHERE name = ?2",
-                params![kind.as_str(), name],
-            )?;
-        }
-        if let Some(method) = method {
-            tx.execute(
-                "UPDATE accounts SET lot_method = ?1 WHERE name = ?2",
-                params![method.as_str(), name],
-            )?;
-        }
-        tx.commit()?;
-        let account = self.accounts()?.into_iter().find(|a| a.name == name);
-        Ok(account.expect("account was just written"))
-    }
-
     /// Runs `f` inside one IMMEDIATE transaction: everything it writes is committed together when
     /// it returns Ok, and nothing is when it returns Err (or the process dies).
     pub fn write<T, E: From<StoreError>>(

@@ -454,3 +454,64 @@ fn every_command_prints_a_table_on_the_sample() {
         assert!(r.stdout.lines().count() >= 2, "{args:?}: {}", r.stdout);
     }
 }
+
+#[test]
+fn a_lot_method_that_would_break_a_stored_sale_is_refused() {
+    let env = Env::new();
+    let csv = "date,account,action,symbol,quantity,price,lot\n\
+               2024-01-01,A,BUY,VTI,10,100,\n2024-02-01,A,BUY,VTI,10,110,\n\
+               2024-03-01,A,SELL,VTI,10,120,\n2024-04-01,A,SELL,VTI,10,125,2024-02-01\n";
+    env.import("lots.csv", csv, &[]).ok();
+    let before = env.snapshot();
+    // Under LIFO the March sale would take the February lot that the April sale names.
+    let r = env.run(&["accounts", "set", "a", "--lot-method", "lifo"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "A stays fifo: under lifo, the SELL of VTI on 2024-04-01 could not be applied"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // A harmless change goes through, and `set` finds the account whatever the case.
+    env.run(&["accounts", "set", "a", "--kind", "ira"]).ok();
+    let v = env.run(&["accounts", "--json"]).json();
+    assert_eq!(v["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (s(&v["accounts"][0], "name"), s(&v["accounts"][0], "kind")),
+        ("A", "ira")
+    );
+}
+
+#[test]
+fn odd_but_valid_rows_are_checked_for_sense() {
+    let env = Env::new();
+    let csv = "date,account,action,symbol,quantity,price,amount,currency,lot\n\
+               2024-01-04,A,TRANSFER_IN,VTI,5,-10,,USD,2023-01-01\n2024-01-05,A,TRANSFER_IN,BND,5,70,,USD,2025-01-01\n";
+    let r = env.import("odd.csv", csv, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(":2: price: a cost basis cannot be negative, got -10"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(":3: lot: the original acquisition date is after the transfer"),
+        "{}",
+        r.stderr
+    );
+    // Rows that are fine one by one but mix currencies in one holding are refused by the ledger.
+    let csv = "date,account,action,symbol,quantity,price,currency\n2024-01-02,A,BUY,SAP,10,100,EUR\n2024-01-03,A,BUY,SAP,1,101,USD\n";
+    let r = env.import("mixed.csv", csv, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(":3: currency: SAP is held in EUR in A, but this row is in USD"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.db().exists() || env.count("transactions") == 0);
+}

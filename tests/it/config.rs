@@ -47,13 +47,8 @@ fn a_bad_value_says_what_is_allowed() {
 fn a_named_config_must_exist_but_the_default_may_be_missing() {
     let env = Env::new();
     let r = env.run(&["--config", "/nonexistent/folio.toml", "accounts"]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("cannot read the config file /nonexistent/folio.toml"),
-        "{}",
-        r.stderr
-    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the config file /nonexistent/folio.toml does not exist; check the path given to --config or FOLIO_CONFIG"), "{}", r.stderr);
     env.run(&["accounts"]).ok();
 }
 
@@ -121,4 +116,36 @@ fn logs_go_to_the_data_dir_not_the_terminal() {
     assert!(!r.stderr.contains("INFO"), "{}", r.stderr);
     let log = std::fs::read_to_string(env.path("data/folio/folio.log")).unwrap();
     assert!(log.contains("import") && log.contains("added=9"), "{log}");
+}
+
+#[test]
+fn currency_is_normalised_and_an_empty_database_path_means_the_default() {
+    let env = Env::new();
+    let cfg = env.write(
+        "config.toml",
+        "[general]\ndefault_currency = \"eur\"\n[database]\npath = \"\"\n",
+    );
+    let csv = env.write(
+        "s.csv",
+        "date,account,action,amount\n2024-01-02,A,DEPOSIT,5\n",
+    );
+    env.command()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["import", csv.to_str().unwrap()])
+        .output()
+        .map(crate::common::Run::from)
+        .unwrap()
+        .ok();
+    assert!(env.path("data/folio/folio.db").exists());
+    let out = env
+        .command()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["cash", "--json"])
+        .output()
+        .map(crate::common::Run::from)
+        .unwrap()
+        .json();
+    assert_eq!(out["balances"][0]["currency"], "EUR");
 }

@@ -159,7 +159,7 @@ fn multi_account_stacked() {
 
 #[test]
 fn bof_descriptors() {
-    expect(
+    let i = expect(
         "bof_descriptors.csv",
         10,
         &[
@@ -168,6 +168,12 @@ fn bof_descriptors() {
             ("U7654321 AAPL", "6"),
         ],
         &[("U1234567 USD", "3526.1"), ("U7654321 USD", "1612.56")],
+    );
+    assert_eq!(
+        i.report["skipped"],
+        serde_json::json!([
+            "3 rows of sections other than Trades and Cash Transactions (Open Positions and the like)"
+        ])
     );
 }
 
