@@ -53,7 +53,9 @@ impl Report {
     }
 
     pub fn print(&self) -> std::io::Result<()> {
-        write_line(format_args!("{}", self.table.to_string().trim_end()))
+        let text = self.table.to_string();
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        write_line(format_args!("{}", lines.join("\n").trim_end()))
     }
 }
 
