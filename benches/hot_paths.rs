@@ -89,13 +89,7 @@ fn import_into(db: &Path) -> usize {
     let mut store = Store::open(db).unwrap();
     store
         .write(|w| -> anyhow::Result<usize> {
-            let plan = import::plan(
-                &batch,
-                &w.transactions()?,
-                &w.uids()?,
-                &w.accounts()?,
-                LotMethod::Fifo,
-            )?;
+            let plan = import::plan(&batch, &w.transactions()?, &w.accounts()?, LotMethod::Fifo)?;
             Ok(w.insert_transactions("bench.csv", "canonical", &plan.new, LotMethod::Fifo)?)
         })
         .unwrap()

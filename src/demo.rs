@@ -6,7 +6,7 @@
 //! in cash in the taxable account and reinvested in the IRA. Everything goes through the same
 //! import and ledger checks as a user's file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
@@ -74,13 +74,7 @@ pub fn build(path: &Path) -> anyhow::Result<()> {
             w.set_account(&a)?;
         }
         w.upsert_prices(&rows)?;
-        let plan = import::plan(
-            &batch,
-            &[],
-            &HashSet::new(),
-            &w.accounts()?,
-            LotMethod::Fifo,
-        )?;
+        let plan = import::plan(&batch, &[], &w.accounts()?, LotMethod::Fifo)?;
         w.insert_transactions("demo", "canonical", &plan.new, LotMethod::Fifo)?;
         Ok(())
     })

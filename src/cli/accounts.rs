@@ -3,8 +3,6 @@
 use serde::Serialize;
 
 use super::output::{Report, json, outln};
-use std::collections::HashMap;
-
 use super::{BadInput, Ctx};
 use crate::domain::{Account, AccountKind, LotMethod};
 use crate::ledger;
@@ -127,14 +125,10 @@ fn set(
     }
     if let Some(method) = method.filter(|m| *m != account.lot_method) {
         let txns = store.transactions()?;
-        let mut methods: HashMap<String, LotMethod> = accounts
-            .iter()
-            .map(|a| (a.name.clone(), a.lot_method))
-            .collect();
-        methods.insert(account.name.clone(), method);
+        let others = ledger::methods(&accounts, ctx.config.ledger.lot_method);
         let (_, errors) = ledger::replay(
             &txns,
-            ledger::methods_lookup(&methods, ctx.config.ledger.lot_method),
+            |a: &str| if a == account.name { method } else { others(a) },
         );
         if let Some(e) = errors.first() {
             let t = txns.iter().find(|t| t.id == e.id);

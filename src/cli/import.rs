@@ -61,18 +61,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let method = ctx.config.ledger.lot_method;
     let plan = if args.dry_run {
-        let existing = store.transactions()?;
-        let uids = existing.iter().map(|t| t.uid.clone()).collect();
-        import::plan(&batch, &existing, &uids, &store.accounts()?, method)?
+        import::plan(&batch, &store.transactions()?, &store.accounts()?, method)?
     } else {
         store.write(|w| -> anyhow::Result<Plan> {
-            let plan = import::plan(
-                &batch,
-                &w.transactions()?,
-                &w.uids()?,
-                &w.accounts()?,
-                method,
-            )?;
+            let plan = import::plan(&batch, &w.transactions()?, &w.accounts()?, method)?;
             if !plan.new.is_empty() {
                 w.insert_transactions(&batch.source, batch.format, &plan.new, method)?;
             }

@@ -250,13 +250,9 @@ pub fn load_book(
     if let Some(d) = as_of {
         txns.retain(|t| t.date <= d);
     }
-    let methods = accounts
-        .iter()
-        .map(|a| (a.name.clone(), a.lot_method))
-        .collect();
     let (book, errors) = crate::ledger::replay(
         &txns,
-        crate::ledger::methods_lookup(&methods, ctx.config.ledger.lot_method),
+        crate::ledger::methods(&accounts, ctx.config.ledger.lot_method),
     );
     for e in errors {
         tracing::warn!(id = e.id, "{}", e.message);

@@ -115,17 +115,16 @@ pub struct Plan {
     pub new_accounts: Vec<String>,
 }
 
-/// Checks `batch` against the database's `existing` transactions: drops rows already present,
-/// replays the ledger with the rest and rejects the batch if any row cannot be applied (a sale of
-/// shares not held, a missing lot). `next_id` is the id the first new row will get.
+/// Checks `batch` against the database's `existing` transactions: drops rows already present
+/// (same uid), replays the ledger with the rest and rejects the batch if any row cannot be applied
+/// (a sale of shares not held, a missing lot). New rows get ids after the largest existing one.
 pub fn plan(
     batch: &Batch,
     existing: &[Transaction],
-    existing_uids: &HashSet<String>,
     accounts: &[Account],
     default_method: LotMethod,
 ) -> Result<Plan, Rejection> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = existing.iter().map(|t| t.uid.as_str()).collect();
     let mut already_present = 0;
     let mut rows: Vec<&Row> = Vec::with_capacity(batch.rows.len());
     let ordered: Box<dyn Iterator<Item = &Row>> = if batch.newest_first {
@@ -134,10 +133,10 @@ pub fn plan(
         Box::new(batch.rows.iter())
     };
     for row in ordered {
-        if existing_uids.contains(&row.txn.uid) || !seen.insert(&row.txn.uid) {
-            already_present += 1;
-        } else {
+        if seen.insert(&row.txn.uid) {
             rows.push(row);
+        } else {
+            already_present += 1;
         }
     }
     let next_id = existing.iter().map(|t| t.id).max().unwrap_or(0) + 1;
@@ -151,14 +150,10 @@ pub fn plan(
             ..row.txn.clone()
         });
     }
-    let methods: HashMap<String, LotMethod> = accounts
-        .iter()
-        .map(|a| (a.name.clone(), a.lot_method))
-        .collect();
-    let mut all = Vec::with_capacity(existing.len() + new.len());
-    all.extend_from_slice(existing);
-    all.extend_from_slice(&new);
-    let (_, errors) = ledger::replay(&all, ledger::methods_lookup(&methods, default_method));
+    let (_, errors) = ledger::replay(
+        existing.iter().chain(&new),
+        ledger::methods(accounts, default_method),
+    );
     if !errors.is_empty() {
         let mut problems: Vec<Problem> = errors
             .into_iter()
@@ -179,7 +174,7 @@ pub fn plan(
     let mut new_accounts: Vec<String> = new
         .iter()
         .map(|t| t.account.clone())
-        .filter(|a| !methods.contains_key(a))
+        .filter(|name| !accounts.iter().any(|a| a.name == *name))
         .collect();
     new_accounts.sort();
     new_accounts.dedup();

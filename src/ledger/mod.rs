@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{Action, LotMethod, Term, Transaction, fx_pair, term};
+use crate::domain::{Account, Action, LotMethod, Term, Transaction, fx_pair, term};
 
 /// Decimal places kept when a lot's basis or a sale's proceeds are split between pieces.
 const SPLIT_DP: u32 = 8;
@@ -143,11 +143,11 @@ impl Book {
 /// Replays `txns` (in any order) into a [`Book`]. `method` gives each account's lot-relief method.
 /// Transactions that cannot be applied (selling more than is held, a named lot that does not
 /// exist) are skipped and reported; the book reflects every other transaction.
-pub fn replay(
-    txns: &[Transaction],
+pub fn replay<'a>(
+    txns: impl IntoIterator<Item = &'a Transaction>,
     method: impl Fn(&str) -> LotMethod,
 ) -> (Book, Vec<LedgerError>) {
-    let mut order: Vec<&Transaction> = txns.iter().collect();
+    let mut order: Vec<&Transaction> = txns.into_iter().collect();
     order.sort_by_key(|t| (t.date, t.id));
     let mut book = Book::default();
     let mut errors = Vec::new();
@@ -390,12 +390,14 @@ fn relieve(
     Ok(pieces)
 }
 
-/// Lot-relief methods per account, falling back to a default.
-pub fn methods_lookup(
-    methods: &HashMap<String, LotMethod>,
-    default: LotMethod,
-) -> impl Fn(&str) -> LotMethod + '_ {
-    move |account| methods.get(account).copied().unwrap_or(default)
+/// The accounts' lot-relief methods, for [`replay`]; accounts not in the list (new ones) get
+/// `default`.
+pub fn methods(accounts: &[Account], default: LotMethod) -> impl Fn(&str) -> LotMethod + use<> {
+    let map: HashMap<String, LotMethod> = accounts
+        .iter()
+        .map(|a| (a.name.clone(), a.lot_method))
+        .collect();
+    move |account| map.get(account).copied().unwrap_or(default)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 mod migrations;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -215,12 +215,6 @@ impl Writer<'_> {
 
     pub fn transactions(&self) -> Result<Vec<Transaction>> {
         transactions(&self.tx)
-    }
-
-    pub fn uids(&self) -> Result<HashSet<String>> {
-        let mut stmt = self.tx.prepare("SELECT uid FROM transactions")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records an import and inserts its transactions (creating accounts as needed, with

@@ -248,39 +248,17 @@ fn skips_and_cancels() {
 #[test]
 fn overlapping_exports_are_deduplicated_by_transaction_id() {
     let env = Env::new();
-    let first = env
-        .run(&[
-            "import",
-            &fixture("multi_account_stacked.csv"),
-            "--format",
-            "ibkr-flex",
-            "--json",
-        ])
-        .json();
-    assert_eq!(first["added"], 11);
-    let again = env
-        .run(&[
-            "import",
-            &fixture("multi_account_stacked.csv"),
-            "--format",
-            "ibkr-flex",
-            "--json",
-        ])
-        .json();
+    let flex = |name: &str| {
+        env.run(&["import", &fixture(name), "--format", "ibkr-flex", "--json"])
+            .json()
+    };
+    assert_eq!(flex("multi_account_stacked.csv")["added"], 11);
+    let again = flex("multi_account_stacked.csv");
     assert_eq!(
         (again["added"].as_u64(), again["already_present"].as_u64()),
         (Some(0), Some(11))
     );
     // A second file for the same accounts adds only its own rows.
-    let more = env
-        .run(&[
-            "import",
-            &fixture("bof_descriptors.csv"),
-            "--format",
-            "ibkr-flex",
-            "--json",
-        ])
-        .json();
-    assert_eq!(more["added"], 10);
+    assert_eq!(flex("bof_descriptors.csv")["added"], 10);
     assert_eq!(env.count("transactions"), 21);
 }
