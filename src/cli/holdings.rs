@@ -48,11 +48,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Quantity>",
         "Price>",
         "Value>",
-        "Cost basis>",
+        "~Cost basis>",
         "Gain>",
-        "Gain %>",
-        "Weight>",
-        "Ccy",
+        "~Gain %>",
+        "~Weight>",
+        "~Ccy",
     ]);
     for h in &holdings {
         r.row(vec![

@@ -86,12 +86,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Symbol",
         "Acquired",
         "Quantity>",
-        "Cost/share>",
+        "~Cost/share>",
         "Cost basis>",
-        "Value>",
+        "~Value>",
         "Gain>",
         "Term",
-        "Long term in>",
+        "~Long term in>",
     ]);
     for l in &lots {
         r.row(vec![

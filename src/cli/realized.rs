@@ -86,14 +86,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let mut r = Report::new(&[
         "Account",
         "Symbol",
-        "Acquired",
+        "~Acquired",
         "Sold",
         "Quantity>",
         "Proceeds>",
         "Cost basis>",
         "Gain>",
         "Term",
-        "Ccy",
+        "~Ccy",
     ]);
     for d in &disposals {
         r.row(vec![

@@ -80,10 +80,10 @@ pub fn table(txns: &[Transaction]) -> Report {
         "Symbol",
         "Quantity>",
         "Price>",
-        "Fees>",
+        "~Fees>",
         "Amount>",
-        "Ccy",
-        "Note",
+        "~Ccy",
+        "~Note",
     ]);
     for t in txns {
         let trade_value = (t.quantity.is_some() && t.price.is_some()).then(|| t.gross());
