@@ -20,6 +20,7 @@ pub struct Config {
     pub general: General,
     pub database: Database,
     pub ledger: Ledger,
+    pub quotes: Quotes,
     pub log: Log,
 }
 
@@ -50,6 +51,37 @@ pub struct Database {
 pub struct Ledger {
     /// Lot relief for accounts created by an import.
     pub lot_method: LotMethod,
+}
+
+/// The cockpit's quote feed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quotes {
+    /// Where live quotes come from. `--demo` always uses the simulated feed.
+    pub source: FeedKind,
+    /// Simulated feed: ticks per second per symbol.
+    pub sim_rate_hz: f64,
+    /// Simulated feed: the seed of its random walks.
+    pub sim_seed: u64,
+}
+
+impl Default for Quotes {
+    fn default() -> Self {
+        Quotes {
+            source: FeedKind::None,
+            sim_rate_hz: 4.0,
+            sim_seed: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// No live quotes: values use the latest stored close.
+    None,
+    /// Seeded random walks around the last close (for trying the cockpit; not market prices).
+    Simulated,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -120,6 +152,12 @@ impl Config {
             .is_some_and(|p| p.as_os_str().is_empty())
         {
             config.database.path = None;
+        }
+        let rate = config.quotes.sim_rate_hz;
+        if !(0.1..=50.0).contains(&rate) {
+            return Err(format!(
+                "quotes.sim_rate_hz: {rate} is out of range; use a rate from 0.1 to 50 ticks per second"
+            ));
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
             return Err(format!(

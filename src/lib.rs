@@ -1,11 +1,13 @@
 //! folio: a terminal portfolio cockpit. See README.md and ../shared/DESIGN.md for the layout:
-//! `domain` and `ledger` are pure; `store` and `import` do the IO; `cli` wires them together.
+//! `domain` and `ledger` are pure; `store` and `import` do the IO; `cli` and `tui` wire them together.
 
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod market;
 pub mod store;
+pub mod tui;

@@ -126,11 +126,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(d) = &dirs {
         init_logging(&d.data_dir, &config.log.level);
     }
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        return Err(BadInput("no command given: pick one of the commands above".into()).into());
-    };
     let (db_path, demo) = if cli.demo {
         let dir = tempfile::Builder::new()
             .prefix("folio-demo-")
@@ -149,6 +144,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
         (path, None)
     };
+    let Some(command) = cli.command else {
+        return cockpit(config, db_path, demo);
+    };
     tracing::info!(db = %db_path.display(), ?command, "run");
     let ctx = Ctx {
         config,
@@ -165,6 +163,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Transactions(a) => transactions::run(&ctx, a),
         Command::Cash(a) => cash::run(&ctx, a),
+    }
+}
+
+/// `folio` with no command: the cockpit, on the demo (with simulated quotes) or the database.
+fn cockpit(
+    config: Config,
+    db_path: PathBuf,
+    demo: Option<tempfile::TempDir>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(BadInput(
+            "the cockpit needs a terminal; in scripts use a command such as `folio holdings --json` (see `folio --help`)".into(),
+        )
+        .into());
+    }
+    let feed = if demo.is_some() || config.quotes.source == crate::config::FeedKind::Simulated {
+        Some(crate::domain::QuoteSource::Simulated)
+    } else {
+        None
+    };
+    let db_label = if demo.is_some() {
+        "demo (temporary database)".to_string()
+    } else {
+        display_path(&db_path)
+    };
+    tracing::info!(db = %db_path.display(), "cockpit");
+    let result = crate::tui::run(crate::tui::Options {
+        db_path,
+        setup: crate::tui::Setup {
+            db_label,
+            demo: demo.is_some(),
+            feed,
+        },
+        config,
+    });
+    drop(demo);
+    result
+}
+
+/// A path with the home directory shortened to `~`.
+fn display_path(path: &std::path::Path) -> String {
+    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    match home.and_then(|h| path.strip_prefix(h).ok().map(std::path::Path::to_path_buf)) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! Output helpers: human tables and JSON.
 
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, Table, presets};
-use rust_decimal::Decimal;
 use serde::Serialize;
+
+pub use crate::format::{money, opt, pct, price, qty};
 
 /// Writes one line to stdout. A closed pipe (`folio lots | head`) is an io error that `main`
 /// turns into a quiet exit, never a panic.
@@ -102,55 +103,6 @@ impl Report {
                 hidden.join(", ")
             ));
         }
-        out
-    }
-}
-
-/// Money for people: 2 decimals and thousands separators, e.g. -12,345.60.
-pub fn money(d: Decimal) -> String {
-    group(d.round_dp(2), 2)
-}
-
-/// A quantity for people: as many decimals as it has, thousands separators.
-pub fn qty(d: Decimal) -> String {
-    let n = d.normalize();
-    group(n, n.scale())
-}
-
-/// A price for people: at least 2 decimals, up to 4.
-pub fn price(d: Decimal) -> String {
-    let n = d.round_dp(4).normalize();
-    group(n, n.scale().max(2))
-}
-
-pub fn pct(d: Decimal) -> String {
-    format!("{:.2}%", d.round_dp(2))
-}
-
-pub fn opt(v: Option<Decimal>, f: fn(Decimal) -> String) -> String {
-    v.map(f).unwrap_or_else(|| "-".to_string())
-}
-
-fn group(d: Decimal, scale: u32) -> String {
-    let s = format!("{:.*}", scale as usize, d.abs());
-    let (int, frac) = s
-        .split_once('.')
-        .map(|(a, b)| (a, Some(b)))
-        .unwrap_or((&s, None));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    if d.is_sign_negative() && !d.is_zero() {
-        format!("-{out}")
-    } else {
         out
     }
 }

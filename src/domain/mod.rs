@@ -1,4 +1,9 @@
-//! Plain types shared by every layer: actions, transactions, accounts, lots. No IO here.
+//! Plain types shared by every layer: actions, transactions, accounts, lots, quotes. No IO here.
+
+pub mod quote;
+pub mod securities;
+
+pub use quote::{Freshness, Quote, QuoteSource};
 
 use std::fmt;
 use std::str::FromStr;

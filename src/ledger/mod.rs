@@ -6,6 +6,7 @@
 //! basis of acquisitions and taken off the proceeds of sales. Money is kept exact: a partial lot
 //! gives away a rounded share of its basis and keeps the rest, so basis is never created or lost.
 
+pub mod history;
 pub mod holdings;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

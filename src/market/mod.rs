@@ -1,3 +1,6 @@
-//! Quote feeds and price history. So far: the seeded price simulator behind the demo.
+//! Quote feeds and price history: the feed interface, the simulated feed of the demo, and the
+//! seeded daily-price simulator behind the demo's history.
 
+pub mod feed;
 pub mod sim;
+pub mod simfeed;

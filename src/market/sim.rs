@@ -40,11 +40,6 @@ pub struct Factor {
 #[serde(deny_unknown_fields)]
 pub struct Security {
     pub symbol: String,
-    pub name: String,
-    pub class: String,
-    /// The index the fund tracks (empty for single stocks).
-    #[serde(default)]
-    pub index: String,
     pub start_price: f64,
     /// Expected annual price return (dividends excluded).
     pub drift: f64,

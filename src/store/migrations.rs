@@ -49,6 +49,20 @@ const STEPS: &[M<'static>] = &[
             PRIMARY KEY (symbol, date)
         ) WITHOUT ROWID;",
     ),
+    // 2: the latest quote per symbol, written back by the cockpit's quote feed.
+    M::up(
+        "CREATE TABLE quotes (
+            symbol TEXT PRIMARY KEY,
+            last TEXT NOT NULL,
+            bid TEXT,
+            ask TEXT,
+            prev_close TEXT,
+            volume TEXT,
+            time TEXT NOT NULL,
+            source TEXT NOT NULL,
+            freshness TEXT NOT NULL
+        ) WITHOUT ROWID;",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -60,5 +74,29 @@ mod tests {
     #[test]
     fn migrations_are_valid_from_an_empty_database() {
         super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn every_earlier_version_migrates_with_its_data() {
+        let steps = super::STEPS.len();
+        for from in 1..steps {
+            let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+            let m = super::migrations();
+            m.to_version(&mut conn, from).unwrap();
+            conn.execute_batch(
+                "INSERT INTO accounts (name) VALUES ('A');
+                 INSERT INTO prices (symbol, date, close) VALUES ('VTI', '2025-01-02', '250.10');",
+            )
+            .unwrap();
+            m.to_latest(&mut conn).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, steps as i64);
+            let close: String = conn
+                .query_row("SELECT close FROM prices", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(close, "250.10", "data survives the migration from {from}");
+        }
     }
 }

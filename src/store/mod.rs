@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
-use crate::domain::{Account, AccountKind, Action, LotMethod, Transaction};
+use crate::domain::{
+    Account, AccountKind, Action, Freshness, LotMethod, Quote, QuoteSource, Transaction,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -164,6 +166,70 @@ impl Store {
         Ok(out)
     }
 
+    /// Every close on or after `since`, per symbol, in ascending date order.
+    pub fn closes_since(
+        &self,
+        since: NaiveDate,
+    ) -> Result<HashMap<String, Vec<(NaiveDate, Decimal)>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT symbol, date, close FROM prices WHERE date >= ?1 ORDER BY symbol, date",
+        )?; // the primary key's order: no sort step
+        let mut rows = stmt.query([since.to_string()])?;
+        let mut out: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let symbol = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let date = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let close = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let day = (
+                parse_date("prices", 0, "date", date)?,
+                parse_decimal("prices", 0, "close", close)?,
+            );
+            match out.get_mut(symbol) {
+                Some(v) => v.push(day),
+                None => {
+                    out.insert(symbol.to_string(), vec![day]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest stored quote of every symbol.
+    pub fn quotes(&self) -> Result<Vec<Quote>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT symbol, last, bid, ask, prev_close, volume, time, source, freshness FROM quotes ORDER BY symbol",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> Result<Option<String>> { Ok(r.get(i)?) };
+            let dec = |i: usize, col: &'static str| -> Result<Option<Decimal>> {
+                text(i)?
+                    .map(|s| parse_decimal("quotes", 0, col, &s))
+                    .transpose()
+            };
+            let time: String = r.get(6)?;
+            let source: String = r.get(7)?;
+            let freshness: String = r.get(8)?;
+            out.push(Quote {
+                symbol: r.get(0)?,
+                last: dec(1, "last")?.unwrap_or_default(),
+                bid: dec(2, "bid")?,
+                ask: dec(3, "ask")?,
+                prev_close: dec(4, "prev_close")?,
+                volume: dec(5, "volume")?,
+                time: DateTime::parse_from_rfc3339(&time)
+                    .map_err(|_| corrupt("quotes", 0, "time", &time))?
+                    .with_timezone(&Utc),
+                source: QuoteSource::from_str(&source)
+                    .map_err(|_| corrupt("quotes", 0, "source", &source))?,
+                freshness: Freshness::from_str(&freshness)
+                    .map_err(|_| corrupt("quotes", 0, "freshness", &freshness))?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Per symbol: first and last price date and the number of closes.
     pub fn price_coverage(&self) -> Result<Vec<(String, NaiveDate, NaiveDate, i64)>> {
         let mut stmt = self
@@ -283,6 +349,29 @@ impl Writer<'_> {
             ])?;
         }
         Ok(rows.len())
+    }
+
+    /// Inserts or replaces the latest quote of each symbol.
+    pub fn upsert_quotes(&self, quotes: &[Quote]) -> Result<usize> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO quotes (symbol, last, bid, ask, prev_close, volume, time, source, freshness)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let s = |d: Option<Decimal>| d.map(|d| d.to_string());
+        for q in quotes {
+            stmt.execute(params![
+                q.symbol,
+                q.last.to_string(),
+                s(q.bid),
+                s(q.ask),
+                s(q.prev_close),
+                s(q.volume),
+                q.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                q.source.as_str(),
+                q.freshness.as_str(),
+            ])?;
+        }
+        Ok(quotes.len())
     }
 
     pub fn set_account(&self, account: &Account) -> Result<()> {

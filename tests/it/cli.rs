@@ -376,12 +376,13 @@ fn bad_flags_and_missing_files_exit_2_with_a_message() {
     );
     let r = env.run(&["frobnicate"]);
     assert_eq!(r.code, 2);
+    // No command opens the cockpit, which needs a terminal: without one, a clear error.
     let r = env.run(&[]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stdout.contains("holdings") && r.stderr.contains("no command given"),
-        "{}\n{}",
-        r.stdout,
+        r.stderr.contains("the cockpit needs a terminal")
+            && r.stderr.contains("folio holdings --json"),
+        "{}",
         r.stderr
     );
     assert_eq!(

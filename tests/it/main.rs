@@ -7,4 +7,6 @@ mod crash;
 mod demo;
 mod flex;
 mod import_errors;
+mod pty;
 mod store;
+mod tui;

@@ -1,0 +1,87 @@
+//! Numbers for people, shared by the CLI tables and the cockpit.
+
+use rust_decimal::Decimal;
+
+/// Money for people: 2 decimals and thousands separators, e.g. -12,345.60.
+pub fn money(d: Decimal) -> String {
+    group(d.round_dp(2), 2)
+}
+
+/// A quantity for people: as many decimals as it has, thousands separators.
+pub fn qty(d: Decimal) -> String {
+    let n = d.normalize();
+    group(n, n.scale())
+}
+
+/// A price for people: at least 2 decimals, up to 4.
+pub fn price(d: Decimal) -> String {
+    let n = d.round_dp(4).normalize();
+    group(n, n.scale().max(2))
+}
+
+pub fn pct(d: Decimal) -> String {
+    format!("{:.2}%", d.round_dp(2))
+}
+
+pub fn opt(v: Option<Decimal>, f: fn(Decimal) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".to_string())
+}
+
+fn group(d: Decimal, scale: u32) -> String {
+    let s = format!("{:.*}", scale as usize, d.abs());
+    let (int, frac) = s
+        .split_once('.')
+        .map(|(a, b)| (a, Some(b)))
+        .unwrap_or((&s, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    if d.is_sign_negative() && !d.is_zero() {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A change with its sign: +1,234.50 or -12.00.
+pub fn signed_money(d: Decimal) -> String {
+    let s = money(d);
+    if d.round_dp(2).is_sign_positive() && !d.round_dp(2).is_zero() {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+/// A percentage change with its sign: +1.25% or -0.40%.
+pub fn signed_pct(d: Decimal) -> String {
+    let d = d.round_dp(2);
+    if d.is_sign_positive() && !d.is_zero() {
+        format!("+{d:.2}%")
+    } else {
+        format!("{d:.2}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn signed_values_carry_their_sign() {
+        assert_eq!(signed_money(dec!(1234.5)), "+1,234.50");
+        assert_eq!(signed_money(dec!(-12)), "-12.00");
+        assert_eq!(signed_money(dec!(0.001)), "0.00");
+        assert_eq!(signed_pct(dec!(1.254)), "+1.25%");
+        assert_eq!(signed_pct(dec!(-0.4)), "-0.40%");
+    }
+}

@@ -1,0 +1,419 @@
+//! Dashboard: the headline figures, the holdings table (all accounts together), allocation by
+//! asset class and by holding, and the portfolio's value over time.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span as TextSpan};
+use ratatui::widgets::{Bar, BarChart, Block, Paragraph};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::{Handled, Key, Pane, Sort, Span, View, matches};
+use crate::format::{money, price, qty, signed_money, signed_pct};
+use crate::tui::filter::{Edit, Filter};
+use crate::tui::portfolio::{self, Row};
+use crate::tui::widgets::{CellText, Column, Cursor, draw_table, to_f64, value_chart};
+
+const COLUMNS: [Column; 8] = [
+    Column::left("Symbol", 6, 0),
+    Column::right("Quantity", 10, 3),
+    Column::right("Price", 9, 0),
+    Column::right("Day %", 7, 1),
+    Column::right("Value", 13, 0),
+    Column::right("Weight", 6, 2),
+    Column::right("Gain", 13, 1),
+    Column::left("30 days", 30, 4),
+];
+
+const HELP: &[(&str, &str)] = &[
+    ("↑ ↓ j k", "move in the holdings table"),
+    ("PgUp PgDn g G", "page, first, last"),
+    ("s / S", "sort by the next column / reverse the order"),
+    ("/", "filter holdings by symbol or name (Esc clears)"),
+    ("r", "value chart range: 1M, 6M, 1Y, 5Y"),
+    ("c", "allocation: by asset class or by holding"),
+    ("Enter", "the selected holding by account (Esc closes)"),
+];
+
+pub struct Dashboard {
+    cursor: Cursor,
+    sort: Sort,
+    range: Span,
+    filter: Filter,
+    by_holding: bool,
+    /// The symbol whose by-account breakdown is open.
+    detail: Option<String>,
+    /// The symbol of each row at the last draw, in display order.
+    symbols: Vec<String>,
+    /// Rows in the table at the last draw (for the cursor).
+    len: usize,
+    page: usize,
+}
+
+impl Default for Dashboard {
+    fn default() -> Self {
+        Dashboard {
+            cursor: Cursor::default(),
+            sort: Sort {
+                column: 4,
+                descending: true,
+            },
+            range: Span::default(),
+            filter: Filter::default(),
+            by_holding: false,
+            detail: None,
+            symbols: Vec::new(),
+            len: 0,
+            page: 10,
+        }
+    }
+}
+
+fn sort_key(r: &Row, column: usize) -> Key<'_> {
+    let h = &r.holding;
+    match column {
+        0 | 7 => Key::Text(&h.symbol),
+        1 => Key::Num(Some(h.quantity)),
+        2 => Key::Num(h.price),
+        3 => Key::Num(r.day_change_pct),
+        4 => Key::Num(h.market_value),
+        5 => Key::Num(h.weight_pct),
+        _ => Key::Num(h.unrealized_gain),
+    }
+}
+
+impl Pane for Dashboard {
+    fn title(&self) -> &'static str {
+        "Dashboard"
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        HELP
+    }
+
+    fn typing(&self) -> bool {
+        self.filter.typing
+    }
+
+    fn key(&mut self, key: KeyEvent, _view: &View) -> Handled {
+        if self.filter.typing {
+            if self.filter.key(key) == Edit::Changed {
+                self.cursor = Cursor::default();
+            }
+            return Handled::Yes;
+        }
+        if self.detail.is_some() {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                self.detail = None;
+                return Handled::Yes;
+            }
+            return Handled::No;
+        }
+        if self.cursor.key(&key, self.len, self.page) {
+            return Handled::Yes;
+        }
+        match key.code {
+            KeyCode::Char('s') => self.sort.next(COLUMNS.len()),
+            KeyCode::Char('S') => self.sort.descending = !self.sort.descending,
+            KeyCode::Char('r') => self.range = self.range.next(),
+            KeyCode::Char('c') => self.by_holding = !self.by_holding,
+            KeyCode::Char('/') => self.filter.start(),
+            KeyCode::Enter => self.detail = self.symbols.get(self.cursor.selected).cloned(),
+            KeyCode::Esc if self.filter.is_active() => self.filter.clear(),
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
+        let p = view.portfolio;
+        let all_rows = portfolio::rows(p, view.marks, false);
+        let summary = portfolio::summary(p, &all_rows);
+        let (classes, holdings) = portfolio::allocation(p, &all_rows);
+
+        let head = headline(&summary, &p.currency, view, area.width);
+        // The table takes what its rows need, up to three fifths; the charts the rest.
+        let rest = area.height.saturating_sub(head.len() as u16);
+        let filter_h = u16::from(self.filter.is_active());
+        let table_h = (all_rows.len() as u16 + 1).min(rest * 3 / 5).max(2);
+        let [head_area, table_area, filter_area, bottom] = Layout::vertical([
+            Constraint::Length(head.len() as u16),
+            Constraint::Length(table_h),
+            Constraint::Length(filter_h),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        f.render_widget(Paragraph::new(head), head_area);
+
+        // Holdings table.
+        let needle = self.filter.text().to_lowercase();
+        let mut rows: Vec<&Row> = all_rows
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || matches(&r.holding.symbol, &needle)
+                    || p.securities
+                        .name_of(&r.holding.symbol)
+                        .is_some_and(|n| matches(n, &needle))
+            })
+            .collect();
+        let sort = self.sort;
+        rows.sort_by(|a, b| {
+            sort.compare(&sort_key(a, sort.column), &sort_key(b, sort.column))
+                .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
+        });
+        self.len = rows.len();
+        let height = usize::from(table_area.height.saturating_sub(1));
+        self.page = height;
+        let window = self.cursor.window(rows.len(), height);
+        let selected = Some(self.cursor.selected - window.start);
+        self.symbols = rows.iter().map(|r| r.holding.symbol.clone()).collect();
+        let cells = rows[window].iter().map(|r| cells(r, view)).collect();
+        draw_table(
+            f,
+            table_area,
+            &COLUMNS,
+            cells,
+            selected,
+            Some((sort.column, sort.descending)),
+            view.theme,
+            None,
+        );
+        if filter_h > 0 {
+            let note = TextSpan::styled(
+                format!(" {} of {} ", rows.len(), all_rows.len()),
+                view.theme.dim(),
+            );
+            self.filter.draw(f, filter_area, note, view.theme);
+        }
+
+        // Value chart and allocation.
+        let alloc_w = (area.width * 2 / 5).clamp(24, 44);
+        let [chart_area, alloc_area] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(alloc_w)]).areas(bottom);
+        let series: Vec<_> = self
+            .range
+            .slice(&p.values, |v| v.date)
+            .iter()
+            .map(|v| (v.date, to_f64(v.total())))
+            .collect();
+        let title = Line::from(vec![
+            TextSpan::styled(
+                format!(" Value {} ", self.range.label()),
+                view.theme.accent(),
+            ),
+            TextSpan::styled("r ", view.theme.dim()),
+        ]);
+        value_chart(
+            f,
+            chart_area,
+            Block::bordered().title(title),
+            &series,
+            view.theme,
+            "No price history yet: add daily closes with `folio prices import FILE`.",
+        );
+        self.draw_allocation(f, alloc_area, &classes, &holdings, view);
+        if let Some(symbol) = &self.detail {
+            breakdown(f, area, symbol, view);
+        }
+    }
+}
+
+/// A popup with one holding's position in each account.
+fn breakdown(f: &mut Frame, area: Rect, symbol: &str, view: &View) {
+    let p = view.portfolio;
+    let t = view.theme;
+    let mut lines = Vec::new();
+    if let Some(sec) = p.securities.get(symbol) {
+        lines.push(Line::from(format!("{} · {}", sec.name, sec.class)));
+        if !sec.index.is_empty() {
+            lines.push(Line::styled(format!("Tracks {}", sec.index), t.dim()));
+        }
+        lines.push(Line::raw(""));
+    }
+    let rows = portfolio::rows(p, view.marks, true);
+    for r in rows.iter().filter(|r| r.holding.symbol == symbol) {
+        let h = &r.holding;
+        let gain = h.unrealized_gain;
+        lines.push(Line::from(vec![
+            TextSpan::styled(format!("{:<12}", h.account), t.accent()),
+            TextSpan::raw(format!(
+                "{:>10} sh  value {:>13}  basis {:>13}  ",
+                qty(h.quantity),
+                h.market_value.map(money).unwrap_or_else(|| "-".into()),
+                money(h.cost_basis),
+            )),
+            TextSpan::styled(
+                gain.map(signed_money).unwrap_or_else(|| "-".into()),
+                t.signed(gain.map(|g| g.cmp(&Decimal::ZERO))),
+            ),
+        ]));
+    }
+    crate::tui::widgets::popup(f, area, symbol, lines, t);
+}
+
+impl Dashboard {
+    fn draw_allocation(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        classes: &[(String, Decimal)],
+        holdings: &[(String, Decimal)],
+        view: &View,
+    ) {
+        let block = Block::bordered();
+        let inner = block.inner(area);
+        // Both lists when they fit one above the other, else the one picked with `c`.
+        let both = usize::from(inner.height) >= classes.len() + 1 + holdings.len().min(3);
+        let title = if both {
+            " Allocation ".to_string()
+        } else if self.by_holding {
+            " Allocation by holding ".to_string()
+        } else {
+            " Allocation by class ".to_string()
+        };
+        let block = block.title(Line::from(vec![
+            TextSpan::styled(title, view.theme.accent()),
+            TextSpan::styled(if both { "" } else { "c " }, view.theme.dim()),
+        ]));
+        f.render_widget(block, area);
+        if both {
+            let [top, _, rest] = Layout::vertical([
+                Constraint::Length(classes.len() as u16),
+                Constraint::Length(1),
+                Constraint::Fill(1),
+            ])
+            .areas(inner);
+            bars(f, top, classes, view);
+            bars(f, rest, holdings, view);
+        } else {
+            bars(
+                f,
+                inner,
+                if self.by_holding { holdings } else { classes },
+                view,
+            );
+        }
+    }
+}
+
+/// One horizontal bar per share (as many as fit), labelled with the name and percentage.
+fn bars(f: &mut Frame, area: Rect, shares: &[(String, Decimal)], view: &View) {
+    let name_w = usize::from(area.width.saturating_sub(8) / 2).min(13);
+    let bars: Vec<Bar> = shares
+        .iter()
+        .take(usize::from(area.height))
+        .map(|(name, pct)| {
+            let name = if name.chars().count() > name_w {
+                let cut: String = name.chars().take(name_w.saturating_sub(1)).collect();
+                format!("{cut}…")
+            } else {
+                name.clone()
+            };
+            Bar::default()
+                .label(Line::from(format!("{name:<name_w$} {pct:>5.1}%")))
+                .value((pct * Decimal::TEN).to_u64().unwrap_or(0))
+                .text_value(String::new())
+        })
+        .collect();
+    let chart = BarChart::horizontal(bars)
+        .bar_width(1)
+        .bar_gap(0)
+        .max(1000)
+        .bar_style(view.theme.bar());
+    f.render_widget(chart, area);
+}
+
+/// Net worth, day change, unrealized gain and cash: one line when it fits, else two.
+fn headline(s: &portfolio::Summary, currency: &str, view: &View, width: u16) -> Vec<Line<'static>> {
+    let t = view.theme;
+    let sign = |d: Decimal| t.signed(Some(d.cmp(&Decimal::ZERO)));
+    let day = match s.day_change_pct {
+        Some(p) => format!("{} ({})", signed_money(s.day_change), signed_pct(p)),
+        None => signed_money(s.day_change),
+    };
+    let items: [Vec<TextSpan<'static>>; 4] = [
+        vec![
+            TextSpan::styled("Net worth ", t.dim()),
+            TextSpan::styled(format!("{currency} {}", money(s.net_worth)), t.accent()),
+        ],
+        vec![
+            TextSpan::styled("Day ", t.dim()),
+            TextSpan::styled(day, sign(s.day_change)),
+        ],
+        vec![
+            TextSpan::styled("Unrealized ", t.dim()),
+            TextSpan::styled(signed_money(s.unrealized), sign(s.unrealized)),
+        ],
+        vec![
+            TextSpan::styled("Cash ", t.dim()),
+            TextSpan::raw(money(s.cash)),
+        ],
+    ];
+    let gap = || TextSpan::raw("   ");
+    let w = |v: &[TextSpan]| v.iter().map(TextSpan::width).sum::<usize>();
+    let total: usize = items.iter().map(|i| w(i)).sum::<usize>() + 9;
+    let mut lines: Vec<Line<'static>> = if total <= usize::from(width) {
+        let mut spans = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                spans.push(gap());
+            }
+            spans.extend(item);
+        }
+        vec![Line::from(spans)]
+    } else {
+        let [a, b, c, d] = items;
+        vec![
+            Line::from([a, vec![gap()], d].concat()),
+            Line::from([b, vec![gap()], c].concat()),
+        ]
+    };
+    let mut notes = Vec::new();
+    if s.unpriced > 0 {
+        notes.push(format!(
+            "{} holding(s) without a price are left out",
+            s.unpriced
+        ));
+    }
+    if !s.other_currencies.is_empty() {
+        notes.push(format!(
+            "{} holdings and cash are not in these totals",
+            s.other_currencies.join(", ")
+        ));
+    }
+    if !notes.is_empty() {
+        lines.push(Line::styled(notes.join("; "), t.warn()));
+    }
+    lines
+}
+
+fn cells(r: &Row, view: &View) -> Vec<CellText> {
+    let t = view.theme;
+    let h = &r.holding;
+    let flash = |base: Style| view.flashing(&h.symbol, base);
+    let sign = |d: Option<Decimal>| t.signed(d.map(|d| d.cmp(&Decimal::ZERO)));
+    let opt =
+        |d: Option<Decimal>, fmt: fn(Decimal) -> String| d.map(fmt).unwrap_or_else(|| "-".into());
+    vec![
+        (h.symbol.clone(), Style::new()),
+        (qty(h.quantity), Style::new()),
+        (opt(h.price, price), flash(Style::new())),
+        (
+            opt(r.day_change_pct, signed_pct),
+            flash(sign(r.day_change_pct)),
+        ),
+        (opt(h.market_value, money), flash(Style::new())),
+        (opt(h.weight_pct, |w| format!("{w:.1}%")), Style::new()),
+        (
+            opt(h.unrealized_gain, signed_money),
+            sign(h.unrealized_gain),
+        ),
+        (
+            crate::tui::widgets::sparkline(&view.portfolio.recent_closes(&h.symbol, 30), 30),
+            t.chart(),
+        ),
+    ]
+}

@@ -1,0 +1,156 @@
+//! The cockpit's panes. A pane renders from the shared [`View`] and its own state, and turns
+//! keys into state changes. Adding one is a module here and a line in [`all`].
+
+mod dashboard;
+mod holdings;
+mod trades;
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use rust_decimal::Decimal;
+
+use super::portfolio::{Mark, Portfolio};
+use super::quotes::Quotes;
+use super::theme::Theme;
+
+/// Everything a pane may read while drawing or handling a key.
+pub struct View<'a> {
+    pub portfolio: &'a Portfolio,
+    pub quotes: &'a Quotes,
+    /// The price every symbol is valued at (live quote, else latest close).
+    pub marks: &'a HashMap<String, Mark>,
+    pub theme: Theme,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+impl View<'_> {
+    /// `base`, or the flash style when `symbol`'s price just changed.
+    pub fn flashing(&self, symbol: &str, base: Style) -> Style {
+        match self.quotes.flash(symbol, self.now) {
+            Some(up) => self.theme.flash(up),
+            None => base,
+        }
+    }
+}
+
+/// Whether a pane used a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Yes,
+    No,
+}
+
+pub trait Pane {
+    fn title(&self) -> &'static str;
+    /// The pane's own keys, for the help overlay: (keys, what they do).
+    fn help(&self) -> &'static [(&'static str, &'static str)];
+    fn draw(&mut self, f: &mut Frame, area: Rect, view: &View);
+    fn key(&mut self, key: KeyEvent, view: &View) -> Handled;
+    /// True while the pane takes text (a filter being typed): every key goes to it.
+    fn typing(&self) -> bool {
+        false
+    }
+}
+
+/// The panes in tab order (number keys 1, 2, 3...).
+pub fn all() -> Vec<Box<dyn Pane>> {
+    vec![
+        Box::<dashboard::Dashboard>::default(),
+        Box::<holdings::Holdings>::default(),
+        Box::<trades::Trades>::default(),
+    ]
+}
+
+/// A sortable value of a table cell.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key<'a> {
+    Text(&'a str),
+    /// None (unknown) sorts after every number either way.
+    Num(Option<Decimal>),
+}
+
+/// The table's sort column and direction; `s` moves to the next column, `S` flips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: usize,
+    pub descending: bool,
+}
+
+impl Sort {
+    pub fn next(&mut self, columns: usize) {
+        self.column = (self.column + 1) % columns.max(1);
+    }
+
+    pub fn compare(&self, a: &Key, b: &Key) -> Ordering {
+        let ord = match (a, b) {
+            (Key::Num(None), Key::Num(None)) => Ordering::Equal,
+            (Key::Num(None), _) => return Ordering::Greater,
+            (_, Key::Num(None)) => return Ordering::Less,
+            _ => a.cmp(b),
+        };
+        if self.descending { ord.reverse() } else { ord }
+    }
+}
+
+/// The range of a chart: `r` cycles through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Span {
+    M1,
+    M6,
+    #[default]
+    Y1,
+    Y5,
+}
+
+impl Span {
+    pub fn next(self) -> Span {
+        match self {
+            Span::M1 => Span::M6,
+            Span::M6 => Span::Y1,
+            Span::Y1 => Span::Y5,
+            Span::Y5 => Span::M1,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Span::M1 => "1M",
+            Span::M6 => "6M",
+            Span::Y1 => "1Y",
+            Span::Y5 => "5Y",
+        }
+    }
+
+    /// The first day shown when the series ends on `last`.
+    pub fn start(self, last: NaiveDate) -> NaiveDate {
+        let months = match self {
+            Span::M1 => 1,
+            Span::M6 => 6,
+            Span::Y1 => 12,
+            Span::Y5 => 60,
+        };
+        last.checked_sub_months(chrono::Months::new(months))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The points of `series` (oldest first, dated by `date`) in this range.
+    pub fn slice<T>(self, series: &[T], date: impl Fn(&T) -> NaiveDate) -> &[T] {
+        let Some(last) = series.last() else {
+            return series;
+        };
+        let from = self.start(date(last));
+        &series[series.partition_point(|p| date(p) < from)..]
+    }
+}
+
+/// Case-insensitive "contains" for filters.
+pub fn matches(haystack: &str, needle_lower: &str) -> bool {
+    haystack.to_lowercase().contains(needle_lower)
+}

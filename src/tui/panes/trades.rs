@@ -1,0 +1,332 @@
+//! Trades: the transaction history, newest first, filterable by account, symbol, action and
+//! date range; Enter shows every field of a row. The order ticket's place is drawn beside it.
+
+use chrono::NaiveDate;
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span as TextSpan};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{Handled, Pane, View, matches};
+use crate::domain::{Action, Transaction};
+use crate::format::{money, price, qty};
+use crate::tui::filter::{Edit, Filter};
+use crate::tui::widgets::{CellText, Column, Cursor, draw_table, popup};
+
+const COLUMNS: [Column; 10] = [
+    Column::left("Date", 10, 0),
+    Column::left("Account", 10, 2),
+    Column::left("Action", 11, 0),
+    Column::left("Symbol", 7, 0),
+    Column::right("Quantity", 10, 1),
+    Column::right("Price", 9, 1),
+    Column::right("Fees", 7, 4),
+    Column::right("Amount", 12, 1),
+    Column::left("Ccy", 3, 5),
+    Column::left("Note", 16, 6),
+];
+
+const HELP: &[(&str, &str)] = &[
+    ("↑ ↓ j k", "move"),
+    ("PgUp PgDn g G", "page, first, last"),
+    ("Enter", "show every field of the transaction (Esc closes)"),
+    ("/", "filter: words match account, symbol, action or note,"),
+    ("", "or name a field: account:IRA symbol:VTI action:sell"),
+    ("", "from:2024-01-01 to:2024-12-31"),
+    ("Esc", "clear the filter"),
+];
+
+/// A parsed filter: every part must match.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Query {
+    account: Option<String>,
+    symbol: Option<String>,
+    action: Option<Action>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    words: Vec<String>,
+}
+
+impl Query {
+    /// Parses `account:X symbol:X action:X from:DATE to:DATE` and free words.
+    pub fn parse(text: &str) -> Result<Query, String> {
+        let mut q = Query::default();
+        for token in text.split_whitespace() {
+            let Some((field, value)) = token.split_once(':') else {
+                q.words.push(token.to_lowercase());
+                continue;
+            };
+            let date = |v: &str| {
+                v.parse::<NaiveDate>()
+                    .map_err(|_| format!("{field}: '{v}' is not a date (YYYY-MM-DD)"))
+            };
+            match field.to_lowercase().as_str() {
+                "account" => q.account = Some(value.to_lowercase()),
+                "symbol" => q.symbol = Some(value.to_lowercase()),
+                "action" => {
+                    q.action = Some(value.parse::<Action>().map_err(|_| {
+                        format!("action: '{value}' is not an action (buy, sell, dividend...)")
+                    })?)
+                }
+                "from" => q.from = Some(date(value)?),
+                "to" => q.to = Some(date(value)?),
+                other => {
+                    return Err(format!(
+                        "'{other}:' is not a filter field (account, symbol, action, from, to)"
+                    ));
+                }
+            }
+        }
+        Ok(q)
+    }
+
+    pub fn matches(&self, t: &Transaction) -> bool {
+        let symbol = t.symbol.as_deref().unwrap_or("");
+        self.account
+            .as_ref()
+            .is_none_or(|a| t.account.to_lowercase() == *a)
+            && self
+                .symbol
+                .as_ref()
+                .is_none_or(|s| symbol.to_lowercase() == *s)
+            && self.action.is_none_or(|a| t.action == a)
+            && self.from.is_none_or(|d| t.date >= d)
+            && self.to.is_none_or(|d| t.date <= d)
+            && self.words.iter().all(|w| {
+                matches(&t.account, w)
+                    || matches(symbol, w)
+                    || matches(t.action.as_str(), w)
+                    || t.note.as_deref().is_some_and(|n| matches(n, w))
+            })
+    }
+}
+
+#[derive(Default)]
+pub struct Trades {
+    cursor: Cursor,
+    filter: Filter,
+    query: Query,
+    error: Option<String>,
+    /// The id of the transaction whose detail is open.
+    detail: Option<i64>,
+    /// The id of each row at the last draw, in display order.
+    ids: Vec<i64>,
+    len: usize,
+    page: usize,
+}
+
+impl Trades {
+    fn apply_filter(&mut self) {
+        match Query::parse(self.filter.text()) {
+            Ok(q) => {
+                self.query = q;
+                self.error = None;
+            }
+            // Keep the last good filter while the text is being fixed.
+            Err(e) => self.error = Some(e),
+        }
+        self.cursor = Cursor::default();
+    }
+}
+
+impl Pane for Trades {
+    fn title(&self) -> &'static str {
+        "Trades"
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        HELP
+    }
+
+    fn typing(&self) -> bool {
+        self.filter.typing
+    }
+
+    fn key(&mut self, key: KeyEvent, _view: &View) -> Handled {
+        if self.filter.typing {
+            match self.filter.key(key) {
+                Edit::Changed | Edit::Cleared => self.apply_filter(),
+                Edit::Done | Edit::None => {}
+            }
+            return Handled::Yes;
+        }
+        if self.detail.is_some() {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                self.detail = None;
+                return Handled::Yes;
+            }
+            return Handled::No;
+        }
+        if self.cursor.key(&key, self.len, self.page) {
+            return Handled::Yes;
+        }
+        match key.code {
+            KeyCode::Enter => self.detail = self.ids.get(self.cursor.selected).copied(),
+            KeyCode::Char('/') => self.filter.start(),
+            KeyCode::Esc if self.filter.is_active() => {
+                self.filter.clear();
+                self.apply_filter();
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
+        let t = view.theme;
+        let wide = area.width >= 110;
+        let [main, ticket_area] = if wide {
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(34)]).areas(area)
+        } else {
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(area)
+        };
+        let filter_h = u16::from(self.filter.is_active());
+        let [table_area, filter_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(main);
+
+        let all = &view.portfolio.transactions;
+        let rows: Vec<&Transaction> = all.iter().filter(|tx| self.query.matches(tx)).collect();
+        self.len = rows.len();
+        let height = usize::from(table_area.height.saturating_sub(1));
+        self.page = height;
+        let window = self.cursor.window(rows.len(), height);
+        let selected = Some(self.cursor.selected - window.start);
+        self.ids = rows.iter().map(|tx| tx.id).collect();
+        let cells = rows[window].iter().map(|tx| cells(tx)).collect();
+        draw_table(f, table_area, &COLUMNS, cells, selected, None, t, None);
+        if filter_h > 0 {
+            let note = match &self.error {
+                Some(e) => TextSpan::styled(format!(" {e} "), t.error()),
+                None => TextSpan::styled(format!(" {} of {} ", rows.len(), all.len()), t.dim()),
+            };
+            self.filter.draw(f, filter_area, note, t);
+        }
+
+        // Where the order ticket will be: drawn, and honest that it is not there yet.
+        let block = Block::bordered()
+            .title(TextSpan::styled(" Order ticket ", t.dim()))
+            .border_style(t.dim());
+        let text = if wide {
+            "Orders are not available yet: they come with the broker connection, with a \
+             pre-trade tax check and a confirmation."
+        } else {
+            "Not available yet: orders come with the broker connection."
+        };
+        f.render_widget(
+            Paragraph::new(text)
+                .style(t.dim())
+                .wrap(Wrap { trim: true })
+                .block(block),
+            ticket_area,
+        );
+
+        if let Some(tx) = self.detail.and_then(|id| all.iter().find(|tx| tx.id == id)) {
+            popup(
+                f,
+                area,
+                &format!("Transaction #{}", tx.id),
+                detail(tx, view),
+                t,
+            );
+        }
+    }
+}
+
+fn amount(tx: &Transaction) -> Option<rust_decimal::Decimal> {
+    match tx.action {
+        Action::Buy | Action::Sell | Action::Reinvest => Some(tx.gross()),
+        _ => tx.amount,
+    }
+}
+
+fn cells(tx: &Transaction) -> Vec<CellText> {
+    let s = |v: String| (v, Style::new());
+    let opt = |d: Option<rust_decimal::Decimal>, fmt: fn(rust_decimal::Decimal) -> String| {
+        d.map(fmt).unwrap_or_default()
+    };
+    vec![
+        s(tx.date.to_string()),
+        s(tx.account.clone()),
+        s(tx.action.as_str().to_string()),
+        s(tx.symbol.clone().unwrap_or_default()),
+        s(opt(tx.quantity, qty)),
+        s(opt(tx.price, price)),
+        s(if tx.fees.is_zero() {
+            String::new()
+        } else {
+            money(tx.fees)
+        }),
+        s(opt(amount(tx), money)),
+        s(tx.currency.clone()),
+        s(tx.note.clone().unwrap_or_default()),
+    ]
+}
+
+fn detail(tx: &Transaction, view: &View) -> Vec<Line<'static>> {
+    let t = view.theme;
+    let field = |k: &str, v: String| {
+        Line::from(vec![
+            TextSpan::styled(format!("{k:<10} "), t.dim()),
+            TextSpan::raw(v),
+        ])
+    };
+    let opt = |d: Option<rust_decimal::Decimal>| {
+        d.map(|d| d.normalize().to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut lines = vec![
+        field("Date", tx.date.to_string()),
+        field("Account", tx.account.clone()),
+        field("Action", tx.action.as_str().to_string()),
+        field("Symbol", tx.symbol.clone().unwrap_or_else(|| "-".into())),
+        field("Quantity", opt(tx.quantity)),
+        field("Price", opt(tx.price)),
+        field("Fees", tx.fees.normalize().to_string()),
+        field("Amount", opt(amount(tx))),
+        field("Currency", tx.currency.clone()),
+    ];
+    if let Some(s) = &tx.symbol
+        && let Some(name) = view.portfolio.securities.name_of(s)
+    {
+        lines.insert(4, field("Name", name.to_string()));
+    }
+    if let Some(lot) = tx.lot {
+        lines.push(field("Lot", lot.to_string()));
+    }
+    if let Some(n) = &tx.note {
+        lines.push(field("Note", n.clone()));
+    }
+    lines.push(field("Id", format!("{} (uid {})", tx.id, tx.uid)));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_parse_fields_and_words() {
+        let q =
+            Query::parse("account:IRA symbol:vti action:sell from:2024-01-01 to:2024-12-31 drip")
+                .unwrap();
+        assert_eq!(q.account.as_deref(), Some("ira"));
+        assert_eq!(q.symbol.as_deref(), Some("vti"));
+        assert_eq!(q.action, Some(Action::Sell));
+        assert_eq!(q.from, "2024-01-01".parse().ok());
+        assert_eq!(q.to, "2024-12-31".parse().ok());
+        assert_eq!(q.words, ["drip"]);
+        assert_eq!(Query::parse("  ").unwrap(), Query::default());
+    }
+
+    #[test]
+    fn bad_queries_say_what_is_wrong() {
+        let e = Query::parse("from:2024-13-01").unwrap_err();
+        assert_eq!(e, "from: '2024-13-01' is not a date (YYYY-MM-DD)");
+        let e = Query::parse("action:steal").unwrap_err();
+        assert!(e.starts_with("action: 'steal' is not an action"), "{e}");
+        let e = Query::parse("colour:red").unwrap_err();
+        assert!(e.contains("'colour:' is not a filter field"), "{e}");
+    }
+}

@@ -1,0 +1,307 @@
+//! What the cockpit shows: read from the database on a blocking thread, then valued at the
+//! live quotes on every redraw.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{Months, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::config::Config;
+use crate::domain::securities::Securities;
+use crate::domain::{Account, Quote, Transaction};
+use crate::ledger::history::{DailyValue, daily_values};
+use crate::ledger::holdings::{Holding, value};
+use crate::ledger::{self, Book, LedgerError, Position};
+use crate::store::Store;
+
+/// A snapshot of the database.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    /// The currency of the totals and the value chart (`general.default_currency`).
+    pub currency: String,
+    pub accounts: Vec<Account>,
+    /// Newest first.
+    pub transactions: Vec<Transaction>,
+    pub book: Book,
+    pub ledger_errors: Vec<LedgerError>,
+    /// Daily closes per symbol, oldest first, for the last five years.
+    pub closes: HashMap<String, Vec<(NaiveDate, Decimal)>>,
+    /// Holdings and cash in `currency` on every day with a close.
+    pub values: Vec<DailyValue>,
+    pub securities: Securities,
+    /// The quotes the last session left in the database.
+    pub stored_quotes: Vec<Quote>,
+}
+
+impl Portfolio {
+    /// Reads everything the cockpit needs. Runs on a blocking thread.
+    pub fn load(db: &Path, config: &Config, today: NaiveDate) -> anyhow::Result<Portfolio> {
+        let store = Store::open(db)?;
+        let since = today
+            .checked_sub_months(Months::new(12 * 5 + 1))
+            .unwrap_or(NaiveDate::MIN);
+        Ok(Portfolio::new(
+            config,
+            store.accounts()?,
+            store.transactions()?,
+            store.closes_since(since)?,
+            store.quotes()?,
+        ))
+    }
+
+    /// Replays the ledger and values its history. Pure.
+    pub fn new(
+        config: &Config,
+        accounts: Vec<Account>,
+        mut transactions: Vec<Transaction>,
+        closes: HashMap<String, Vec<(NaiveDate, Decimal)>>,
+        stored_quotes: Vec<Quote>,
+    ) -> Portfolio {
+        let method = ledger::methods(&accounts, config.ledger.lot_method);
+        let (book, ledger_errors) = ledger::replay(&transactions, &method);
+        let currency = config.general.default_currency.clone();
+        let mut days: Vec<NaiveDate> = closes.values().flatten().map(|(d, _)| *d).collect();
+        days.sort_unstable();
+        days.dedup();
+        let values = daily_values(&transactions, &method, &closes, &currency, &days);
+        transactions.sort_by_key(|t| std::cmp::Reverse((t.date, t.id)));
+        Portfolio {
+            currency,
+            accounts,
+            transactions,
+            book,
+            ledger_errors,
+            closes,
+            values,
+            securities: Securities::bundled(),
+            stored_quotes,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.transactions.is_empty()
+    }
+
+    /// The symbols with an open position, sorted.
+    pub fn held_symbols(&self) -> Vec<String> {
+        let mut s: Vec<String> = self.book.lots().map(|(_, s, _)| s.to_string()).collect();
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    /// The latest close of every symbol.
+    pub fn last_closes(&self) -> HashMap<String, Decimal> {
+        self.closes
+            .iter()
+            .filter_map(|(s, v)| Some((s.clone(), v.last()?.1)))
+            .collect()
+    }
+
+    /// The last `n` closes of `symbol` as floats (for sparklines).
+    pub fn recent_closes(&self, symbol: &str, n: usize) -> Vec<f64> {
+        let v = self.closes.get(symbol).map(Vec::as_slice).unwrap_or(&[]);
+        v[v.len().saturating_sub(n)..]
+            .iter()
+            .map(|(_, c)| super::widgets::to_f64(*c))
+            .collect()
+    }
+}
+
+/// A price to value a symbol at: the live quote, else the latest close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub date: NaiveDate,
+    pub price: Decimal,
+    /// The close before `price`'s session, for the day change.
+    pub prev_close: Option<Decimal>,
+}
+
+/// Marks every symbol that has a quote or a close.
+pub fn marks(p: &Portfolio, quotes: &HashMap<String, Quote>) -> HashMap<String, Mark> {
+    let mut out: HashMap<String, Mark> = p
+        .closes
+        .iter()
+        .filter_map(|(s, v)| {
+            let (date, price) = *v.last()?;
+            let prev_close = v.len().checked_sub(2).map(|i| v[i].1);
+            Some((
+                s.clone(),
+                Mark {
+                    date,
+                    price,
+                    prev_close,
+                },
+            ))
+        })
+        .collect();
+    for (s, q) in quotes {
+        let date = q.time.date_naive();
+        let close = out.get(s).copied();
+        // A quote's own previous close wins; else the latest close before the quote's day.
+        let prev_close = q.prev_close.or_else(|| {
+            close.and_then(|c| {
+                if c.date < date {
+                    Some(c.price)
+                } else {
+                    c.prev_close
+                }
+            })
+        });
+        out.insert(
+            s.clone(),
+            Mark {
+                date,
+                price: q.last,
+                prev_close,
+            },
+        );
+    }
+    out
+}
+
+/// A holding valued at its mark, with the day's change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub holding: Holding,
+    /// Change of the position's value since the previous close.
+    pub day_change: Option<Decimal>,
+    pub day_change_pct: Option<Decimal>,
+}
+
+/// Holdings valued at `marks`: one row per account and symbol, or per symbol (all accounts
+/// together) when `by_account` is false.
+pub fn rows(p: &Portfolio, marks: &HashMap<String, Mark>, by_account: bool) -> Vec<Row> {
+    let mut positions = p.book.positions();
+    if !by_account {
+        let mut merged: BTreeMap<(String, String), Position> = BTreeMap::new();
+        for pos in positions {
+            merged
+                .entry((pos.symbol.clone(), pos.currency.clone()))
+                .and_modify(|m| {
+                    m.quantity += pos.quantity;
+                    m.cost += pos.cost;
+                    m.lots += pos.lots;
+                })
+                .or_insert(Position {
+                    account: String::new(),
+                    ..pos
+                });
+        }
+        positions = merged.into_values().collect();
+    }
+    let closes: HashMap<String, (NaiveDate, Decimal)> = marks
+        .iter()
+        .map(|(s, m)| (s.clone(), (m.date, m.price)))
+        .collect();
+    let (holdings, _) = value(positions, &closes);
+    holdings
+        .into_iter()
+        .map(|h| {
+            let m = marks.get(&h.symbol);
+            let prev = m.and_then(|m| m.prev_close);
+            let day_change = m
+                .zip(prev)
+                .map(|(m, c)| (h.quantity * (m.price - c)).round_dp(2));
+            let day_change_pct = m.zip(prev).and_then(|(m, c)| {
+                ((m.price - c) * Decimal::ONE_HUNDRED)
+                    .checked_div(c)
+                    .map(|r| r.round_dp(2))
+            });
+            Row {
+                holding: h,
+                day_change,
+                day_change_pct,
+            }
+        })
+        .collect()
+}
+
+/// The dashboard's headline figures, in the portfolio's currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub net_worth: Decimal,
+    pub day_change: Decimal,
+    /// Day change as a percentage of yesterday's holdings value (None when that was 0).
+    pub day_change_pct: Option<Decimal>,
+    pub unrealized: Decimal,
+    pub cash: Decimal,
+    /// Holdings in the currency that have no price and are left out.
+    pub unpriced: usize,
+    /// Other currencies present (left out of the totals).
+    pub other_currencies: Vec<String>,
+}
+
+pub fn summary(p: &Portfolio, rows: &[Row]) -> Summary {
+    let mut s = Summary::default();
+    let mut others: Vec<String> = Vec::new();
+    let mut yesterday = Decimal::ZERO;
+    for r in rows {
+        let h = &r.holding;
+        if h.currency != p.currency {
+            others.push(h.currency.clone());
+            continue;
+        }
+        match h.market_value {
+            Some(v) => {
+                s.net_worth += v;
+                s.unrealized += v - h.cost_basis;
+                let change = r.day_change.unwrap_or_default();
+                s.day_change += change;
+                yesterday += v - change;
+            }
+            None => s.unpriced += 1,
+        }
+    }
+    for (_, currency, balance) in p.book.cash() {
+        if currency == p.currency {
+            s.cash += balance;
+        } else if !balance.is_zero() {
+            others.push(currency.to_string());
+        }
+    }
+    s.net_worth += s.cash;
+    s.day_change_pct = (s.day_change * Decimal::ONE_HUNDRED)
+        .checked_div(yesterday)
+        .filter(|_| !yesterday.is_zero())
+        .map(|r| r.round_dp(2));
+    others.sort();
+    others.dedup();
+    s.other_currencies = others;
+    s
+}
+
+/// Names with their share of the holdings' value in percent, largest first.
+pub type Shares = Vec<(String, Decimal)>;
+
+/// Shares per asset class and per symbol.
+pub fn allocation(p: &Portfolio, rows: &[Row]) -> (Shares, Shares) {
+    let mut classes: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut symbols: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut total = Decimal::ZERO;
+    for r in rows.iter().filter(|r| r.holding.currency == p.currency) {
+        let Some(v) = r.holding.market_value else {
+            continue;
+        };
+        total += v;
+        *classes
+            .entry(p.securities.class_of(&r.holding.symbol).to_string())
+            .or_default() += v;
+        *symbols.entry(r.holding.symbol.clone()).or_default() += v;
+    }
+    let share = |m: BTreeMap<String, Decimal>| -> Shares {
+        let mut v: Shares = m
+            .into_iter()
+            .map(|(k, v)| {
+                let pct = (v * Decimal::ONE_HUNDRED)
+                    .checked_div(total)
+                    .unwrap_or_default();
+                (k, pct.round_dp(1))
+            })
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    (share(classes), share(symbols))
+}

@@ -1,0 +1,258 @@
+//! End to end: the real `folio --demo` in a pseudo-terminal, its screen read through a
+//! terminal emulator (vt100), driven with keys and signals like a person (or sshd) would.
+
+use std::io::{Read, Write};
+use std::process::{Child, ExitStatus};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::common::Env;
+
+struct Tty {
+    pty: Arc<pty_process::blocking::Pty>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    child: Child,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Tty {
+    fn spawn(env: &Env, args: &[&str], rows: u16, cols: u16) -> Tty {
+        let (pty, pts) = pty_process::blocking::open().unwrap();
+        pty.resize(pty_process::Size::new(rows, cols)).unwrap();
+        let std = env.command();
+        let mut cmd = pty_process::blocking::Command::new(std.get_program()).args(args);
+        for (k, v) in std.get_envs() {
+            cmd = match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let child = cmd.env("TERM", "xterm-256color").spawn(pts).unwrap();
+        let pty = Arc::new(pty);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            rows.try_into().unwrap(),
+            cols.try_into().unwrap(),
+            0,
+        )));
+        let reader = {
+            let (pty, screen) = (pty.clone(), screen.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                // Ends with EIO once the child has exited and closed the terminal.
+                while let Ok(n @ 1..) = (&*pty).read(&mut buf) {
+                    screen.lock().unwrap().process(&buf[..n]);
+                }
+            })
+        };
+        Tty {
+            pty,
+            screen,
+            child,
+            reader: Some(reader),
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows every one of `texts`; returns the screen.
+    #[track_caller]
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.contents();
+            if texts.iter().all(|t| s.contains(t)) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {texts:?}; the screen shows:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the screen no longer shows `text`.
+    #[track_caller]
+    fn wait_gone(&self, text: &str) {
+        let start = Instant::now();
+        while self.contents().contains(text) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {text:?} to go; the screen shows:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, bytes: &[u8]) {
+        (&*self.pty).write_all(bytes).unwrap();
+    }
+
+    #[track_caller]
+    fn wait_exit(&mut self) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader take the last bytes.
+                if let Some(r) = self.reader.take() {
+                    r.join().unwrap();
+                }
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "folio did not exit; the screen shows:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Alternate screen left and cursor visible: the shell is usable again.
+    #[track_caller]
+    fn assert_restored(&self) {
+        let parser = self.screen.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_demo_cockpit_switches_panes_and_quits_restoring_the_terminal() {
+    let env = Env::new();
+    let mut tty = Tty::spawn(&env, &["--demo"], 24, 80);
+    let dash = tty.wait_for(&[
+        "1 Dashboard",
+        "Net worth USD",
+        "simulated quotes",
+        "Value 1Y",
+    ]);
+    assert!(tty.screen.lock().unwrap().screen().alternate_screen());
+    assert!(
+        dash.contains("VTI") && dash.contains("Allocation"),
+        "{dash}"
+    );
+
+    tty.keys(b"2");
+    tty.wait_for(&["Account", "Gain %", "Taxable", "IRA"]);
+    tty.keys(b"\r");
+    tty.wait_for(&["Acquired", "To long term", "AGG in IRA"]);
+    tty.keys(b"\x1b");
+    tty.wait_for(&["Gain %"]);
+    tty.keys(b"3");
+    let trades = tty.wait_for(&["Date", "Action", "Order ticket", "DIVIDEND"]);
+    assert!(trades.contains("Not available yet"), "{trades}");
+    tty.keys(b"?");
+    tty.wait_for(&["Keys", "from:2024-01-01 to:2024-12-31"]);
+    // A lone Esc: a key right behind it in the same read would be Alt+key.
+    tty.keys(b"\x1b");
+    tty.wait_gone("Keys ─");
+    tty.keys(b"\t");
+    tty.wait_for(&["Net worth USD"]);
+
+    tty.keys(b"q");
+    let status = tty.wait_exit();
+    assert!(status.success(), "{status:?}");
+    tty.assert_restored();
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["-TERM", "-HUP"] {
+        let env = Env::new();
+        let mut tty = Tty::spawn(&env, &["--demo"], 40, 120);
+        tty.wait_for(&["Net worth USD", "simulated quotes"]);
+        let pid = tty.child.id().to_string();
+        let kill = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = tty.wait_exit();
+        assert!(status.success(), "{signal}: {status:?}");
+        tty.assert_restored();
+    }
+}
+
+#[test]
+fn the_cockpit_on_a_new_database_welcomes_and_writes_nothing_odd() {
+    let env = Env::new();
+    let db = env.db();
+    let mut tty = Tty::spawn(&env, &["--db", db.to_str().unwrap()], 24, 80);
+    tty.wait_for(&[
+        "Welcome to folio",
+        "folio import transactions.csv",
+        "folio --demo",
+    ]);
+    tty.keys(b"\x03"); // Ctrl-C
+    assert!(tty.wait_exit().success());
+    tty.assert_restored();
+}
+
+#[test]
+fn simulated_quotes_on_a_users_database_are_saved_when_the_cockpit_closes() {
+    let env = Env::new();
+    env.import("t.csv", crate::common::SAMPLE, &[]).ok();
+    env.write("p.csv", crate::common::SAMPLE_PRICES);
+    env.run(&["prices", "import", env.path("p.csv").to_str().unwrap()])
+        .ok();
+    let config = env.write(
+        "config.toml",
+        "[quotes]\nsource = \"simulated\"\nsim_rate_hz = 20\nsim_seed = 3\n",
+    );
+    let db = env.db();
+    let mut tty = Tty::spawn(
+        &env,
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        24,
+        80,
+    );
+    tty.wait_for(&["Net worth USD", "simulated quotes"]);
+    // Let it tick for a while (quotes are saved at most once a second, and on the way out).
+    std::thread::sleep(Duration::from_millis(1500));
+    tty.keys(b"q");
+    assert!(tty.wait_exit().success());
+    tty.assert_restored();
+    let held: Vec<String> = env.run(&["holdings", "--json"]).json()["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["symbol"].as_str().unwrap().to_string())
+        .collect();
+    let conn = env.conn();
+    let mut stmt = conn
+        .prepare("SELECT symbol, source, freshness FROM quotes ORDER BY symbol")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut symbols: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let mut expected = held.clone();
+    expected.sort();
+    expected.dedup();
+    symbols.sort();
+    assert_eq!(symbols, expected, "one saved quote per held symbol");
+    assert!(
+        rows.iter().all(|r| r.1 == "simulated" && r.2 == "live"),
+        "{rows:?}"
+    );
+}

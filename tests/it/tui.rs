@@ -1,0 +1,478 @@
+//! The cockpit through ratatui's TestBackend: whole screens as insta snapshots (demo data,
+//! fixed clock, seeded quotes) and key handling driven through the app's state.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use folio::config::Config;
+use folio::domain::{Action, QuoteSource};
+use folio::market::feed::FeedEvent;
+use folio::market::simfeed::SimWalk;
+use folio::tui::theme::Theme;
+use folio::tui::{App, Effect, Msg, Portfolio, Setup};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-22T15:30:00Z".parse().unwrap()
+}
+
+fn today() -> NaiveDate {
+    "2026-11-22".parse().unwrap()
+}
+
+/// The demo portfolio, built once per test run.
+fn demo() -> Portfolio {
+    static DEMO: OnceLock<Portfolio> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("demo.db");
+        folio::demo::build(&db).unwrap();
+        Portfolio::load(&db, &Config::default(), today()).unwrap()
+    })
+    .clone()
+}
+
+fn setup() -> Setup {
+    Setup {
+        db_label: "demo (temporary database)".into(),
+        demo: true,
+        feed: Some(QuoteSource::Simulated),
+    }
+}
+
+/// The app on the demo data, with `ticks` steps of the seeded simulated feed applied.
+fn app_with(theme: Theme, ticks: usize) -> App {
+    let mut app = App::new(setup(), theme, now(), today());
+    let p = demo();
+    let closes = p.last_closes();
+    let symbols = p.held_symbols();
+    app.update(Msg::Loaded(Ok(Box::new(p))));
+    let effects = app.take_effects();
+    assert_eq!(
+        effects,
+        [Effect::StartFeed {
+            symbols: symbols.clone(),
+            closes: closes.clone()
+        }],
+        "the demo starts the feed for the held symbols"
+    );
+    let mut walk = SimWalk::new(7, closes);
+    for s in &symbols {
+        walk.subscribe(s).unwrap();
+    }
+    app.update(Msg::Feed(FeedEvent::State(
+        folio::market::feed::FeedState::Simulated,
+    )));
+    for _ in 0..ticks {
+        app.update(Msg::Feed(FeedEvent::Quotes(
+            walk.step(now() - TimeDelta::seconds(3)),
+        )));
+    }
+    app
+}
+
+fn app() -> App {
+    app_with(Theme { color: false }, 20)
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    t
+}
+
+fn text(app: &mut App, w: u16, h: u16) -> String {
+    let t = draw(app, w, h);
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn snapshots_of_every_pane_at_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = app();
+        insta::assert_snapshot!(format!("dashboard_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Char('2'));
+        insta::assert_snapshot!(format!("holdings_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(format!("lots_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Char('3'));
+        insta::assert_snapshot!(format!("trades_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("trade_detail_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char('?'));
+        insta::assert_snapshot!(
+            format!("help_trades_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
+    }
+}
+
+#[test]
+fn an_empty_database_shows_the_welcome_screen_with_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.db");
+    let p = Portfolio::load(&db, &Config::default(), today()).unwrap();
+    let mut app = App::new(
+        Setup {
+            db_label: "~/.local/share/folio/folio.db".into(),
+            demo: false,
+            feed: Some(QuoteSource::Simulated),
+        },
+        Theme { color: false },
+        now(),
+        today(),
+    );
+    app.update(Msg::Loaded(Ok(Box::new(p))));
+    assert_eq!(app.take_effects(), [], "no feed without holdings");
+    insta::assert_snapshot!("welcome_80x24", draw(&mut app, 80, 24).backend());
+    // Pane keys do nothing harmful on the welcome screen; q still quits.
+    for c in ['2', '3', '/', 's', 'j'] {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(text(&mut app, 80, 24).contains("folio import transactions.csv"));
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn a_database_that_cannot_be_read_says_so() {
+    let mut app = App::new(setup(), Theme { color: false }, now(), today());
+    app.update(Msg::Loaded(Err(
+        "cannot open the database /x/folio.db: permission denied".into(),
+    )));
+    let screen = text(&mut app, 80, 24);
+    assert!(
+        screen.contains("The database could not be read."),
+        "{screen}"
+    );
+    assert!(screen.contains("permission denied"), "{screen}");
+}
+
+#[test]
+fn before_the_data_arrives_the_screen_says_it_is_reading() {
+    let mut app = App::new(setup(), Theme { color: false }, now(), today());
+    assert!(text(&mut app, 80, 24).contains("Reading demo (temporary database)…"));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Holdings");
+}
+
+#[test]
+fn tiny_windows_never_panic_and_say_they_are_too_small() {
+    let mut app = app();
+    let screen = text(&mut app, 20, 10).replace('\n', " ");
+    assert!(
+        screen.contains("The window is too small (20x10)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("too_small_20x10", draw(&mut app, 20, 10).backend());
+    for pane in ['1', '2', '3'] {
+        press(&mut app, KeyCode::Char(pane));
+        for (w, h) in [
+            (1, 1),
+            (20, 10),
+            (49, 13),
+            (50, 14),
+            (60, 15),
+            (79, 23),
+            (200, 60),
+        ] {
+            draw(&mut app, w, h);
+        }
+    }
+    // The lots view and the popups too.
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    draw(&mut app, 50, 14);
+    press(&mut app, KeyCode::Char('?'));
+    draw(&mut app, 50, 14);
+    draw(&mut app, 1, 1);
+}
+
+#[test]
+fn panes_switch_with_numbers_and_tab() {
+    let mut app = app();
+    assert_eq!(app.current_pane(), "Dashboard");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Holdings");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Dashboard");
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.current_pane(), "Trades");
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.current_pane(), "Holdings");
+    press(&mut app, KeyCode::Char('9'));
+    assert_eq!(app.current_pane(), "Holdings", "no ninth pane");
+    assert!(!app.quit);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+    let mut app = self::app();
+    app.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit, "Ctrl-C quits");
+}
+
+#[test]
+fn the_trades_filter_takes_fields_and_typing_q_does_not_quit() {
+    let mut app = app();
+    let p = demo();
+    let total = p.transactions.len();
+    let sells: Vec<_> = p
+        .transactions
+        .iter()
+        .filter(|t| t.action == Action::Sell)
+        .collect();
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "action:sell");
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains(&format!("{} of {total}", sells.len())),
+        "{screen}"
+    );
+    let rows = screen.lines().filter(|l| l.contains(" SELL ")).count();
+    assert_eq!(rows, sells.len(), "{screen}");
+    // The newest sale first.
+    let first = screen.lines().nth(2).unwrap();
+    assert!(first.starts_with(&sells[0].date.to_string()), "{first}");
+
+    // Keys that are global elsewhere are text while typing.
+    typed(&mut app, " q2");
+    assert!(!app.quit);
+    assert_eq!(app.current_pane(), "Trades");
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains(&format!("0 of {total}")), "{screen}");
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, " from:2024-13-01");
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains("from: '2024-13-01' is not a date (YYYY-MM-DD)"),
+        "{screen}"
+    );
+    // Enter keeps the filter and gives the keys back; Esc clears it.
+    for _ in 0.." from:2024-13-01".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, " from:2024-01-01 to:2024-12-31");
+    press(&mut app, KeyCode::Enter);
+    let in_2024 = sells
+        .iter()
+        .filter(|t| t.date.to_string().starts_with("2024"))
+        .count();
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains(&format!("{in_2024} of {total}")),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Esc);
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        !screen.contains(&format!("of {total}")),
+        "filter line gone: {screen}"
+    );
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn enter_opens_details_and_esc_goes_back() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('2'));
+    let list = text(&mut app, 120, 40);
+    assert!(list.contains("Cost basis"), "{list}");
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Enter);
+    let lots = text(&mut app, 120, 40);
+    assert!(
+        lots.contains("To long term") && lots.contains("VXUS in Taxable"),
+        "{lots}"
+    );
+    press(&mut app, KeyCode::Char('r'));
+    assert!(text(&mut app, 120, 40).contains("VXUS 5Y"));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(text(&mut app, 120, 40), list);
+
+    // The dashboard's Enter shows the holding by account.
+    press(&mut app, KeyCode::Char('1'));
+    text(&mut app, 120, 40);
+    press(&mut app, KeyCode::Enter);
+    let detail = text(&mut app, 120, 40);
+    assert!(
+        detail.contains("Vanguard Total Stock Market ETF · US stocks")
+            && detail.contains("Tracks CRSP US Total Market")
+            && detail.contains("Taxable")
+            && detail.contains("220 sh"),
+        "VTI is the largest: {detail}"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(!text(&mut app, 120, 40).contains("Esc closes"));
+}
+
+#[test]
+fn the_dashboard_sorts_by_any_column_and_cycles_the_chart_range() {
+    let mut app = app();
+    let first_row = |app: &mut App| text(app, 120, 40).lines().nth(3).unwrap().to_string();
+    assert!(
+        first_row(&mut app).starts_with("VTI "),
+        "largest value first"
+    );
+    press(&mut app, KeyCode::Char('S'));
+    assert!(
+        first_row(&mut app).starts_with("JNJ "),
+        "smallest value first"
+    );
+    // Next column: weight (same order); then gain.
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('s'));
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("Gain▲"), "{screen}");
+    assert!(
+        first_row(&mut app).starts_with("BND "),
+        "largest loss first: {screen}"
+    );
+    assert!(screen.contains("Value 1Y"));
+    press(&mut app, KeyCode::Char('r'));
+    assert!(text(&mut app, 120, 40).contains("Value 5Y"));
+    press(&mut app, KeyCode::Char('r'));
+    assert!(text(&mut app, 120, 40).contains("Value 1M"));
+    // The holdings filter.
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "bond");
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("2 of 12"), "BND and AGG by name: {screen}");
+}
+
+#[test]
+fn help_lists_the_keys_of_the_current_pane() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("value chart range"), "{screen}");
+    assert!(screen.contains("pause / resume quotes"), "{screen}");
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.current_pane(), "Dashboard", "keys go to the overlay");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('?'));
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("show the holding's lots"), "{screen}");
+}
+
+#[test]
+fn quotes_move_the_values_and_changed_cells_flash_briefly() {
+    let mut app = app_with(Theme { color: true }, 20);
+    // Move the selection off VTI so that its row shows plain styles.
+    text(&mut app, 120, 40);
+    press(&mut app, KeyCode::Down);
+    let before = text(&mut app, 120, 40);
+    let _ = app.take_unsaved_quotes();
+    let mut walk = SimWalk::new(99, demo().last_closes());
+    walk.subscribe("VTI").unwrap();
+    let mut moved = Vec::new();
+    while moved.is_empty() {
+        moved = walk.step(now());
+    }
+    moved[0].last += rust_decimal::Decimal::ONE; // surely different from the last tick
+    let vti = moved[0].last;
+    app.update(Msg::Feed(FeedEvent::Quotes(moved)));
+    let t = draw(&mut app, 120, 40);
+    let after = text(&mut app, 120, 40);
+    assert_ne!(before, after);
+    let row = after.lines().position(|l| l.starts_with("VTI ")).unwrap() as u16;
+    let line = after.lines().nth(row.into()).unwrap();
+    let price = folio::format::price(vti);
+    assert!(line.contains(&price), "{line} has {price}");
+    let x = line.find(&price).unwrap() as u16;
+    let cell = &t.backend().buffer()[(x, row)];
+    assert!(
+        matches!(cell.bg, Color::Green | Color::Red),
+        "flashing: {cell:?}"
+    );
+    // The flash ends: the app asks to be woken for it and redraws.
+    let wake = app.wake_at().expect("a wake-up for the flash");
+    assert!(wake <= now() + TimeDelta::seconds(1));
+    app.dirty = false;
+    app.set_now(now() + TimeDelta::seconds(1), today());
+    assert!(app.dirty);
+    let t = draw(&mut app, 120, 40);
+    assert_eq!(t.backend().buffer()[(x, row)].bg, Color::Reset);
+    // Quotes are handed to the database writer once each.
+    let unsaved = app.take_unsaved_quotes();
+    assert_eq!(unsaved.len(), 1);
+    assert_eq!(unsaved[0].symbol, "VTI");
+    assert!(app.take_unsaved_quotes().is_empty());
+}
+
+#[test]
+fn no_color_means_no_colours() {
+    let mut app = app_with(Theme { color: false }, 5);
+    for pane in ['1', '2', '3'] {
+        press(&mut app, KeyCode::Char(pane));
+        let t = draw(&mut app, 120, 40);
+        for cell in t.backend().buffer().content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+        }
+    }
+}
+
+#[test]
+fn pausing_the_feed_is_an_effect_and_the_status_bar_says_so() {
+    let mut app = app();
+    assert!(text(&mut app, 120, 40).contains("simulated quotes 3s ago"));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.take_effects(), [Effect::PauseFeed(true)]);
+    app.update(Msg::Feed(FeedEvent::State(
+        folio::market::feed::FeedState::Paused,
+    )));
+    assert!(text(&mut app, 120, 40).contains("simulated: paused 3s ago"));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.take_effects(), [Effect::PauseFeed(false)]);
+}
+
+#[test]
+fn alerts_list_what_needs_attention() {
+    let mut app = app();
+    assert!(text(&mut app, 120, 40).contains("no alerts"));
+    app.update(Msg::Feed(FeedEvent::SymbolError {
+        symbol: "XYZ".into(),
+        message: "no security definition has been found".into(),
+    }));
+    assert!(text(&mut app, 120, 40).contains("1 alert (a)"));
+    press(&mut app, KeyCode::Char('a'));
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains("Quotes for XYZ: no security definition has been found"),
+        "{screen}"
+    );
+}
