@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .filter(|p| loaded.wants(&p.account))
         .collect();
     let closes = store.latest_closes(as_of)?;
-    let (holdings, totals) = value(positions, &closes);
+    let (holdings, totals) = value(positions, |s| closes.get(s).copied());
     if ctx.json {
         return json(&Out {
             as_of,

@@ -1,6 +1,6 @@
 //! Positions valued at market prices. Pure: the prices come in as data.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -37,15 +37,17 @@ pub struct Totals {
     pub unpriced: usize,
 }
 
-/// Values `positions` at `closes` (latest close per symbol: date and price).
+/// Values `positions` at `price_of(symbol)` (the date and price to value it at, if any).
+/// Holdings come out in the order of `positions`.
 pub fn value(
     positions: Vec<Position>,
-    closes: &HashMap<String, (NaiveDate, Decimal)>,
+    price_of: impl Fn(&str) -> Option<(NaiveDate, Decimal)>,
 ) -> (Vec<Holding>, Vec<Totals>) {
     let mut holdings: Vec<Holding> = positions
         .into_iter()
         .map(|p| {
-            let close = closes.get(&p.symbol);
+            let close = price_of(&p.symbol);
+            let close = close.as_ref();
             let market_value = close.map(|(_, c)| (p.quantity * c).round_dp(2));
             let gain = market_value.map(|v| v - p.cost);
             Holding {

@@ -163,6 +163,7 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
                 break Err(anyhow::Error::from(e).context("cannot draw to the terminal"));
             }
             last_draw = Some(Instant::now());
+            test_panic_hook();
         }
     };
     drop(feed);
@@ -170,6 +171,14 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
     saver.finish();
     tracing::info!("cockpit closed");
     result
+}
+
+/// Test hook for the panic-restore test: `FOLIO_TEST_PANIC_AFTER_DRAW=1` panics on the UI
+/// thread once the first frame is on screen.
+fn test_panic_hook() {
+    if std::env::var_os("FOLIO_TEST_PANIC_AFTER_DRAW").is_some() {
+        panic!("test panic requested by FOLIO_TEST_PANIC_AFTER_DRAW");
+    }
 }
 
 /// ratatui's panic hook restores the terminal: right for a panic on the UI thread, wrong for

@@ -1,7 +1,7 @@
 //! What the cockpit shows: read from the database on a blocking thread, then valued at the
 //! live quotes on every redraw.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{Months, NaiveDate};
@@ -168,6 +168,8 @@ pub struct Row {
     /// Change of the position's value since the previous close.
     pub day_change: Option<Decimal>,
     pub day_change_pct: Option<Decimal>,
+    /// Open lots behind the row.
+    pub lots: usize,
 }
 
 /// Holdings valued at `marks`: one row per account and symbol, or per symbol (all accounts
@@ -175,30 +177,34 @@ pub struct Row {
 pub fn rows(p: &Portfolio, marks: &HashMap<String, Mark>, by_account: bool) -> Vec<Row> {
     let mut positions = p.book.positions();
     if !by_account {
-        let mut merged: BTreeMap<(String, String), Position> = BTreeMap::new();
-        for pos in positions {
-            merged
-                .entry((pos.symbol.clone(), pos.currency.clone()))
-                .and_modify(|m| {
+        let mut merged: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut out: Vec<Position> = Vec::with_capacity(positions.len());
+        for pos in &positions {
+            match merged.get(&(pos.symbol.as_str(), pos.currency.as_str())) {
+                Some(&i) => {
+                    let m = &mut out[i];
                     m.quantity += pos.quantity;
                     m.cost += pos.cost;
                     m.lots += pos.lots;
-                })
-                .or_insert(Position {
-                    account: String::new(),
-                    ..pos
-                });
+                }
+                None => {
+                    merged.insert((&pos.symbol, &pos.currency), out.len());
+                    out.push(Position {
+                        account: String::new(),
+                        ..pos.clone()
+                    });
+                }
+            }
         }
-        positions = merged.into_values().collect();
+        drop(merged);
+        positions = out;
     }
-    let closes: HashMap<String, (NaiveDate, Decimal)> = marks
-        .iter()
-        .map(|(s, m)| (s.clone(), (m.date, m.price)))
-        .collect();
-    let (holdings, _) = value(positions, &closes);
+    let lots: Vec<usize> = positions.iter().map(|p| p.lots).collect();
+    let (holdings, _) = value(positions, |s| marks.get(s).map(|m| (m.date, m.price)));
     holdings
         .into_iter()
-        .map(|h| {
+        .zip(lots)
+        .map(|(h, lots)| {
             let m = marks.get(&h.symbol);
             let prev = m.and_then(|m| m.prev_close);
             let day_change = m
@@ -213,6 +219,7 @@ pub fn rows(p: &Portfolio, marks: &HashMap<String, Mark>, by_account: bool) -> V
                 holding: h,
                 day_change,
                 day_change_pct,
+                lots,
             }
         })
         .collect()
@@ -277,8 +284,8 @@ pub type Shares = Vec<(String, Decimal)>;
 
 /// Shares per asset class and per symbol.
 pub fn allocation(p: &Portfolio, rows: &[Row]) -> (Shares, Shares) {
-    let mut classes: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut symbols: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut classes: HashMap<&str, Decimal> = HashMap::new();
+    let mut symbols: HashMap<&str, Decimal> = HashMap::new();
     let mut total = Decimal::ZERO;
     for r in rows.iter().filter(|r| r.holding.currency == p.currency) {
         let Some(v) = r.holding.market_value else {
@@ -286,18 +293,18 @@ pub fn allocation(p: &Portfolio, rows: &[Row]) -> (Shares, Shares) {
         };
         total += v;
         *classes
-            .entry(p.securities.class_of(&r.holding.symbol).to_string())
+            .entry(p.securities.class_of(&r.holding.symbol))
             .or_default() += v;
-        *symbols.entry(r.holding.symbol.clone()).or_default() += v;
+        *symbols.entry(&r.holding.symbol).or_default() += v;
     }
-    let share = |m: BTreeMap<String, Decimal>| -> Shares {
+    let share = |m: HashMap<&str, Decimal>| -> Shares {
         let mut v: Shares = m
             .into_iter()
             .map(|(k, v)| {
                 let pct = (v * Decimal::ONE_HUNDRED)
                     .checked_div(total)
                     .unwrap_or_default();
-                (k, pct.round_dp(1))
+                (k.to_string(), pct.round_dp(1))
             })
             .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -18,6 +18,10 @@ struct Tty {
 
 impl Tty {
     fn spawn(env: &Env, args: &[&str], rows: u16, cols: u16) -> Tty {
+        Tty::spawn_with(env, args, rows, cols, &[])
+    }
+
+    fn spawn_with(env: &Env, args: &[&str], rows: u16, cols: u16, vars: &[(&str, &str)]) -> Tty {
         let (pty, pts) = pty_process::blocking::open().unwrap();
         pty.resize(pty_process::Size::new(rows, cols)).unwrap();
         let std = env.command();
@@ -27,6 +31,9 @@ impl Tty {
                 Some(v) => cmd.env(k, v),
                 None => cmd.env_remove(k),
             };
+        }
+        for (k, v) in vars {
+            cmd = cmd.env(k, v);
         }
         let child = cmd.env("TERM", "xterm-256color").spawn(pts).unwrap();
         let pty = Arc::new(pty);
@@ -184,6 +191,29 @@ fn sigterm_and_sighup_restore_the_terminal() {
         assert!(status.success(), "{signal}: {status:?}");
         tty.assert_restored();
     }
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_still_prints_its_message() {
+    let env = Env::new();
+    let mut tty = Tty::spawn_with(
+        &env,
+        &["--demo"],
+        24,
+        80,
+        &[
+            ("FOLIO_TEST_PANIC_AFTER_DRAW", "1"),
+            ("RUST_BACKTRACE", "0"),
+        ],
+    );
+    let status = tty.wait_exit();
+    assert_eq!(status.code(), Some(101), "a panic exits with 101");
+    tty.assert_restored();
+    let screen = tty.contents();
+    assert!(
+        screen.contains("test panic requested by FOLIO_TEST_PANIC_AFTER_DRAW"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn sort_key(r: &Row, column: usize) -> Key<'_> {
         6 => Key::Num(h.unrealized_gain),
         7 => Key::Num(h.unrealized_gain_pct),
         8 => Key::Num(r.day_change_pct),
-        _ => Key::Num(None),
+        _ => Key::Num(Some(Decimal::from(r.lots))),
     }
 }
 
@@ -228,12 +228,6 @@ fn cells(r: &Row, view: &View) -> Vec<CellText> {
     let sign = |d: Option<Decimal>| t.signed(d.map(|d| d.cmp(&Decimal::ZERO)));
     let opt =
         |d: Option<Decimal>, fmt: fn(Decimal) -> String| d.map(fmt).unwrap_or_else(|| "-".into());
-    let lots = view
-        .portfolio
-        .book
-        .lots()
-        .filter(|(a, s, _)| *a == h.account && *s == h.symbol)
-        .count();
     vec![
         (h.account.clone(), Style::new()),
         (h.symbol.clone(), Style::new()),
@@ -253,7 +247,7 @@ fn cells(r: &Row, view: &View) -> Vec<CellText> {
             opt(r.day_change_pct, signed_pct),
             flash(sign(r.day_change_pct)),
         ),
-        (lots.to_string(), Style::new()),
+        (r.lots.to_string(), Style::new()),
     ]
 }
 
