@@ -11,6 +11,7 @@ mod prices;
 mod realized;
 mod transactions;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -110,7 +111,8 @@ pub fn main() -> ExitCode {
                     Some(ConfigError::Invalid { .. } | ConfigError::Missing(_))
                 );
             tracing::error!("{e:#}");
-            eprintln!("folio: {e:#}");
+            // Not eprintln!: it panics when stderr is gone (a closed SSH session).
+            let _ = writeln!(std::io::stderr(), "folio: {e:#}");
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }

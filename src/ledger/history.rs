@@ -13,7 +13,7 @@ use crate::domain::{LotMethod, Transaction};
 pub struct DailyValue {
     pub date: NaiveDate,
     /// Open positions at the latest close on or before `date` (positions without any close
-    /// by then count as 0).
+    /// by then at their cost basis).
     pub holdings: Decimal,
     pub cash: Decimal,
 }
@@ -69,13 +69,15 @@ fn holdings_value(
         if lots.front().is_none_or(|l| l.currency != currency) {
             continue;
         }
-        let Some(series) = closes.get(symbol) else {
-            continue;
-        };
+        let series = closes.get(symbol).map(Vec::as_slice).unwrap_or(&[]);
         let n = series.partition_point(|(d, _)| *d <= day);
-        if let Some((_, close)) = n.checked_sub(1).map(|i| series[i]) {
-            let quantity: Decimal = lots.iter().map(|l| l.quantity).sum();
-            total += (quantity * close).round_dp(2);
+        match n.checked_sub(1).map(|i| series[i]) {
+            Some((_, close)) => {
+                let quantity: Decimal = lots.iter().map(|l| l.quantity).sum();
+                total += (quantity * close).round_dp(2);
+            }
+            // No close yet: at cost, so that buying it does not look like a loss.
+            None => total += lots.iter().map(|l| l.cost).sum::<Decimal>(),
         }
     }
     total
@@ -177,5 +179,24 @@ mod tests {
                 .iter()
                 .all(|v| v.total().is_zero())
         );
+    }
+
+    #[test]
+    fn a_position_without_a_close_yet_counts_at_cost() {
+        let txns = [txn(
+            1,
+            "2025-01-02",
+            Action::Buy,
+            Some(dec!(10)),
+            Some(dec!(50)),
+            None,
+        )];
+        let closes = HashMap::from([("X".to_string(), vec![(d("2025-01-06"), dec!(52))])]);
+        let days = [d("2025-01-02"), d("2025-01-03"), d("2025-01-06")];
+        let v = daily_values(&txns, |_| LotMethod::Fifo, &closes, "USD", &days);
+        let holdings: Vec<_> = v.iter().map(|v| v.holdings).collect();
+        assert_eq!(holdings, [dec!(500), dec!(500), dec!(520)]);
+        // Cash went down by the same 500: the total does not dip on the day of the purchase.
+        assert_eq!(v[0].total(), Decimal::ZERO);
     }
 }

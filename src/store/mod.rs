@@ -351,11 +351,16 @@ impl Writer<'_> {
         Ok(rows.len())
     }
 
-    /// Inserts or replaces the latest quote of each symbol.
+    /// Stores the latest quote of each symbol. A simulated quote never replaces a market one.
     pub fn upsert_quotes(&self, quotes: &[Quote]) -> Result<usize> {
         let mut stmt = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO quotes (symbol, last, bid, ask, prev_close, volume, time, source, freshness)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO quotes (symbol, last, bid, ask, prev_close, volume, time, source, freshness)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (symbol) DO UPDATE SET
+               last = excluded.last, bid = excluded.bid, ask = excluded.ask,
+               prev_close = excluded.prev_close, volume = excluded.volume, time = excluded.time,
+               source = excluded.source, freshness = excluded.freshness
+             WHERE excluded.source <> 'simulated' OR quotes.source = 'simulated'",
         )?;
         let s = |d: Option<Decimal>| d.map(|d| d.to_string());
         for q in quotes {

@@ -205,6 +205,7 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return;
         }
+        let was_dirty = self.dirty;
         self.dirty = true;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && matches!(key.code, KeyCode::Char('c')) {
@@ -223,6 +224,15 @@ impl App {
             return;
         }
         let typing = self.ready() && self.panes[self.current].typing();
+        // Outside a text field, Ctrl and Alt chords are not pane keys (Ctrl-S is not `s`).
+        if !typing
+            && key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            self.dirty = was_dirty;
+            return;
+        }
         if !typing && self.global_key(key) {
             return;
         }
@@ -252,7 +262,7 @@ impl App {
             today: *today,
         };
         if panes[*current].key(key, &view) == Handled::No {
-            self.dirty = false;
+            self.dirty = was_dirty;
         }
     }
 

@@ -54,7 +54,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 }
 
 /// Leaves the alternate screen, shows the cursor and ends raw mode however the loop ends
-/// (a panic too: ratatui's panic hook does the same before the message is printed).
+/// (a panic too: ratatui's panic hook does the same before the message is printed). Errors
+/// are ignored: after a hangup there is no terminal to restore.
 struct RestoreOnDrop;
 
 impl Drop for RestoreOnDrop {
@@ -75,7 +76,11 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    // ratatui's `Terminal` shows the cursor when dropped and reports a failure with `eprintln!`,
+    // which panics when the terminal is gone (a dropped SSH connection). `RestoreOnDrop` does
+    // the same work ignoring errors, so the terminal itself is never dropped.
+    let mut terminal =
+        std::mem::ManuallyDrop::new(ratatui::try_init().context("cannot set up the terminal")?);
     let _restore = RestoreOnDrop;
     ui_panics_only_restore();
     let mut app = App::new(
@@ -106,23 +111,32 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut last_draw: Option<Instant> = None;
     let mut last_save = Instant::now();
+    let panic_for_test = std::env::var_os("FOLIO_TEST_PANIC_AFTER_DRAW").is_some();
     let result = loop {
         let wake = next_wake(&app, last_draw, last_save);
-        tokio::select! {
+        let woke = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => app.key(k),
-                Some(Ok(Event::Resize(..))) => app.dirty = true,
-                Some(Ok(_)) => {}
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Woke::Key(k),
+                Some(Ok(Event::Resize(..))) => Woke::Resize,
+                Some(Ok(_)) => Woke::Timer,
                 Some(Err(e)) => break Err(anyhow::Error::from(e).context("cannot read the terminal")),
                 // The terminal is gone (a dropped SSH connection).
                 None => break Ok(()),
             },
-            Some(msg) = rx.recv() => app.update(msg),
-            Some(event) = feed_rx.recv() => app.update(Msg::Feed(event)),
-            _ = tokio::time::sleep_until(wake) => {}
+            Some(msg) = rx.recv() => Woke::Msg(msg),
+            Some(event) = feed_rx.recv() => Woke::Msg(Msg::Feed(event)),
+            _ = tokio::time::sleep_until(wake) => Woke::Timer,
             _ = sigterm.recv() => break Ok(()),
             _ = sighup.recv() => break Ok(()),
             _ = sigint.recv() => break Ok(()),
+        };
+        // The clock first, so that what arrives now is stamped now (flash timing).
+        app.set_now(Utc::now(), Local::now().date_naive());
+        match woke {
+            Woke::Key(k) => app.key(k),
+            Woke::Resize => app.dirty = true,
+            Woke::Msg(msg) => app.update(msg),
+            Woke::Timer => {}
         }
         // Drain everything pending before drawing once.
         while let Ok(msg) = rx.try_recv() {
@@ -131,7 +145,6 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
         while let Ok(event) = feed_rx.try_recv() {
             app.update(Msg::Feed(event));
         }
-        app.set_now(Utc::now(), Local::now().date_naive());
         for effect in app.take_effects() {
             match effect {
                 Effect::StartFeed { symbols, closes } => {
@@ -159,26 +172,34 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
         }
         if app.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
             if let Err(e) = terminal.draw(|f| app.draw(f)) {
-                // The terminal went away under us (SIGHUP may not have arrived yet).
-                break Err(anyhow::Error::from(e).context("cannot draw to the terminal"));
+                // The terminal went away under us (the SIGHUP may not have arrived yet):
+                // there is nobody left to tell.
+                tracing::warn!("cannot draw to the terminal, closing: {e}");
+                break Ok(());
             }
             last_draw = Some(Instant::now());
-            test_panic_hook();
+            if panic_for_test {
+                panic!("test panic requested by FOLIO_TEST_PANIC_AFTER_DRAW");
+            }
         }
     };
     drop(feed);
+    // Quotes still in the channel are saved too.
+    while let Ok(event) = feed_rx.try_recv() {
+        app.update(Msg::Feed(event));
+    }
     saver.save(app.take_unsaved_quotes());
     saver.finish();
     tracing::info!("cockpit closed");
     result
 }
 
-/// Test hook for the panic-restore test: `FOLIO_TEST_PANIC_AFTER_DRAW=1` panics on the UI
-/// thread once the first frame is on screen.
-fn test_panic_hook() {
-    if std::env::var_os("FOLIO_TEST_PANIC_AFTER_DRAW").is_some() {
-        panic!("test panic requested by FOLIO_TEST_PANIC_AFTER_DRAW");
-    }
+/// What woke the loop.
+enum Woke {
+    Key(crossterm::event::KeyEvent),
+    Resize,
+    Msg(Msg),
+    Timer,
 }
 
 /// ratatui's panic hook restores the terminal: right for a panic on the UI thread, wrong for

@@ -119,13 +119,25 @@ pub struct Mark {
 }
 
 /// Marks every symbol that has a quote or a close.
+/// A close-based mark has a day change only when its close is from the newest session in the
+/// database: a symbol whose prices stopped weeks ago has no change "today".
 pub fn marks(p: &Portfolio, quotes: &HashMap<String, Quote>) -> HashMap<String, Mark> {
+    let newest = p
+        .closes
+        .values()
+        .filter_map(|v| v.last())
+        .map(|(d, _)| *d)
+        .max();
     let mut out: HashMap<String, Mark> = p
         .closes
         .iter()
         .filter_map(|(s, v)| {
             let (date, price) = *v.last()?;
-            let prev_close = v.len().checked_sub(2).map(|i| v[i].1);
+            let prev_close = v
+                .len()
+                .checked_sub(2)
+                .map(|i| v[i].1)
+                .filter(|_| Some(date) == newest);
             Some((
                 s.clone(),
                 Mark {

@@ -296,14 +296,17 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 /// A bordered popup over everything else, sized to its lines (within `area`).
 pub fn popup(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Theme) {
-    let width = lines
+    let widest = lines
         .iter()
         .map(Line::width)
         .max()
         .unwrap_or(0)
-        .max(title.len() + 4) as u16
-        + 4;
-    let height = lines.len() as u16 + 2;
+        .max(title.len() + 4);
+    let width = u16::try_from(widest).unwrap_or(u16::MAX).saturating_add(4);
+    // Lines wider than the screen wrap: count the rows they take.
+    let inner = usize::from(width.min(area.width).saturating_sub(2).max(1));
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let r = centered(area, width, height);
     f.render_widget(Clear, r);
     let block = Block::bordered()

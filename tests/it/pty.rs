@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use crate::common::Env;
 
 struct Tty {
-    pty: Arc<pty_process::blocking::Pty>,
+    pty: Option<Arc<pty_process::blocking::Pty>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
     screen: Arc<Mutex<vt100::Parser>>,
     child: Child,
     reader: Option<JoinHandle<()>>,
@@ -42,18 +43,24 @@ impl Tty {
             cols.try_into().unwrap(),
             0,
         )));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let reader = {
-            let (pty, screen) = (pty.clone(), screen.clone());
+            let (pty, screen, stop) = (pty.clone(), screen.clone(), stop.clone());
             std::thread::spawn(move || {
                 let mut buf = [0u8; 8192];
-                // Ends with EIO once the child has exited and closed the terminal.
+                // Ends with EIO once the child has exited and closed the terminal, or after
+                // the next output once asked to stop (to close the master side).
                 while let Ok(n @ 1..) = (&*pty).read(&mut buf) {
                     screen.lock().unwrap().process(&buf[..n]);
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
                 }
             })
         };
         Tty {
-            pty,
+            pty: Some(pty),
+            stop,
             screen,
             child,
             reader: Some(reader),
@@ -96,7 +103,17 @@ impl Tty {
     }
 
     fn keys(&self, bytes: &[u8]) {
-        (&*self.pty).write_all(bytes).unwrap();
+        (&**self.pty.as_ref().unwrap()).write_all(bytes).unwrap();
+    }
+
+    /// Closes the master side of the terminal, as sshd does when a connection drops.
+    fn hang_up(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The reader lets go of its handle after the next output (the cockpit ticks).
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        self.pty = None;
     }
 
     #[track_caller]
@@ -217,7 +234,7 @@ fn a_panic_restores_the_terminal_and_still_prints_its_message() {
 }
 
 #[test]
-fn the_cockpit_on_a_new_database_welcomes_and_writes_nothing_odd() {
+fn the_cockpit_on_a_new_database_welcomes_and_changes_nothing_but_the_schema() {
     let env = Env::new();
     let db = env.db();
     let mut tty = Tty::spawn(&env, &["--db", db.to_str().unwrap()], 24, 80);
@@ -229,6 +246,22 @@ fn the_cockpit_on_a_new_database_welcomes_and_writes_nothing_odd() {
     tty.keys(b"\x03"); // Ctrl-C
     assert!(tty.wait_exit().success());
     tty.assert_restored();
+    // A new, empty database (created to show the welcome): no rows anywhere.
+    for table in ["accounts", "transactions", "prices", "quotes", "imports"] {
+        assert_eq!(env.count(table), 0, "{table}");
+    }
+}
+
+#[test]
+fn a_dropped_connection_ends_the_cockpit_quietly() {
+    // Closing the terminal's master side is what sshd does when the network goes: the
+    // process gets SIGHUP and every write to the terminal fails.
+    let env = Env::new();
+    let mut tty = Tty::spawn(&env, &["--demo"], 24, 80);
+    tty.wait_for(&["Net worth USD", "simulated quotes"]);
+    tty.hang_up();
+    let status = tty.wait_exit();
+    assert!(status.success(), "no panic, no error: {status:?}");
 }
 
 #[test]

@@ -75,3 +75,67 @@ fn a_database_from_a_newer_folio_is_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn quotes_round_trip_and_a_simulated_quote_never_replaces_a_market_one() {
+    use folio::domain::{Freshness, Quote, QuoteSource};
+    use rust_decimal_macros::dec;
+    let env = Env::new();
+    let mut store = folio::store::Store::open(&env.db()).unwrap();
+    let quote = |symbol: &str, last, source| Quote {
+        symbol: symbol.into(),
+        last,
+        bid: Some(last - dec!(0.01)),
+        ask: None,
+        prev_close: Some(dec!(100)),
+        volume: Some(dec!(1200)),
+        time: "2026-11-20T15:00:01.250Z".parse().unwrap(),
+        source,
+        freshness: Freshness::Delayed,
+    };
+    let save = |store: &mut folio::store::Store, q: Vec<Quote>| {
+        store
+            .write(|w| w.upsert_quotes(&q).map_err(anyhow::Error::from))
+            .unwrap();
+    };
+    save(
+        &mut store,
+        vec![
+            quote("VTI", dec!(101.25), QuoteSource::Ibkr),
+            quote("BND", dec!(72.10), QuoteSource::Simulated),
+        ],
+    );
+    assert_eq!(
+        store.quotes().unwrap(),
+        [
+            quote("BND", dec!(72.10), QuoteSource::Simulated),
+            quote("VTI", dec!(101.25), QuoteSource::Ibkr),
+        ]
+    );
+    // Simulated over market: kept as it was; market over simulated and simulated over
+    // simulated: replaced.
+    save(
+        &mut store,
+        vec![
+            quote("VTI", dec!(99), QuoteSource::Simulated),
+            quote("BND", dec!(72.30), QuoteSource::Simulated),
+        ],
+    );
+    save(
+        &mut store,
+        vec![quote("VTI", dec!(101.50), QuoteSource::Http)],
+    );
+    let got: Vec<(String, rust_decimal::Decimal, QuoteSource)> = store
+        .quotes()
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.symbol, q.last, q.source))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("BND".to_string(), dec!(72.30), QuoteSource::Simulated),
+            ("VTI".to_string(), dec!(101.50), QuoteSource::Http),
+        ]
+    );
+}

@@ -476,3 +476,42 @@ fn alerts_list_what_needs_attention() {
         "{screen}"
     );
 }
+
+#[test]
+fn keys_faster_than_frames_act_on_what_they_would_see() {
+    // A paste or a fast typist: no frame is drawn between the keys.
+    let mut app = app();
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "vxus");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("VXUS in Taxable"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('G'));
+    press(&mut app, KeyCode::Enter);
+    let oldest = demo().transactions.last().unwrap().id;
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains(&format!("Transaction #{oldest}")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn chords_are_not_pane_keys_and_ignored_keys_keep_a_pending_redraw() {
+    let mut app = app();
+    let before = text(&mut app, 120, 40);
+    app.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    app.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT));
+    assert!(!app.quit);
+    assert_eq!(text(&mut app, 120, 40), before, "Ctrl-S did not sort");
+    assert!(!app.dirty);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(!app.dirty, "an unused key asks for no redraw");
+    app.dirty = true; // e.g. a resize just arrived
+    press(&mut app, KeyCode::Char('x'));
+    assert!(app.dirty, "and does not cancel one that is pending");
+}

@@ -45,10 +45,7 @@ pub struct Dashboard {
     by_holding: bool,
     /// The symbol whose by-account breakdown is open.
     detail: Option<String>,
-    /// The symbol of each row at the last draw, in display order.
-    symbols: Vec<String>,
-    /// Rows in the table at the last draw (for the cursor).
-    len: usize,
+    /// Table rows that fit at the last draw (for PgUp/PgDn).
     page: usize,
 }
 
@@ -64,8 +61,6 @@ impl Default for Dashboard {
             filter: Filter::default(),
             by_holding: false,
             detail: None,
-            symbols: Vec::new(),
-            len: 0,
             page: 10,
         }
     }
@@ -97,7 +92,7 @@ impl Pane for Dashboard {
         self.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, _view: &View) -> Handled {
+    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
         if self.filter.typing {
             if self.filter.key(key) == Edit::Changed {
                 self.cursor = Cursor::default();
@@ -111,7 +106,9 @@ impl Pane for Dashboard {
             }
             return Handled::No;
         }
-        if self.cursor.key(&key, self.len, self.page) {
+        let all_rows = portfolio::rows(view.portfolio, view.marks, false);
+        let rows = self.shown(&all_rows, view);
+        if self.cursor.key(&key, rows.len(), self.page) {
             return Handled::Yes;
         }
         match key.code {
@@ -120,7 +117,11 @@ impl Pane for Dashboard {
             KeyCode::Char('r') => self.range = self.range.next(),
             KeyCode::Char('c') => self.by_holding = !self.by_holding,
             KeyCode::Char('/') => self.filter.start(),
-            KeyCode::Enter => self.detail = self.symbols.get(self.cursor.selected).cloned(),
+            KeyCode::Enter => {
+                self.detail = rows
+                    .get(self.cursor.selected)
+                    .map(|r| r.holding.symbol.clone())
+            }
             KeyCode::Esc if self.filter.is_active() => self.filter.clear(),
             _ => return Handled::No,
         }
@@ -148,28 +149,12 @@ impl Pane for Dashboard {
         f.render_widget(Paragraph::new(head), head_area);
 
         // Holdings table.
-        let needle = self.filter.text().to_lowercase();
-        let mut rows: Vec<&Row> = all_rows
-            .iter()
-            .filter(|r| {
-                needle.is_empty()
-                    || matches(&r.holding.symbol, &needle)
-                    || p.securities
-                        .name_of(&r.holding.symbol)
-                        .is_some_and(|n| matches(n, &needle))
-            })
-            .collect();
+        let rows = self.shown(&all_rows, view);
         let sort = self.sort;
-        rows.sort_by(|a, b| {
-            sort.compare(&sort_key(a, sort.column), &sort_key(b, sort.column))
-                .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
-        });
-        self.len = rows.len();
         let height = usize::from(table_area.height.saturating_sub(1));
         self.page = height;
         let window = self.cursor.window(rows.len(), height);
         let selected = Some(self.cursor.selected - window.start);
-        self.symbols = rows.iter().map(|r| r.holding.symbol.clone()).collect();
         let cells = rows[window].iter().map(|r| cells(r, view)).collect();
         draw_table(
             f,
@@ -255,6 +240,28 @@ fn breakdown(f: &mut Frame, area: Rect, symbol: &str, view: &View) {
 }
 
 impl Dashboard {
+    /// The table's rows: filtered and sorted as the user asked.
+    fn shown<'r>(&self, all_rows: &'r [Row], view: &View) -> Vec<&'r Row> {
+        let p = view.portfolio;
+        let needle = self.filter.text().to_lowercase();
+        let mut rows: Vec<&Row> = all_rows
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || matches(&r.holding.symbol, &needle)
+                    || p.securities
+                        .name_of(&r.holding.symbol)
+                        .is_some_and(|n| matches(n, &needle))
+            })
+            .collect();
+        let sort = self.sort;
+        rows.sort_by(|a, b| {
+            sort.compare(&sort_key(a, sort.column), &sort_key(b, sort.column))
+                .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
+        });
+        rows
+    }
+
     fn draw_allocation(
         &self,
         f: &mut Frame,

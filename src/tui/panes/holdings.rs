@@ -52,10 +52,8 @@ pub struct Holdings {
     cursor: Cursor,
     sort: Sort,
     filter: Filter,
-    len: usize,
+    /// Table rows that fit at the last draw (for PgUp/PgDn).
     page: usize,
-    /// (account, symbol) of each row at the last draw, in display order.
-    keys: Vec<(String, String)>,
     detail: Option<Detail>,
 }
 
@@ -76,9 +74,7 @@ impl Default for Holdings {
                 descending: false,
             },
             filter: Filter::default(),
-            len: 0,
             page: 10,
-            keys: Vec::new(),
             detail: None,
         }
     }
@@ -113,7 +109,7 @@ impl Pane for Holdings {
         self.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, _view: &View) -> Handled {
+    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
         if self.filter.typing {
             if self.filter.key(key) == Edit::Changed {
                 self.cursor = Cursor::default();
@@ -131,12 +127,15 @@ impl Pane for Holdings {
             }
             return Handled::Yes;
         }
-        if self.cursor.key(&key, self.len, self.page) {
+        let all_rows = portfolio::rows(view.portfolio, view.marks, true);
+        let rows = self.shown(&all_rows, view);
+        if self.cursor.key(&key, rows.len(), self.page) {
             return Handled::Yes;
         }
         match key.code {
             KeyCode::Enter => {
-                if let Some((account, symbol)) = self.keys.get(self.cursor.selected).cloned() {
+                if let Some(r) = rows.get(self.cursor.selected) {
+                    let (account, symbol) = (r.holding.account.clone(), r.holding.symbol.clone());
                     self.detail = Some(Detail {
                         account,
                         symbol,
@@ -162,6 +161,48 @@ impl Pane for Holdings {
         }
         let p = view.portfolio;
         let all_rows = portfolio::rows(p, view.marks, true);
+        let rows = self.shown(&all_rows, view);
+        let needle = self.filter.text();
+        let sort = self.sort;
+        let filter_h = u16::from(self.filter.is_active());
+        let [table_area, filter_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(area);
+        if rows.is_empty() && needle.is_empty() {
+            f.render_widget(
+                Paragraph::new("No open positions.").style(view.theme.dim()),
+                table_area,
+            );
+            return;
+        }
+        let height = usize::from(table_area.height.saturating_sub(1));
+        self.page = height;
+        let window = self.cursor.window(rows.len(), height);
+        let selected = Some(self.cursor.selected - window.start);
+        let cells = rows[window].iter().map(|r| cells(r, view)).collect();
+        draw_table(
+            f,
+            table_area,
+            &COLUMNS,
+            cells,
+            selected,
+            Some((sort.column, sort.descending)),
+            view.theme,
+            None,
+        );
+        if filter_h > 0 {
+            let note = TextSpan::styled(
+                format!(" {} of {} ", rows.len(), all_rows.len()),
+                view.theme.dim(),
+            );
+            self.filter.draw(f, filter_area, note, view.theme);
+        }
+    }
+}
+
+impl Holdings {
+    /// The table's rows: filtered and sorted as the user asked.
+    fn shown<'r>(&self, all_rows: &'r [Row], view: &View) -> Vec<&'r Row> {
+        let p = view.portfolio;
         let needle = self.filter.text().to_lowercase();
         let mut rows: Vec<&Row> = all_rows
             .iter()
@@ -181,43 +222,7 @@ impl Pane for Holdings {
                 .then_with(|| a.holding.account.cmp(&b.holding.account))
                 .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
         });
-        self.len = rows.len();
-        let filter_h = u16::from(self.filter.is_active());
-        let [table_area, filter_area] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(area);
-        if rows.is_empty() && needle.is_empty() {
-            f.render_widget(
-                Paragraph::new("No open positions.").style(view.theme.dim()),
-                table_area,
-            );
-            return;
-        }
-        let height = usize::from(table_area.height.saturating_sub(1));
-        self.page = height;
-        let window = self.cursor.window(rows.len(), height);
-        let selected = Some(self.cursor.selected - window.start);
-        self.keys = rows
-            .iter()
-            .map(|r| (r.holding.account.clone(), r.holding.symbol.clone()))
-            .collect();
-        let cells = rows[window].iter().map(|r| cells(r, view)).collect();
-        draw_table(
-            f,
-            table_area,
-            &COLUMNS,
-            cells,
-            selected,
-            Some((sort.column, sort.descending)),
-            view.theme,
-            None,
-        );
-        if filter_h > 0 {
-            let note = TextSpan::styled(
-                format!(" {} of {} ", rows.len(), all_rows.len()),
-                view.theme.dim(),
-            );
-            self.filter.draw(f, filter_area, note, view.theme);
-        }
+        rows
     }
 }
 

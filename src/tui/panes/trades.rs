@@ -111,13 +111,20 @@ pub struct Trades {
     error: Option<String>,
     /// The id of the transaction whose detail is open.
     detail: Option<i64>,
-    /// The id of each row at the last draw, in display order.
-    ids: Vec<i64>,
-    len: usize,
+    /// Table rows that fit at the last draw (for PgUp/PgDn).
     page: usize,
 }
 
 impl Trades {
+    /// The transactions the filter lets through, newest first.
+    fn shown<'v>(query: &Query, view: &View<'v>) -> Vec<&'v Transaction> {
+        view.portfolio
+            .transactions
+            .iter()
+            .filter(|tx| query.matches(tx))
+            .collect()
+    }
+
     fn apply_filter(&mut self) {
         match Query::parse(self.filter.text()) {
             Ok(q) => {
@@ -144,7 +151,7 @@ impl Pane for Trades {
         self.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, _view: &View) -> Handled {
+    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
         if self.filter.typing {
             match self.filter.key(key) {
                 Edit::Changed | Edit::Cleared => self.apply_filter(),
@@ -159,11 +166,12 @@ impl Pane for Trades {
             }
             return Handled::No;
         }
-        if self.cursor.key(&key, self.len, self.page) {
+        let rows = Trades::shown(&self.query, view);
+        if self.cursor.key(&key, rows.len(), self.page) {
             return Handled::Yes;
         }
         match key.code {
-            KeyCode::Enter => self.detail = self.ids.get(self.cursor.selected).copied(),
+            KeyCode::Enter => self.detail = rows.get(self.cursor.selected).map(|tx| tx.id),
             KeyCode::Char('/') => self.filter.start(),
             KeyCode::Esc if self.filter.is_active() => {
                 self.filter.clear();
@@ -187,13 +195,11 @@ impl Pane for Trades {
             Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(main);
 
         let all = &view.portfolio.transactions;
-        let rows: Vec<&Transaction> = all.iter().filter(|tx| self.query.matches(tx)).collect();
-        self.len = rows.len();
+        let rows = Trades::shown(&self.query, view);
         let height = usize::from(table_area.height.saturating_sub(1));
         self.page = height;
         let window = self.cursor.window(rows.len(), height);
         let selected = Some(self.cursor.selected - window.start);
-        self.ids = rows.iter().map(|tx| tx.id).collect();
         let cells = rows[window].iter().map(|tx| cells(tx)).collect();
         draw_table(f, table_area, &COLUMNS, cells, selected, None, t, None);
         if filter_h > 0 {
