@@ -239,31 +239,25 @@ impl App {
         if !self.ready() {
             return;
         }
-        let App {
-            panes,
-            current,
-            data,
-            quotes,
-            marks,
-            theme,
-            now,
-            today,
-            ..
-        } = self;
-        let Some(Ok(portfolio)) = data.as_ref() else {
-            return;
+        if self.with_pane(|pane, view| pane.key(key, view)) == Some(Handled::No) {
+            self.dirty = was_dirty;
+        }
+    }
+
+    /// Runs `f` on the current pane with a view of the loaded data (None before it arrives).
+    fn with_pane<R>(&mut self, f: impl FnOnce(&mut dyn Pane, &View) -> R) -> Option<R> {
+        let Some(Ok(portfolio)) = self.data.as_ref() else {
+            return None;
         };
         let view = View {
             portfolio,
-            quotes,
-            marks,
-            theme: *theme,
-            now: *now,
-            today: *today,
+            quotes: &self.quotes,
+            marks: &self.marks,
+            theme: self.theme,
+            now: self.now,
+            today: self.today,
         };
-        if panes[*current].key(key, &view) == Handled::No {
-            self.dirty = was_dirty;
-        }
+        Some(f(self.panes[self.current].as_mut(), &view))
     }
 
     fn global_key(&mut self, key: KeyEvent) -> bool {
@@ -359,29 +353,7 @@ impl App {
             ),
             Some(Ok(p)) if p.is_empty() => self.draw_welcome(f, body),
             Some(Ok(_)) => {
-                let App {
-                    panes,
-                    current,
-                    data,
-                    quotes,
-                    marks,
-                    theme,
-                    now,
-                    today,
-                    ..
-                } = self;
-                let Some(Ok(portfolio)) = data.as_ref() else {
-                    return;
-                };
-                let view = View {
-                    portfolio,
-                    quotes,
-                    marks,
-                    theme: *theme,
-                    now: *now,
-                    today: *today,
-                };
-                panes[*current].draw(f, body, &view);
+                self.with_pane(|pane, view| pane.draw(f, body, view));
             }
         }
         match self.overlay {

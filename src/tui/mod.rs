@@ -4,6 +4,7 @@
 
 pub mod app;
 mod filter;
+mod list;
 mod panes;
 pub mod portfolio;
 mod quotes;

@@ -77,7 +77,6 @@ pub type CellText = (String, Style);
 /// Draws a table of `rows` (already windowed by a [`Cursor`]) with the columns that fit.
 /// `sort` marks the sorted column (index, descending). `selected` is the row to highlight
 /// within the window.
-#[allow(clippy::too_many_arguments)]
 pub fn draw_table(
     f: &mut Frame,
     area: Rect,
@@ -86,7 +85,6 @@ pub fn draw_table(
     selected: Option<usize>,
     sort: Option<(usize, bool)>,
     theme: Theme,
-    title: Option<Line>,
 ) {
     let keep = fit(columns, area.width);
     let header = Row::new(keep.iter().map(|&i| {
@@ -129,10 +127,7 @@ pub fn draw_table(
             }
         })
         .collect();
-    let mut table = Table::new(body, widths).header(header).column_spacing(1);
-    if let Some(t) = title {
-        table = table.block(Block::new().title(t));
-    }
+    let table = Table::new(body, widths).header(header).column_spacing(1);
     f.render_widget(table, area);
 }
 

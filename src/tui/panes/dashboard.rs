@@ -12,9 +12,9 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::{Handled, Key, Pane, Sort, Span, View, matches};
 use crate::format::{money, price, qty, signed_money, signed_pct};
-use crate::tui::filter::{Edit, Filter};
+use crate::tui::list::{List, Rows};
 use crate::tui::portfolio::{self, Row};
-use crate::tui::widgets::{CellText, Column, Cursor, draw_table, to_f64, value_chart};
+use crate::tui::widgets::{CellText, Column, to_f64, value_chart};
 
 const COLUMNS: [Column; 8] = [
     Column::left("Symbol", 6, 0),
@@ -38,30 +38,25 @@ const HELP: &[(&str, &str)] = &[
 ];
 
 pub struct Dashboard {
-    cursor: Cursor,
+    list: List,
     sort: Sort,
     range: Span,
-    filter: Filter,
     by_holding: bool,
     /// The symbol whose by-account breakdown is open.
     detail: Option<String>,
-    /// Table rows that fit at the last draw (for PgUp/PgDn).
-    page: usize,
 }
 
 impl Default for Dashboard {
     fn default() -> Self {
         Dashboard {
-            cursor: Cursor::default(),
+            list: List::default(),
             sort: Sort {
                 column: 4,
                 descending: true,
             },
             range: Span::default(),
-            filter: Filter::default(),
             by_holding: false,
             detail: None,
-            page: 10,
         }
     }
 }
@@ -89,14 +84,11 @@ impl Pane for Dashboard {
     }
 
     fn typing(&self) -> bool {
-        self.filter.typing
+        self.list.filter.typing
     }
 
     fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
-        if self.filter.typing {
-            if self.filter.key(key) == Edit::Changed {
-                self.cursor = Cursor::default();
-            }
+        if self.list.typed(key).is_some() {
             return Handled::Yes;
         }
         if self.detail.is_some() {
@@ -108,7 +100,7 @@ impl Pane for Dashboard {
         }
         let all_rows = portfolio::rows(view.portfolio, view.marks, false);
         let rows = self.shown(&all_rows, view);
-        if self.cursor.key(&key, rows.len(), self.page) {
+        if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
         }
         match key.code {
@@ -116,13 +108,13 @@ impl Pane for Dashboard {
             KeyCode::Char('S') => self.sort.descending = !self.sort.descending,
             KeyCode::Char('r') => self.range = self.range.next(),
             KeyCode::Char('c') => self.by_holding = !self.by_holding,
-            KeyCode::Char('/') => self.filter.start(),
+            KeyCode::Char('/') => self.list.filter.start(),
             KeyCode::Enter => {
                 self.detail = rows
-                    .get(self.cursor.selected)
+                    .get(self.list.cursor.selected)
                     .map(|r| r.holding.symbol.clone())
             }
-            KeyCode::Esc if self.filter.is_active() => self.filter.clear(),
+            KeyCode::Esc if self.list.filter.is_active() => self.list.filter.clear(),
             _ => return Handled::No,
         }
         Handled::Yes
@@ -137,42 +129,30 @@ impl Pane for Dashboard {
         let head = headline(&summary, &p.currency, view, area.width);
         // The table takes what its rows need, up to three fifths; the charts the rest.
         let rest = area.height.saturating_sub(head.len() as u16);
-        let filter_h = u16::from(self.filter.is_active());
         let table_h = (all_rows.len() as u16 + 1).min(rest * 3 / 5).max(2);
-        let [head_area, table_area, filter_area, bottom] = Layout::vertical([
+        let [head_area, table_area, bottom] = Layout::vertical([
             Constraint::Length(head.len() as u16),
-            Constraint::Length(table_h),
-            Constraint::Length(filter_h),
+            Constraint::Length(table_h + u16::from(self.list.filter.is_active())),
             Constraint::Fill(1),
         ])
         .areas(area);
         f.render_widget(Paragraph::new(head), head_area);
 
-        // Holdings table.
         let rows = self.shown(&all_rows, view);
         let sort = self.sort;
-        let height = usize::from(table_area.height.saturating_sub(1));
-        self.page = height;
-        let window = self.cursor.window(rows.len(), height);
-        let selected = Some(self.cursor.selected - window.start);
-        let cells = rows[window].iter().map(|r| cells(r, view)).collect();
-        draw_table(
+        self.list.draw(
             f,
             table_area,
-            &COLUMNS,
-            cells,
-            selected,
-            Some((sort.column, sort.descending)),
+            Rows {
+                columns: &COLUMNS,
+                rows: &rows,
+                total: all_rows.len(),
+                sort: Some((sort.column, sort.descending)),
+                note: None,
+            },
             view.theme,
-            None,
+            |r| cells(r, view),
         );
-        if filter_h > 0 {
-            let note = TextSpan::styled(
-                format!(" {} of {} ", rows.len(), all_rows.len()),
-                view.theme.dim(),
-            );
-            self.filter.draw(f, filter_area, note, view.theme);
-        }
 
         // Value chart and allocation.
         let alloc_w = (area.width * 2 / 5).clamp(24, 44);
@@ -243,7 +223,7 @@ impl Dashboard {
     /// The table's rows: filtered and sorted as the user asked.
     fn shown<'r>(&self, all_rows: &'r [Row], view: &View) -> Vec<&'r Row> {
         let p = view.portfolio;
-        let needle = self.filter.text().to_lowercase();
+        let needle = self.list.filter.text().to_lowercase();
         let mut rows: Vec<&Row> = all_rows
             .iter()
             .filter(|r| {

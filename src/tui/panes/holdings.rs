@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::{Handled, Key, Pane, Sort, Span, View, matches};
 use crate::domain::{Term, long_term_from, term};
 use crate::format::{money, price, qty, signed_money, signed_pct};
-use crate::tui::filter::{Edit, Filter};
+use crate::tui::list::{List, Rows};
 use crate::tui::portfolio::{self, Row};
 use crate::tui::widgets::{CellText, Column, Cursor, draw_table, to_f64, value_chart};
 
@@ -49,11 +49,8 @@ const HELP: &[(&str, &str)] = &[
 ];
 
 pub struct Holdings {
-    cursor: Cursor,
+    list: List,
     sort: Sort,
-    filter: Filter,
-    /// Table rows that fit at the last draw (for PgUp/PgDn).
-    page: usize,
     detail: Option<Detail>,
 }
 
@@ -68,13 +65,11 @@ struct Detail {
 impl Default for Holdings {
     fn default() -> Self {
         Holdings {
-            cursor: Cursor::default(),
+            list: List::default(),
             sort: Sort {
                 column: 0,
                 descending: false,
             },
-            filter: Filter::default(),
-            page: 10,
             detail: None,
         }
     }
@@ -106,14 +101,11 @@ impl Pane for Holdings {
     }
 
     fn typing(&self) -> bool {
-        self.filter.typing
+        self.list.filter.typing
     }
 
     fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
-        if self.filter.typing {
-            if self.filter.key(key) == Edit::Changed {
-                self.cursor = Cursor::default();
-            }
+        if self.list.typed(key).is_some() {
             return Handled::Yes;
         }
         if let Some(d) = &mut self.detail {
@@ -129,12 +121,12 @@ impl Pane for Holdings {
         }
         let all_rows = portfolio::rows(view.portfolio, view.marks, true);
         let rows = self.shown(&all_rows, view);
-        if self.cursor.key(&key, rows.len(), self.page) {
+        if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
         }
         match key.code {
             KeyCode::Enter => {
-                if let Some(r) = rows.get(self.cursor.selected) {
+                if let Some(r) = rows.get(self.list.cursor.selected) {
                     let (account, symbol) = (r.holding.account.clone(), r.holding.symbol.clone());
                     self.detail = Some(Detail {
                         account,
@@ -147,8 +139,8 @@ impl Pane for Holdings {
             }
             KeyCode::Char('s') => self.sort.next(COLUMNS.len()),
             KeyCode::Char('S') => self.sort.descending = !self.sort.descending,
-            KeyCode::Char('/') => self.filter.start(),
-            KeyCode::Esc if self.filter.is_active() => self.filter.clear(),
+            KeyCode::Char('/') => self.list.filter.start(),
+            KeyCode::Esc if self.list.filter.is_active() => self.list.filter.clear(),
             _ => return Handled::No,
         }
         Handled::Yes
@@ -162,40 +154,28 @@ impl Pane for Holdings {
         let p = view.portfolio;
         let all_rows = portfolio::rows(p, view.marks, true);
         let rows = self.shown(&all_rows, view);
-        let needle = self.filter.text();
+        let needle = self.list.filter.text();
         let sort = self.sort;
-        let filter_h = u16::from(self.filter.is_active());
-        let [table_area, filter_area] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(area);
         if rows.is_empty() && needle.is_empty() {
             f.render_widget(
                 Paragraph::new("No open positions.").style(view.theme.dim()),
-                table_area,
+                area,
             );
             return;
         }
-        let height = usize::from(table_area.height.saturating_sub(1));
-        self.page = height;
-        let window = self.cursor.window(rows.len(), height);
-        let selected = Some(self.cursor.selected - window.start);
-        let cells = rows[window].iter().map(|r| cells(r, view)).collect();
-        draw_table(
+        self.list.draw(
             f,
-            table_area,
-            &COLUMNS,
-            cells,
-            selected,
-            Some((sort.column, sort.descending)),
+            area,
+            Rows {
+                columns: &COLUMNS,
+                rows: &rows,
+                total: all_rows.len(),
+                sort: Some((sort.column, sort.descending)),
+                note: None,
+            },
             view.theme,
-            None,
+            |r| cells(r, view),
         );
-        if filter_h > 0 {
-            let note = TextSpan::styled(
-                format!(" {} of {} ", rows.len(), all_rows.len()),
-                view.theme.dim(),
-            );
-            self.filter.draw(f, filter_area, note, view.theme);
-        }
     }
 }
 
@@ -203,7 +183,7 @@ impl Holdings {
     /// The table's rows: filtered and sorted as the user asked.
     fn shown<'r>(&self, all_rows: &'r [Row], view: &View) -> Vec<&'r Row> {
         let p = view.portfolio;
-        let needle = self.filter.text().to_lowercase();
+        let needle = self.list.filter.text().to_lowercase();
         let mut rows: Vec<&Row> = all_rows
             .iter()
             .filter(|r| {
@@ -326,7 +306,7 @@ fn draw_detail(f: &mut Frame, area: Rect, d: &mut Detail, view: &View) {
                 ]
             })
             .collect();
-        draw_table(f, lots_area, &LOT_COLUMNS, rows, selected, None, t, None);
+        draw_table(f, lots_area, &LOT_COLUMNS, rows, selected, None, t);
     }
 
     let closes = p.closes.get(&d.symbol).map(Vec::as_slice).unwrap_or(&[]);

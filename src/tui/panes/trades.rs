@@ -12,8 +12,9 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::{Handled, Pane, View, matches};
 use crate::domain::{Action, Transaction};
 use crate::format::{money, price, qty};
-use crate::tui::filter::{Edit, Filter};
-use crate::tui::widgets::{CellText, Column, Cursor, draw_table, popup};
+use crate::tui::filter::Edit;
+use crate::tui::list::{List, Rows};
+use crate::tui::widgets::{CellText, Column, Cursor, popup};
 
 const COLUMNS: [Column; 10] = [
     Column::left("Date", 10, 0),
@@ -105,14 +106,11 @@ impl Query {
 
 #[derive(Default)]
 pub struct Trades {
-    cursor: Cursor,
-    filter: Filter,
+    list: List,
     query: Query,
     error: Option<String>,
     /// The id of the transaction whose detail is open.
     detail: Option<i64>,
-    /// Table rows that fit at the last draw (for PgUp/PgDn).
-    page: usize,
 }
 
 impl Trades {
@@ -126,7 +124,7 @@ impl Trades {
     }
 
     fn apply_filter(&mut self) {
-        match Query::parse(self.filter.text()) {
+        match Query::parse(self.list.filter.text()) {
             Ok(q) => {
                 self.query = q;
                 self.error = None;
@@ -134,7 +132,7 @@ impl Trades {
             // Keep the last good filter while the text is being fixed.
             Err(e) => self.error = Some(e),
         }
-        self.cursor = Cursor::default();
+        self.list.cursor = Cursor::default();
     }
 }
 
@@ -148,14 +146,13 @@ impl Pane for Trades {
     }
 
     fn typing(&self) -> bool {
-        self.filter.typing
+        self.list.filter.typing
     }
 
     fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
-        if self.filter.typing {
-            match self.filter.key(key) {
-                Edit::Changed | Edit::Cleared => self.apply_filter(),
-                Edit::Done | Edit::None => {}
+        if let Some(edit) = self.list.typed(key) {
+            if matches!(edit, Edit::Changed | Edit::Cleared) {
+                self.apply_filter();
             }
             return Handled::Yes;
         }
@@ -167,14 +164,14 @@ impl Pane for Trades {
             return Handled::No;
         }
         let rows = Trades::shown(&self.query, view);
-        if self.cursor.key(&key, rows.len(), self.page) {
+        if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
         }
         match key.code {
-            KeyCode::Enter => self.detail = rows.get(self.cursor.selected).map(|tx| tx.id),
-            KeyCode::Char('/') => self.filter.start(),
-            KeyCode::Esc if self.filter.is_active() => {
-                self.filter.clear();
+            KeyCode::Enter => self.detail = rows.get(self.list.cursor.selected).map(|tx| tx.id),
+            KeyCode::Char('/') => self.list.filter.start(),
+            KeyCode::Esc if self.list.filter.is_active() => {
+                self.list.filter.clear();
                 self.apply_filter();
             }
             _ => return Handled::No,
@@ -190,25 +187,25 @@ impl Pane for Trades {
         } else {
             Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(area)
         };
-        let filter_h = u16::from(self.filter.is_active());
-        let [table_area, filter_area] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(filter_h)]).areas(main);
-
         let all = &view.portfolio.transactions;
         let rows = Trades::shown(&self.query, view);
-        let height = usize::from(table_area.height.saturating_sub(1));
-        self.page = height;
-        let window = self.cursor.window(rows.len(), height);
-        let selected = Some(self.cursor.selected - window.start);
-        let cells = rows[window].iter().map(|tx| cells(tx)).collect();
-        draw_table(f, table_area, &COLUMNS, cells, selected, None, t, None);
-        if filter_h > 0 {
-            let note = match &self.error {
-                Some(e) => TextSpan::styled(format!(" {e} "), t.error()),
-                None => TextSpan::styled(format!(" {} of {} ", rows.len(), all.len()), t.dim()),
-            };
-            self.filter.draw(f, filter_area, note, t);
-        }
+        let note = self
+            .error
+            .as_ref()
+            .map(|e| TextSpan::styled(format!(" {e} "), t.error()));
+        self.list.draw(
+            f,
+            main,
+            Rows {
+                columns: &COLUMNS,
+                rows: &rows,
+                total: all.len(),
+                sort: None,
+                note,
+            },
+            t,
+            |tx| cells(tx),
+        );
 
         // Where the order ticket will be: drawn, and honest that it is not there yet.
         let block = Block::bordered()
