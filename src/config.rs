@@ -21,6 +21,7 @@ pub struct Config {
     pub database: Database,
     pub ledger: Ledger,
     pub quotes: Quotes,
+    pub ibkr: Ibkr,
     pub log: Log,
 }
 
@@ -75,6 +76,33 @@ impl Default for Quotes {
     }
 }
 
+/// Where TWS or IB Gateway listens, and how folio identifies itself.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ibkr {
+    /// Use 127.0.0.1, not localhost (the gateway's trusted address).
+    pub host: String,
+    /// IB Gateway: 4002 paper, 4001 live. TWS: 7497 paper, 7496 live.
+    pub port: u16,
+    /// The first API client id tried; when it is in use, the next ones up to `id_pool` ids.
+    pub client_id: i32,
+    pub id_pool: u8,
+    /// How long the API handshake may take before folio gives up.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for Ibkr {
+    fn default() -> Self {
+        Ibkr {
+            host: "127.0.0.1".into(),
+            port: 4002,
+            client_id: 17,
+            id_pool: 3,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedKind {
@@ -82,6 +110,8 @@ pub enum FeedKind {
     None,
     /// Seeded random walks around the last close (for trying the cockpit; not market prices).
     Simulated,
+    /// TWS or IB Gateway, as set in `[ibkr]`.
+    Ibkr,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -157,6 +187,12 @@ impl Config {
         if !(0.1..=50.0).contains(&rate) {
             return Err(format!(
                 "quotes.sim_rate_hz: {rate} is out of range; use a rate from 0.1 to 50 ticks per second"
+            ));
+        }
+        if config.ibkr.id_pool == 0 || !(1..=120).contains(&config.ibkr.connect_timeout_secs) {
+            return Err(format!(
+                "ibkr: id_pool must be at least 1 (it is {}) and connect_timeout_secs from 1 to 120 (it is {})",
+                config.ibkr.id_pool, config.ibkr.connect_timeout_secs
             ));
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {

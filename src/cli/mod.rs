@@ -8,6 +8,7 @@ mod import;
 mod lots;
 mod output;
 mod prices;
+mod quotes;
 mod realized;
 mod transactions;
 
@@ -58,6 +59,8 @@ enum Command {
     Accounts(accounts::Args),
     /// Import and list daily prices
     Prices(prices::Args),
+    /// Live quotes from Interactive Brokers, once or streaming
+    Quotes(quotes::Args),
     /// Positions per account with market value and unrealized gain
     Holdings(holdings::Args),
     /// Open tax lots: acquired, quantity, basis, term
@@ -161,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accounts(a) => accounts::run(&ctx, a),
         Command::Prices(a) => prices::run(&ctx, a),
         Command::Holdings(a) => holdings::run(&ctx, a),
+        Command::Quotes(a) => quotes::run(&ctx, a),
         Command::Lots(a) => lots::run(&ctx, a),
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Transactions(a) => transactions::run(&ctx, a),
@@ -181,10 +185,13 @@ fn cockpit(
         )
         .into());
     }
-    let feed = if demo.is_some() || config.quotes.source == crate::config::FeedKind::Simulated {
-        Some(crate::domain::QuoteSource::Simulated)
-    } else {
-        None
+    use crate::config::FeedKind;
+    use crate::domain::QuoteSource;
+    let feed = match config.quotes.source {
+        _ if demo.is_some() => Some(QuoteSource::Simulated),
+        FeedKind::Simulated => Some(QuoteSource::Simulated),
+        FeedKind::Ibkr => Some(QuoteSource::Ibkr),
+        FeedKind::None => None,
     };
     let db_label = if demo.is_some() {
         "demo (temporary database)".to_string()

@@ -1,6 +1,7 @@
-//! Quote feeds and price history: the feed interface, the simulated feed of the demo, and the
-//! seeded daily-price simulator behind the demo's history.
+//! Quote feeds and price history: the feed interface, Interactive Brokers, the simulated feed
+//! of the demo, and the seeded daily-price simulator behind the demo's history.
 
 pub mod feed;
+pub mod ibkr;
 pub mod sim;
 pub mod simfeed;

@@ -38,6 +38,7 @@ pub enum Msg {
 pub enum Effect {
     /// Start the quote feed for these symbols, from these last closes.
     StartFeed {
+        source: QuoteSource,
         symbols: Vec<String>,
         closes: HashMap<String, Decimal>,
     },
@@ -161,9 +162,12 @@ impl App {
                     .collect();
                 self.quotes.restore(stored);
                 let symbols = p.held_symbols();
-                if self.setup.feed.is_some() && !symbols.is_empty() {
-                    self.quotes.source = self.setup.feed;
+                if let Some(source) = self.setup.feed
+                    && !symbols.is_empty()
+                {
+                    self.quotes.source = Some(source);
                     self.effects.push(Effect::StartFeed {
+                        source,
                         symbols,
                         closes: p.last_closes(),
                     });

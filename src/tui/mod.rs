@@ -28,8 +28,9 @@ pub use app::{App, Effect, Msg, Setup};
 pub use portfolio::Portfolio;
 
 use crate::config::Config;
-use crate::domain::Quote;
+use crate::domain::{Quote, QuoteSource};
 use crate::market::feed::{FeedCommand, QuoteFeed};
+use crate::market::ibkr::IbkrFeed;
 use crate::market::simfeed::{SimFeed, SimWalk};
 use crate::store::Store;
 
@@ -148,10 +149,20 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
         }
         for effect in app.take_effects() {
             match effect {
-                Effect::StartFeed { symbols, closes } => {
-                    let walk = SimWalk::new(config.quotes.sim_seed, closes);
-                    let f: Box<dyn QuoteFeed> =
-                        Box::new(SimFeed::new(walk, config.quotes.sim_rate_hz));
+                Effect::StartFeed {
+                    source,
+                    symbols,
+                    closes,
+                } => {
+                    let f: Box<dyn QuoteFeed> = match source {
+                        QuoteSource::Ibkr => Box::new(IbkrFeed::new(config.ibkr.clone())),
+                        QuoteSource::Simulated => {
+                            let walk = SimWalk::new(config.quotes.sim_seed, closes);
+                            Box::new(SimFeed::new(walk, config.quotes.sim_rate_hz))
+                        }
+                        // Not configurable yet (`[quotes] source` has no "http").
+                        QuoteSource::Http => continue,
+                    };
                     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
                     let _ = cmd_tx.send(FeedCommand::Subscribe(symbols));
                     f.spawn(cmd_rx, feed_tx.clone());

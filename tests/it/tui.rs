@@ -54,6 +54,7 @@ fn app_with(theme: Theme, ticks: usize) -> App {
     assert_eq!(
         effects,
         [Effect::StartFeed {
+            source: QuoteSource::Simulated,
             symbols: symbols.clone(),
             closes: closes.clone()
         }],

@@ -1,0 +1,240 @@
+//! `folio quotes`: live quotes from Interactive Brokers, once or as a stream until Ctrl-C.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::output::{Report, json, opt, outln, price, qty};
+use super::{BadInput, Ctx};
+use crate::domain::{Quote, parse_symbol};
+use crate::format::signed_pct;
+use crate::market::feed::FeedEvent;
+use crate::market::ibkr;
+
+/// How long a snapshot keeps listening once every symbol has a first quote.
+const SETTLE: Duration = Duration::from_millis(400);
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Ticker symbols (US stocks and ETFs on SMART, in USD)
+    #[arg(required = true)]
+    symbols: Vec<String>,
+    /// Where the quotes come from
+    #[arg(long, value_enum, default_value_t = Source::Ibkr)]
+    source: Source,
+    /// Keep printing quotes as they change, until Ctrl-C
+    #[arg(long)]
+    stream: bool,
+    /// Seconds to wait for every symbol's first quote
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
+    wait: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Source {
+    /// TWS or IB Gateway ([ibkr] in the config)
+    Ibkr,
+}
+
+#[derive(Serialize)]
+struct SymbolError {
+    symbol: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Out {
+    quotes: Vec<Quote>,
+    errors: Vec<SymbolError>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let mut symbols = Vec::new();
+    for s in &args.symbols {
+        let s =
+            parse_symbol(s).map_err(|e| BadInput(format!("{e}: give tickers such as VTI AAPL")))?;
+        if !symbols.contains(&s) {
+            symbols.push(s);
+        }
+    }
+    let Source::Ibkr = args.source;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(run_ibkr(
+        ctx,
+        symbols,
+        args.stream,
+        Duration::from_secs(args.wait),
+    ))
+}
+
+async fn run_ibkr(
+    ctx: &Ctx,
+    symbols: Vec<String>,
+    stream: bool,
+    wait: Duration,
+) -> anyhow::Result<()> {
+    let (client, _id) = ibkr::connect(&ctx.config.ibkr).await?;
+    let (tx, mut rx) = mpsc::channel(1024);
+    for s in &symbols {
+        let (client, s, tx) = (client.clone(), s.clone(), tx.clone());
+        tokio::spawn(async move { ibkr::stream_symbol(&client, &s, &tx).await });
+    }
+    drop(tx);
+    let mut quotes: BTreeMap<String, Quote> = BTreeMap::new();
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    if stream {
+        let header = !ctx.json;
+        if header {
+            outln!(
+                "{:<8} {:>12} {:>12} {:>12} {:>8}  {:<8} time",
+                "symbol",
+                "last",
+                "bid",
+                "ask",
+                "change",
+                "data"
+            );
+        }
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(FeedEvent::Quotes(qs)) => {
+                        for q in qs {
+                            if ctx.json {
+                                outln!("{}", serde_json::to_string(&q)?);
+                            } else {
+                                outln!("{}", line(&q));
+                            }
+                        }
+                    }
+                    Some(FeedEvent::SymbolError { symbol, message }) => {
+                        eprintln!("folio: {symbol}: {message}");
+                        errors.insert(symbol, message);
+                    }
+                    Some(FeedEvent::State(_)) => {}
+                    None => break,
+                },
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            if errors.len() == symbols.len() {
+                break;
+            }
+        }
+        return finish(&errors, &symbols);
+    }
+    // Wait for every symbol, then a moment more: a gateway sends a symbol's first ticks as a
+    // burst (close, bid, ask, last...), and the snapshot should show all of them.
+    let mut deadline = tokio::time::Instant::now() + wait;
+    let mut settling = false;
+    loop {
+        if !settling && quotes.len() + errors.len() == symbols.len() {
+            settling = true;
+            deadline = deadline.min(tokio::time::Instant::now() + SETTLE);
+        }
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(FeedEvent::Quotes(qs))) => {
+                for q in qs {
+                    quotes.insert(q.symbol.clone(), q);
+                }
+            }
+            Ok(Some(FeedEvent::SymbolError { symbol, message })) => {
+                errors.insert(symbol, message);
+            }
+            Ok(Some(FeedEvent::State(_))) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    for s in &symbols {
+        if !quotes.contains_key(s) && !errors.contains_key(s) {
+            errors.insert(
+                s.clone(),
+                format!(
+                    "no quote within {} s (is the market data farm connected?)",
+                    wait.as_secs()
+                ),
+            );
+        }
+    }
+    if ctx.json {
+        json(&Out {
+            quotes: quotes.values().cloned().collect(),
+            errors: errors
+                .iter()
+                .map(|(symbol, message)| SymbolError {
+                    symbol: symbol.clone(),
+                    message: message.clone(),
+                })
+                .collect(),
+        })?;
+    } else {
+        let mut r = Report::new(&[
+            "Symbol",
+            "Last>",
+            "~Bid>",
+            "~Ask>",
+            "Change %>",
+            "~Volume>",
+            "Data",
+            "~Time",
+        ]);
+        for q in quotes.values() {
+            r.row(vec![
+                q.symbol.clone(),
+                price(q.last),
+                opt(q.bid, price),
+                opt(q.ask, price),
+                opt(change_pct(q), signed_pct),
+                opt(q.volume, qty),
+                q.freshness.as_str().to_string(),
+                q.time.format("%H:%M:%S UTC").to_string(),
+            ]);
+        }
+        if !quotes.is_empty() {
+            r.print()?;
+        }
+        for (s, m) in &errors {
+            eprintln!("folio: {s}: {m}");
+        }
+    }
+    finish(&errors, &symbols)
+}
+
+/// Exit status: a symbol the gateway refused is bad input (2); one without a quote in time is
+/// a runtime failure (1).
+fn finish(errors: &BTreeMap<String, String>, symbols: &[String]) -> anyhow::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let n = errors.len();
+    let msg = format!("{n} of {} symbol(s) without a quote", symbols.len());
+    if errors.values().any(|m| m.contains("error 200")) {
+        Err(BadInput(msg).into())
+    } else {
+        Err(anyhow::anyhow!(msg))
+    }
+}
+
+fn change_pct(q: &Quote) -> Option<rust_decimal::Decimal> {
+    let c = q.prev_close?;
+    ((q.last - c) * rust_decimal::Decimal::ONE_HUNDRED)
+        .checked_div(c)
+        .map(|r| r.round_dp(2))
+}
+
+fn line(q: &Quote) -> String {
+    format!(
+        "{:<8} {:>12} {:>12} {:>12} {:>8}  {:<8} {}",
+        q.symbol,
+        price(q.last),
+        opt(q.bid, price),
+        opt(q.ask, price),
+        opt(change_pct(q), signed_pct),
+        q.freshness.as_str(),
+        q.time.format("%H:%M:%S%.3f UTC"),
+    )
+}

@@ -1,0 +1,429 @@
+//! Interactive Brokers quotes through the `ibapi` async client: connecting (with a handshake
+//! timeout and a small pool of client ids), one market-data subscription per symbol, and ticks
+//! folded into one [`Quote`] per symbol.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ibapi::contracts::tick_types::TickType;
+use ibapi::prelude::*;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+use tokio::sync::mpsc;
+
+use super::feed::FeedEvent;
+use crate::config::Ibkr as Settings;
+use crate::domain::{Freshness, Quote as FolioQuote, QuoteSource};
+
+/// Why folio could not talk to the gateway, said so that the user knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IbkrError {
+    #[error(
+        "nothing is listening at {0}: start TWS or IB Gateway and enable API connections (Gateway paper 4002, live 4001; TWS paper 7497, live 7496), or set [ibkr] port in the config"
+    )]
+    Refused(String),
+    #[error(
+        "the gateway at {addr} accepted the connection but did not finish the API handshake within {secs} s: is TWS or IB Gateway logged in, with API connections enabled and 127.0.0.1 a trusted address?"
+    )]
+    HandshakeTimeout { addr: String, secs: u64 },
+    #[error(
+        "client ids {first} to {last} are all in use at {addr}: close the other API clients or set [ibkr] client_id to a free id"
+    )]
+    IdsInUse { addr: String, first: i32, last: i32 },
+    #[error("the gateway at {addr}: {message}")]
+    Other { addr: String, message: String },
+}
+
+/// Connects with the first free client id of the pool (`client_id` .. `client_id + id_pool`).
+pub async fn connect(s: &Settings) -> Result<(Arc<Client>, i32), IbkrError> {
+    let addr = format!("{}:{}", s.host, s.port);
+    let timeout = Duration::from_secs(s.connect_timeout_secs);
+    let last = s.client_id + i32::from(s.id_pool.max(1)) - 1;
+    for id in s.client_id..=last {
+        // The async client has no handshake timeout of its own: a gateway that accepts the
+        // socket and never answers would hang here for ever.
+        // folio reconnects itself (and subscribes again), so the client's own reconnection
+        // is off: two of them would race for the client id.
+        let attempt = Client::builder()
+            .address(&addr)
+            .client_id(id)
+            .max_reconnect_attempts(0)
+            .connect();
+        match tokio::time::timeout(timeout, attempt).await {
+            Err(_) => {
+                return Err(IbkrError::HandshakeTimeout {
+                    addr,
+                    secs: s.connect_timeout_secs,
+                });
+            }
+            Ok(Ok(client)) => {
+                tracing::info!(%addr, client_id = id, "connected to the gateway");
+                return Ok((Arc::new(client), id));
+            }
+            Ok(Err(Error::ClientIdInUse { .. })) => {
+                tracing::warn!(%addr, client_id = id, "client id in use; trying the next");
+                continue;
+            }
+            Ok(Err(Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Err(IbkrError::Refused(addr));
+            }
+            Ok(Err(e)) => {
+                return Err(IbkrError::Other {
+                    addr,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Err(IbkrError::IdsInUse {
+        addr,
+        first: s.client_id,
+        last,
+    })
+}
+
+/// The latest of each tick for one symbol, turned into a quote.
+#[derive(Debug, Clone, Default)]
+pub struct Folder {
+    bid: Option<f64>,
+    ask: Option<f64>,
+    last: Option<f64>,
+    close: Option<f64>,
+    volume: Option<f64>,
+    /// Market data type 3/4, notice 10167 or delayed tick types seen.
+    delayed: bool,
+    frozen: bool,
+}
+
+impl Folder {
+    /// Takes a price tick; true when it changed something a quote shows.
+    pub fn price(&mut self, tick: TickType, price: f64) -> bool {
+        use TickType::*;
+        // TWS sends -1 for "no price" (e.g. no bid outside market hours).
+        let value = Some(price).filter(|p| p.is_finite() && *p > 0.0);
+        let slot = match tick {
+            Bid => &mut self.bid,
+            Ask => &mut self.ask,
+            Last => &mut self.last,
+            Close => &mut self.close,
+            DelayedBid | DelayedAsk | DelayedLast | DelayedClose => {
+                self.delayed = true;
+                match tick {
+                    DelayedBid => &mut self.bid,
+                    DelayedAsk => &mut self.ask,
+                    DelayedLast => &mut self.last,
+                    _ => &mut self.close,
+                }
+            }
+            _ => return false,
+        };
+        let changed = *slot != value;
+        *slot = value;
+        changed
+    }
+
+    pub fn size(&mut self, tick: TickType, size: f64) -> bool {
+        match tick {
+            TickType::Volume | TickType::DelayedVolume => {
+                self.delayed |= tick == TickType::DelayedVolume;
+                let changed = self.volume != Some(size);
+                self.volume = Some(size);
+                changed
+            }
+            _ => false,
+        }
+    }
+
+    pub fn market_data_type(&mut self, t: MarketDataType) {
+        self.delayed = matches!(t, MarketDataType::Delayed | MarketDataType::DelayedFrozen);
+        self.frozen = matches!(t, MarketDataType::Frozen | MarketDataType::DelayedFrozen);
+    }
+
+    pub fn mark_delayed(&mut self) {
+        self.delayed = true;
+    }
+
+    /// The quote so far: the last trade, or the close before any trade today.
+    pub fn quote(&self, symbol: &str, time: DateTime<Utc>) -> Option<FolioQuote> {
+        let dec = |v: Option<f64>| {
+            v.and_then(Decimal::from_f64)
+                .map(|d| d.round_dp(4).normalize())
+        };
+        let last = dec(self.last.or(self.close))?;
+        Some(FolioQuote {
+            symbol: symbol.to_string(),
+            last,
+            bid: dec(self.bid),
+            ask: dec(self.ask),
+            prev_close: dec(self.close),
+            volume: dec(self.volume),
+            time,
+            source: QuoteSource::Ibkr,
+            freshness: if self.delayed {
+                Freshness::Delayed
+            } else if self.frozen || self.last.is_none() {
+                Freshness::Frozen
+            } else {
+                Freshness::Live
+            },
+        })
+    }
+}
+
+/// How a symbol's stream ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// The app stopped listening.
+    Closed,
+    /// The connection dropped: subscribe again once reconnected.
+    ConnectionLost,
+    /// The gateway refused the symbol (reported as a [`FeedEvent::SymbolError`]).
+    Refused,
+}
+
+/// Streams one symbol's quotes into `events` until the subscription ends.
+pub async fn stream_symbol(
+    client: &Client,
+    symbol: &str,
+    events: &mpsc::Sender<FeedEvent>,
+) -> Ended {
+    let contract = Contract::stock(symbol).build();
+    let mut sub = match client.market_data(&contract).subscribe().await {
+        Ok(s) => s,
+        Err(e) if e.is_connection_lost() => return Ended::ConnectionLost,
+        Err(e) => return refuse(events, symbol, e).await,
+    };
+    let mut folder = Folder::default();
+    while let Some(item) = sub.next().await {
+        let changed = match item {
+            Ok(SubscriptionItem::Data(TickTypes::Price(p))) => folder.price(p.tick_type, p.price),
+            Ok(SubscriptionItem::Data(TickTypes::PriceSize(p))) => {
+                folder.price(p.price_tick_type, p.price)
+            }
+            Ok(SubscriptionItem::Data(TickTypes::Size(s))) => folder.size(s.tick_type, s.size),
+            Ok(SubscriptionItem::Data(TickTypes::MarketDataType(t))) => {
+                folder.market_data_type(t);
+                true
+            }
+            Ok(SubscriptionItem::Data(_)) => false,
+            Ok(SubscriptionItem::Notice(n)) => {
+                // 10167: no live subscription, delayed data shown instead.
+                if n.code == 10167 {
+                    folder.mark_delayed();
+                }
+                tracing::info!(symbol, code = n.code, "{}", n.message);
+                n.code == 10167
+            }
+            Err(e) if e.is_connection_lost() => return Ended::ConnectionLost,
+            Err(e) => return refuse(events, symbol, e).await,
+        };
+        if changed
+            && let Some(q) = folder.quote(symbol, Utc::now())
+            && events.send(FeedEvent::Quotes(vec![q])).await.is_err()
+        {
+            return Ended::Closed;
+        }
+    }
+    Ended::ConnectionLost
+}
+
+async fn refuse(events: &mpsc::Sender<FeedEvent>, symbol: &str, e: Error) -> Ended {
+    let message = match &e {
+        Error::Notice(n) if n.code == 200 => {
+            format!("IBKR knows no stock {symbol} on SMART in USD (error 200): check the symbol")
+        }
+        Error::Notice(n) => format!("IBKR error {}: {}", n.code, n.message),
+        other => other.to_string(),
+    };
+    let _ = events
+        .send(FeedEvent::SymbolError {
+            symbol: symbol.to_string(),
+            message,
+        })
+        .await;
+    Ended::Refused
+}
+
+/// The cockpit's IBKR feed: connects, streams every subscribed symbol, and when the connection
+/// drops (a gateway restart) reconnects with backoff and subscribes everything again, once.
+pub struct IbkrFeed {
+    settings: Settings,
+}
+
+impl IbkrFeed {
+    pub fn new(settings: Settings) -> IbkrFeed {
+        IbkrFeed { settings }
+    }
+}
+
+/// Waits between reconnection attempts: short at first, then every 4 s.
+fn backoff(attempt: u32) -> Duration {
+    match attempt {
+        0 | 1 => Duration::from_millis(500),
+        2 => Duration::from_secs(1),
+        3 => Duration::from_secs(2),
+        _ => Duration::from_secs(4),
+    }
+}
+
+impl super::feed::QuoteFeed for IbkrFeed {
+    fn source(&self) -> QuoteSource {
+        QuoteSource::Ibkr
+    }
+
+    fn spawn(
+        self: Box<Self>,
+        mut commands: mpsc::UnboundedReceiver<super::feed::FeedCommand>,
+        events: mpsc::Sender<FeedEvent>,
+    ) -> tokio::task::JoinHandle<()> {
+        use super::feed::{FeedCommand, FeedState};
+        use std::collections::BTreeSet;
+        let settings = self.settings;
+        tokio::spawn(async move {
+            let mut symbols: BTreeSet<String> = BTreeSet::new();
+            let mut paused = false;
+            let mut attempt: u32 = 0;
+            let state = |s: FeedState| FeedEvent::State(s);
+            loop {
+                let s = if attempt == 0 {
+                    FeedState::Connecting
+                } else {
+                    FeedState::Reconnecting { attempt }
+                };
+                if events.send(state(s)).await.is_err() {
+                    return;
+                }
+                let client = match connect(&settings).await {
+                    Ok((client, _)) => client,
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        if attempt == 0
+                            && events
+                                .send(state(FeedState::Offline(e.to_string())))
+                                .await
+                                .is_err()
+                        {
+                            return;
+                        }
+                        attempt += 1;
+                        // Keep taking commands while waiting to retry.
+                        let wait = tokio::time::sleep(backoff(attempt));
+                        tokio::pin!(wait);
+                        loop {
+                            tokio::select! {
+                                _ = &mut wait => break,
+                                c = commands.recv() => match c {
+                                    None => return,
+                                    Some(FeedCommand::Subscribe(s)) => symbols.extend(s),
+                                    Some(FeedCommand::Pause(p)) => paused = p,
+                                },
+                            }
+                        }
+                        continue;
+                    }
+                };
+                attempt = 0;
+                if events.send(state(FeedState::Connected)).await.is_err() {
+                    return;
+                }
+                let mut tasks = tokio::task::JoinSet::new();
+                let start = |tasks: &mut tokio::task::JoinSet<Ended>, s: &str| {
+                    let (client, s, events) = (client.clone(), s.to_string(), events.clone());
+                    tasks.spawn(async move { stream_symbol(&client, &s, &events).await });
+                };
+                if !paused {
+                    for s in &symbols {
+                        start(&mut tasks, s);
+                    }
+                }
+                let lost = loop {
+                    tokio::select! {
+                        c = commands.recv() => match c {
+                            None => return,
+                            Some(FeedCommand::Subscribe(new)) => {
+                                for s in new {
+                                    if symbols.insert(s.clone()) && !paused {
+                                        start(&mut tasks, &s);
+                                    }
+                                }
+                            }
+                            Some(FeedCommand::Pause(p)) if p != paused => {
+                                paused = p;
+                                if p {
+                                    // Dropping the subscriptions cancels them at the gateway.
+                                    tasks.abort_all();
+                                    let _ = events.send(state(FeedState::Paused)).await;
+                                } else {
+                                    for s in &symbols {
+                                        start(&mut tasks, s);
+                                    }
+                                    let _ = events.send(state(FeedState::Connected)).await;
+                                }
+                            }
+                            Some(FeedCommand::Pause(_)) => {}
+                        },
+                        Some(done) = tasks.join_next() => match done {
+                            Ok(Ended::ConnectionLost) => break true,
+                            Ok(Ended::Closed) => return,
+                            Ok(Ended::Refused) | Err(_) => {}
+                        },
+                    }
+                };
+                if lost {
+                    tracing::warn!("lost the gateway connection; reconnecting");
+                    tasks.abort_all();
+                    drop(client);
+                    attempt = 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fold_into_one_quote_and_delayed_ticks_label_it() {
+        let mut f = Folder::default();
+        let t = DateTime::UNIX_EPOCH;
+        assert!(f.quote("VTI", t).is_none(), "nothing yet");
+        assert!(f.price(TickType::Close, 250.0));
+        let q = f.quote("VTI", t).unwrap();
+        assert_eq!(
+            (q.last, q.freshness),
+            (Decimal::from(250), Freshness::Frozen)
+        );
+        f.price(TickType::Bid, 251.1);
+        f.price(TickType::Ask, 251.2);
+        f.price(TickType::Last, 251.15);
+        f.size(TickType::Volume, 12345.0);
+        assert!(
+            !f.price(TickType::Last, 251.15),
+            "same price: nothing changed"
+        );
+        assert!(!f.price(TickType::High, 252.0), "not shown");
+        let q = f.quote("VTI", t).unwrap();
+        assert_eq!(q.last.to_string(), "251.15");
+        assert_eq!(q.bid.unwrap().to_string(), "251.1");
+        assert_eq!(q.ask.unwrap().to_string(), "251.2");
+        assert_eq!(q.prev_close, Some(Decimal::from(250)));
+        assert_eq!(q.volume, Some(Decimal::from(12345)));
+        assert_eq!(q.freshness, Freshness::Live);
+        assert_eq!(q.source, QuoteSource::Ibkr);
+        // No bid outside market hours arrives as -1: cleared, not a price.
+        f.price(TickType::Bid, -1.0);
+        assert_eq!(f.quote("VTI", t).unwrap().bid, None);
+
+        let mut d = Folder::default();
+        d.price(TickType::DelayedLast, 99.5);
+        assert_eq!(d.quote("X", t).unwrap().freshness, Freshness::Delayed);
+        let mut m = Folder::default();
+        m.market_data_type(MarketDataType::Delayed);
+        m.price(TickType::Last, 10.0);
+        assert_eq!(m.quote("X", t).unwrap().freshness, Freshness::Delayed);
+    }
+}

@@ -1,0 +1,307 @@
+//! `folio quotes --source ibkr` against the fake gateway on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::{Env, Run};
+use crate::fake_tws::{Answer, FakeTws, Script};
+
+fn vti() -> Answer {
+    Answer::Ticks {
+        prices: vec![(9, 250.0), (1, 251.1), (2, 251.2), (4, 251.15)],
+        sizes: vec![(8, "12345".into())],
+        delayed: false,
+        stream: false,
+    }
+}
+
+fn script() -> Script {
+    let mut s = Script::default();
+    s.answers.insert("VTI".into(), vti());
+    s.answers.insert(
+        "AAPL".into(),
+        Answer::Ticks {
+            prices: vec![(75, 270.0), (68, 271.5)],
+            sizes: vec![],
+            delayed: true,
+            stream: false,
+        },
+    );
+    s.answers.insert("NOPE".into(), Answer::Unknown);
+    s
+}
+
+fn config(env: &Env, port: u16, extra: &str) -> String {
+    let path = env.write(
+        "config.toml",
+        &format!("[ibkr]\nport = {port}\nconnect_timeout_secs = 2\n{extra}"),
+    );
+    path.to_str().unwrap().to_string()
+}
+
+fn quotes(env: &Env, config: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--config", config, "quotes", "--source", "ibkr"];
+    all.extend_from_slice(args);
+    env.run(&all)
+}
+
+#[test]
+fn ticks_are_folded_into_one_quote_per_symbol_and_delayed_data_is_labelled() {
+    let fake = FakeTws::start(script());
+    let env = Env::new();
+    let cfg = config(&env, fake.addr.port(), "");
+    let out = quotes(&env, &cfg, &["VTI", "aapl", "VTI", "--json"]).json();
+    let q = out["quotes"].as_array().unwrap();
+    assert_eq!(q.len(), 2, "{out}");
+    let (aapl, vti) = (&q[0], &q[1]);
+    assert_eq!(vti["symbol"], "VTI");
+    assert_eq!(vti["last"], "251.15");
+    assert_eq!(vti["bid"], "251.1");
+    assert_eq!(vti["ask"], "251.2");
+    assert_eq!(vti["prev_close"], "250");
+    assert_eq!(vti["volume"], "12345");
+    assert_eq!(vti["source"], "ibkr");
+    assert_eq!(vti["freshness"], "live");
+    assert_eq!(aapl["symbol"], "AAPL");
+    assert_eq!(aapl["last"], "271.5");
+    assert_eq!(aapl["prev_close"], "270");
+    assert_eq!(aapl["freshness"], "delayed");
+    assert_eq!(out["errors"].as_array().unwrap().len(), 0);
+    {
+        let seen = fake.seen.lock().unwrap();
+        assert_eq!(seen.client_ids, [17], "the configured client id");
+        let mut subs: Vec<&str> = seen.subscriptions.iter().map(|(_, s)| s.as_str()).collect();
+        subs.sort();
+        assert_eq!(subs, ["AAPL", "VTI"], "one subscription per symbol");
+    }
+
+    // The table says the same.
+    let r = quotes(&env, &cfg, &["VTI", "AAPL"]);
+    r.ok();
+    assert!(
+        r.stdout.contains("VTI") && r.stdout.contains("251.15") && r.stdout.contains("+0.46%"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("delayed"), "{}", r.stdout);
+}
+
+#[test]
+fn an_unknown_symbol_is_an_error_for_that_row_while_the_others_stream() {
+    let fake = FakeTws::start(script());
+    let env = Env::new();
+    let cfg = config(&env, fake.addr.port(), "");
+    let r = quotes(&env, &cfg, &["VTI", "NOPE", "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["quotes"][0]["symbol"], "VTI");
+    assert_eq!(out["errors"][0]["symbol"], "NOPE");
+    let msg = out["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("error 200") && msg.contains("check the symbol"),
+        "{msg}"
+    );
+
+    // Streaming: VTI keeps ticking after NOPE failed.
+    if let Some(Answer::Ticks { stream, .. }) = fake.script.lock().unwrap().answers.get_mut("VTI") {
+        *stream = true;
+    }
+    let mut child = env
+        .command()
+        .args(["--db", env.db().to_str().unwrap(), "--config", &cfg])
+        .args(["quotes", "VTI", "NOPE", "--stream", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let start = Instant::now();
+    let mut lasts = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let q: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        assert_eq!(q["symbol"], "VTI");
+        lasts.push(q["last"].as_str().unwrap().to_string());
+        if lasts.len() == 12 || start.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(lasts.len(), 12, "VTI streams: {lasts:?}");
+    let mut distinct = lasts.clone();
+    distinct.dedup();
+    assert!(distinct.len() >= 5, "the price keeps moving: {lasts:?}");
+    assert!(
+        stderr.contains("NOPE") && stderr.contains("error 200"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_client_id_in_use_moves_to_the_next_id_of_the_pool() {
+    let mut s = script();
+    s.ids_in_use = vec![17];
+    let fake = FakeTws::start(s);
+    let env = Env::new();
+    let cfg = config(&env, fake.addr.port(), "");
+    quotes(&env, &cfg, &["VTI", "--json"]).json();
+    assert_eq!(fake.seen.lock().unwrap().client_ids, [18]);
+
+    fake.script.lock().unwrap().ids_in_use = vec![17, 18, 19];
+    let r = quotes(&env, &cfg, &["VTI"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("client ids 17 to 19 are all in use")
+            && r.stderr.contains("[ibkr] client_id"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_gateway_that_never_answers_the_handshake_is_a_clear_timeout() {
+    let fake = FakeTws::start(Script {
+        silent: true,
+        ..Script::default()
+    });
+    let env = Env::new();
+    let cfg = config(&env, fake.addr.port(), "");
+    let start = Instant::now();
+    let r = quotes(&env, &cfg, &["VTI"]);
+    assert!(start.elapsed() < Duration::from_secs(10), "no hang");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("did not finish the API handshake within 2 s")
+            && r.stderr.contains("logged in"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn nothing_listening_says_how_to_start_the_gateway() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let env = Env::new();
+    let cfg = config(&env, port, "");
+    let r = quotes(&env, &cfg, &["VTI"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains(&format!("nothing is listening at 127.0.0.1:{port}"))
+            && r.stderr.contains("4002"),
+        "{}",
+        r.stderr
+    );
+    let r = quotes(&env, &cfg, &["not a symbol!"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a ticker symbol"), "{}", r.stderr);
+}
+
+#[test]
+fn the_feed_survives_a_gateway_restart_and_subscribes_again_once() {
+    use folio::market::feed::{FeedCommand, FeedEvent, FeedState, QuoteFeed};
+    let mut s = script();
+    if let Some(Answer::Ticks { stream, .. }) = s.answers.get_mut("VTI") {
+        *stream = true;
+    }
+    let fake = FakeTws::start(s);
+    let settings = folio::config::Ibkr {
+        port: fake.addr.port(),
+        connect_timeout_secs: 2,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
+        Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
+        cmd_tx
+            .send(FeedCommand::Subscribe(vec![
+                "VTI".into(),
+                "AAPL".into(),
+                "NOPE".into(),
+            ]))
+            .unwrap();
+        let mut states = Vec::new();
+        // Waits for a VTI quote; returns the states seen on the way.
+        async fn next_vti(
+            rx: &mut tokio::sync::mpsc::Receiver<FeedEvent>,
+            states: &mut Vec<FeedState>,
+            errors: &mut Vec<String>,
+        ) {
+            loop {
+                match tokio::time::timeout(Duration::from_secs(15), rx.recv()).await {
+                    Ok(Some(FeedEvent::Quotes(q))) if q.iter().any(|q| q.symbol == "VTI") => return,
+                    Ok(Some(FeedEvent::State(s))) => states.push(s),
+                    Ok(Some(FeedEvent::SymbolError { symbol, .. })) => errors.push(symbol),
+                    Ok(Some(_)) => {}
+                    other => panic!("no VTI quote: {other:?}; states {states:?}"),
+                }
+            }
+        }
+        let mut errors = Vec::new();
+        next_vti(&mut ev_rx, &mut states, &mut errors).await;
+        assert_eq!(states, [FeedState::Connecting, FeedState::Connected]);
+
+        fake.go_down();
+        // Wait until the feed has noticed and is retrying, then bring the gateway back.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(15), ev_rx.recv()).await {
+                Ok(Some(FeedEvent::State(s @ FeedState::Reconnecting { .. }))) => {
+                    states.push(s);
+                    break;
+                }
+                Ok(Some(_)) => {}
+                other => panic!("no reconnect: {other:?}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        while ev_rx.try_recv().is_ok() {}
+        fake.restart();
+        let back = Instant::now();
+        let mut after = Vec::new();
+        next_vti(&mut ev_rx, &mut after, &mut errors).await;
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "quotes again after {:?}",
+            back.elapsed()
+        );
+        assert_eq!(after.last(), Some(&FeedState::Connected), "{after:?}");
+        assert!(
+            errors.iter().all(|e| e == "NOPE") && !errors.is_empty(),
+            "{errors:?}"
+        );
+    });
+    // The other symbols' requests may still be on their way: give them a moment, then check
+    // that each came exactly once on the new connection.
+    let again = || -> Vec<String> {
+        let seen = fake.seen.lock().unwrap();
+        let last_conn = seen.subscriptions.iter().map(|(n, _)| *n).max().unwrap();
+        let mut v: Vec<String> = seen
+            .subscriptions
+            .iter()
+            .filter(|(n, _)| *n == last_conn)
+            .map(|(_, s)| s.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    let start = Instant::now();
+    while again().len() < 3 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        again(),
+        ["AAPL", "NOPE", "VTI"],
+        "every symbol once on the new connection"
+    );
+    let ids = fake.seen.lock().unwrap().client_ids.clone();
+    assert_eq!(ids.len(), 2, "one connection before, one after: {ids:?}");
+}
