@@ -89,6 +89,8 @@ pub struct Ibkr {
     pub id_pool: u8,
     /// How long the API handshake may take before folio gives up.
     pub connect_timeout_secs: u64,
+    /// Broker account id -> ledger account name, where they differ (for `folio positions`).
+    pub accounts: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Ibkr {
@@ -99,6 +101,7 @@ impl Default for Ibkr {
             client_id: 17,
             id_pool: 3,
             connect_timeout_secs: 10,
+            accounts: Default::default(),
         }
     }
 }

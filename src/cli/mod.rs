@@ -2,11 +2,13 @@
 //! One file per subcommand; each gathers its data, then prints a table or `--json`.
 
 mod accounts;
+mod broker;
 mod cash;
 mod holdings;
 mod import;
 mod lots;
 mod output;
+mod positions;
 mod prices;
 mod quotes;
 mod realized;
@@ -61,6 +63,8 @@ enum Command {
     Prices(prices::Args),
     /// Live quotes from Interactive Brokers, once or streaming
     Quotes(quotes::Args),
+    /// The broker's positions beside the ledger's, with the differences
+    Positions(positions::Args),
     /// Positions per account with market value and unrealized gain
     Holdings(holdings::Args),
     /// Open tax lots: acquired, quantity, basis, term
@@ -165,6 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prices(a) => prices::run(&ctx, a),
         Command::Holdings(a) => holdings::run(&ctx, a),
         Command::Quotes(a) => quotes::run(&ctx, a),
+        Command::Positions(a) => positions::run(&ctx, a),
         Command::Lots(a) => lots::run(&ctx, a),
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Transactions(a) => transactions::run(&ctx, a),

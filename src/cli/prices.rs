@@ -25,6 +25,32 @@ enum Sub {
     },
     /// Per symbol: first and last date and the number of closes (the default)
     List,
+    /// Download daily closes from the broker into the database
+    Fetch {
+        /// Ticker symbols (US stocks and ETFs on SMART, in USD)
+        #[arg(required = true)]
+        symbols: Vec<String>,
+        /// Where the history comes from
+        #[arg(long, value_enum, default_value_t = FetchSource::Ibkr)]
+        source: FetchSource,
+        /// Years of history, counting back from today
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
+        years: u32,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FetchSource {
+    /// TWS or IB Gateway ([ibkr] in the config)
+    Ibkr,
+}
+
+#[derive(Serialize)]
+struct Fetched {
+    symbol: String,
+    closes: usize,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +72,11 @@ struct ImportOut {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     match args.command.unwrap_or(Sub::List) {
+        Sub::Fetch {
+            symbols,
+            source: FetchSource::Ibkr,
+            years,
+        } => fetch(ctx, &mut store, &super::broker::symbols(&symbols)?, years),
         Sub::Import { file, dry_run } => {
             let (source, bytes) = read_input(&file)?;
             let rows = crate::import::prices::parse(&source, &bytes)?;
@@ -104,4 +135,61 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Each symbol's history is stored in its own transaction: one that fails leaves the others.
+fn fetch(
+    ctx: &Ctx,
+    store: &mut crate::store::Store,
+    symbols: &[String],
+    years: u32,
+) -> anyhow::Result<()> {
+    use crate::market::ibkr;
+    let rt = super::broker::runtime()?;
+    let mut fetched = Vec::new();
+    let mut errors = std::collections::BTreeMap::new();
+    rt.block_on(async {
+        let (client, _) = ibkr::connect(&ctx.config.ibkr).await?;
+        for s in symbols {
+            match ibkr::daily_history(&client, s, years).await {
+                Ok(rows) => {
+                    store.write(|w| w.upsert_prices(&rows))?;
+                    fetched.push(Fetched {
+                        symbol: s.clone(),
+                        closes: rows.len(),
+                        first: rows.iter().map(|r| r.date).min(),
+                        last: rows.iter().map(|r| r.date).max(),
+                    });
+                }
+                Err(message) => {
+                    errors.insert(s.clone(), message);
+                }
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    if ctx.json {
+        json(&serde_json::json!({
+            "fetched": fetched,
+            "errors": super::broker::symbol_errors(&errors),
+        }))?;
+    } else {
+        if !fetched.is_empty() {
+            let mut r = Report::new(&["Symbol", "Closes>", "First", "Last"]);
+            let d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+            for f in &fetched {
+                r.row(vec![
+                    f.symbol.clone(),
+                    f.closes.to_string(),
+                    d(f.first),
+                    d(f.last),
+                ]);
+            }
+            r.print()?;
+        }
+        for (s, m) in &errors {
+            eprintln!("folio: {s}: {m}");
+        }
+    }
+    super::broker::finish(&errors, symbols.len(), "history")
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::Ctx;
+use super::broker::{SymbolError, finish, runtime, symbol_errors, symbols as parse_symbols};
 use super::output::{Report, json, opt, outln, price, qty};
-use super::{BadInput, Ctx};
-use crate::domain::{Quote, parse_symbol};
+use crate::domain::Quote;
 use crate::format::signed_pct;
 use crate::market::feed::FeedEvent;
 use crate::market::ibkr;
@@ -39,31 +40,15 @@ enum Source {
 }
 
 #[derive(Serialize)]
-struct SymbolError {
-    symbol: String,
-    message: String,
-}
-
-#[derive(Serialize)]
 struct Out {
     quotes: Vec<Quote>,
     errors: Vec<SymbolError>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let mut symbols = Vec::new();
-    for s in &args.symbols {
-        let s =
-            parse_symbol(s).map_err(|e| BadInput(format!("{e}: give tickers such as VTI AAPL")))?;
-        if !symbols.contains(&s) {
-            symbols.push(s);
-        }
-    }
+    let symbols = parse_symbols(&args.symbols)?;
     let Source::Ibkr = args.source;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     rt.block_on(run_ibkr(
         ctx,
         symbols,
@@ -125,7 +110,7 @@ async fn run_ibkr(
                 break;
             }
         }
-        return finish(&errors, &symbols);
+        return finish(&errors, symbols.len(), "a quote");
     }
     // Wait for every symbol, then a moment more: a gateway sends a symbol's first ticks as a
     // burst (close, bid, ask, last...), and the snapshot should show all of them.
@@ -163,13 +148,7 @@ async fn run_ibkr(
     if ctx.json {
         json(&Out {
             quotes: quotes.values().cloned().collect(),
-            errors: errors
-                .iter()
-                .map(|(symbol, message)| SymbolError {
-                    symbol: symbol.clone(),
-                    message: message.clone(),
-                })
-                .collect(),
+            errors: symbol_errors(&errors),
         })?;
     } else {
         let mut r = Report::new(&[
@@ -201,22 +180,7 @@ async fn run_ibkr(
             eprintln!("folio: {s}: {m}");
         }
     }
-    finish(&errors, &symbols)
-}
-
-/// Exit status: a symbol the gateway refused is bad input (2); one without a quote in time is
-/// a runtime failure (1).
-fn finish(errors: &BTreeMap<String, String>, symbols: &[String]) -> anyhow::Result<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    let n = errors.len();
-    let msg = format!("{n} of {} symbol(s) without a quote", symbols.len());
-    if errors.values().any(|m| m.contains("error 200")) {
-        Err(BadInput(msg).into())
-    } else {
-        Err(anyhow::anyhow!(msg))
-    }
+    finish(&errors, symbols.len(), "a quote")
 }
 
 fn change_pct(q: &Quote) -> Option<rust_decimal::Decimal> {

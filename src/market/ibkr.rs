@@ -245,6 +245,119 @@ async fn refuse(events: &mpsc::Sender<FeedEvent>, symbol: &str, e: Error) -> End
     Ended::Refused
 }
 
+/// A position the broker reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BrokerPosition {
+    pub account: String,
+    pub symbol: String,
+    pub quantity: Decimal,
+    /// Average cost per share, commissions included, as the broker computes it.
+    pub average_cost: Option<Decimal>,
+}
+
+/// Every position of every account the login can see.
+pub async fn positions(client: &Client) -> Result<Vec<BrokerPosition>, Error> {
+    let mut sub = client.positions().await?;
+    let mut out = Vec::new();
+    while let Some(item) = sub.next().await {
+        match item? {
+            SubscriptionItem::Data(PositionUpdate::Position(p)) => out.push(BrokerPosition {
+                account: p.account,
+                symbol: p.contract.symbol.to_string(),
+                quantity: Decimal::from_f64(p.position)
+                    .map(|d| d.round_dp(6).normalize())
+                    .unwrap_or_default(),
+                average_cost: Decimal::from_f64(p.average_cost).map(|d| d.round_dp(4).normalize()),
+            }),
+            SubscriptionItem::Data(PositionUpdate::PositionEnd) => break,
+            SubscriptionItem::Notice(n) => tracing::info!(code = n.code, "{}", n.message),
+        }
+    }
+    Ok(out)
+}
+
+/// Net liquidation value and cash per account: (account, tag, value, currency).
+pub async fn account_summary(
+    client: &Client,
+) -> Result<Vec<(String, String, Decimal, String)>, Error> {
+    let tags = [
+        AccountSummaryTags::NET_LIQUIDATION,
+        AccountSummaryTags::TOTAL_CASH_VALUE,
+    ];
+    let mut sub = client
+        .account_summary(&AccountGroup("All".into()), &tags)
+        .await?;
+    let mut out = Vec::new();
+    while let Some(item) = sub.next().await {
+        match item? {
+            SubscriptionItem::Data(AccountSummaryResult::Summary(s)) => {
+                if let Ok(v) = s.value.parse::<Decimal>() {
+                    out.push((s.account, s.tag, v, s.currency));
+                }
+            }
+            SubscriptionItem::Data(AccountSummaryResult::End) => break,
+            SubscriptionItem::Notice(n) => tracing::info!(code = n.code, "{}", n.message),
+        }
+    }
+    Ok(out)
+}
+
+/// Daily closes (trades, regular hours, not adjusted) for the last `years` years.
+pub async fn daily_history(
+    client: &Client,
+    symbol: &str,
+    years: u32,
+) -> Result<Vec<crate::store::PriceRow>, String> {
+    let contract = Contract::stock(symbol).build();
+    let data = client
+        .historical_data(&contract, HistoricalBarSize::Day)
+        .duration((years as i32).years())
+        .what_to_show(HistoricalWhatToShow::Trades)
+        .trading_hours(TradingHours::Regular)
+        .fetch()
+        .await
+        .map_err(|e| match e {
+            Error::Notice(n) if n.code == 200 => {
+                format!(
+                    "IBKR knows no stock {symbol} on SMART in USD (error 200): check the symbol"
+                )
+            }
+            Error::Notice(n) => format!("IBKR error {}: {}", n.code, n.message),
+            other => other.to_string(),
+        })?;
+    let dec = |v: f64| Decimal::from_f64(v).map(|d| d.round_dp(4).normalize());
+    let mut rows = Vec::with_capacity(data.bars.len());
+    for bar in data.bars {
+        let date = match bar.date {
+            ibapi::market_data::historical::BarTimestamp::Date(d) => d,
+            ibapi::market_data::historical::BarTimestamp::DateTime(t) => t.date(),
+        };
+        let Some(date) = chrono::NaiveDate::from_ymd_opt(
+            date.year(),
+            u32::from(u8::from(date.month())),
+            u32::from(date.day()),
+        ) else {
+            continue;
+        };
+        let Some(close) = dec(bar.close).filter(|c| *c > Decimal::ZERO) else {
+            return Err(format!(
+                "IBKR sent a bar for {symbol} on {date} without a usable close ({})",
+                bar.close
+            ));
+        };
+        rows.push(crate::store::PriceRow {
+            symbol: symbol.to_string(),
+            date,
+            close,
+            open: dec(bar.open),
+            high: dec(bar.high),
+            low: dec(bar.low),
+            volume: dec(bar.volume).filter(|v| *v >= Decimal::ZERO),
+        });
+    }
+    Ok(rows)
+}
+
 /// The cockpit's IBKR feed: connects, streams every subscribed symbol, and when the connection
 /// drops (a gateway restart) reconnects with backoff and subscribes everything again, once.
 pub struct IbkrFeed {

@@ -22,6 +22,15 @@ mod wire {
     pub const NEXT_VALID_ID: i32 = 209;
     pub const MANAGED_ACCOUNTS: i32 = 215;
     pub const MARKET_DATA_TYPE: i32 = 258;
+    pub const REQ_HISTORY: i32 = 220;
+    pub const REQ_POSITIONS: i32 = 261;
+    pub const REQ_ACCOUNT_SUMMARY: i32 = 262;
+    pub const HISTORICAL_DATA: i32 = 217;
+    pub const HISTORICAL_DATA_END: i32 = 308;
+    pub const POSITION: i32 = 261;
+    pub const POSITION_END: i32 = 262;
+    pub const ACCOUNT_SUMMARY: i32 = 263;
+    pub const ACCOUNT_SUMMARY_END: i32 = 264;
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -120,6 +129,87 @@ struct MarketDataType {
     market_data_type: Option<i32>,
 }
 
+#[derive(Clone, PartialEq, Message)]
+struct HistoricalDataRequest {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    contract: Option<Contract>,
+    #[prost(string, optional, tag = "4")]
+    bar_size_setting: Option<String>,
+    #[prost(string, optional, tag = "5")]
+    duration: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Bar {
+    #[prost(string, optional, tag = "1")]
+    date: Option<String>,
+    #[prost(double, optional, tag = "2")]
+    open: Option<f64>,
+    #[prost(double, optional, tag = "3")]
+    high: Option<f64>,
+    #[prost(double, optional, tag = "4")]
+    low: Option<f64>,
+    #[prost(double, optional, tag = "5")]
+    close: Option<f64>,
+    #[prost(string, optional, tag = "6")]
+    volume: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct HistoricalData {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(message, repeated, tag = "2")]
+    bars: Vec<Bar>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct HistoricalDataEnd {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(string, optional, tag = "2")]
+    start: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    end: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Position {
+    #[prost(string, optional, tag = "1")]
+    account: Option<String>,
+    #[prost(message, optional, tag = "2")]
+    contract: Option<Contract>,
+    #[prost(string, optional, tag = "3")]
+    position: Option<String>,
+    #[prost(double, optional, tag = "4")]
+    avg_cost: Option<f64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Empty {}
+
+#[derive(Clone, PartialEq, Message)]
+struct AccountSummaryRequest {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct AccountSummary {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(string, optional, tag = "2")]
+    account: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    tag: Option<String>,
+    #[prost(string, optional, tag = "4")]
+    value: Option<String>,
+    #[prost(string, optional, tag = "5")]
+    currency: Option<String>,
+}
+
 /// How the fake answers a market-data request for one symbol.
 #[derive(Debug, Clone)]
 pub enum Answer {
@@ -144,6 +234,12 @@ pub struct Script {
     pub ids_in_use: Vec<i32>,
     /// Never answer the handshake.
     pub silent: bool,
+    /// Daily bars per symbol: (YYYYMMDD, close). A symbol not listed gets error 200.
+    pub history: HashMap<String, Vec<(String, f64)>>,
+    /// (account, symbol, quantity, average cost).
+    pub positions: Vec<(String, String, String, f64)>,
+    /// (account, tag, value): NetLiquidation, TotalCashValue...
+    pub summary: Vec<(String, String, String)>,
 }
 
 /// What the fake saw.
@@ -154,6 +250,8 @@ pub struct Seen {
     /// (connection number, symbol) of every market-data request.
     pub subscriptions: Vec<(usize, String)>,
     pub cancels: usize,
+    /// (symbol, duration) of every history request.
+    pub history: Vec<(String, String)>,
 }
 
 pub struct FakeTws {
@@ -414,6 +512,99 @@ fn serve(
                         }
                     }
                 }
+            }
+            wire::REQ_HISTORY => {
+                let req = HistoricalDataRequest::decode(payload).unwrap();
+                let req_id = req.req_id.unwrap_or(0);
+                let symbol = req.contract.and_then(|c| c.symbol).unwrap_or_default();
+                seen.lock()
+                    .unwrap()
+                    .history
+                    .push((symbol.clone(), req.duration.unwrap_or_default()));
+                let mut w = writer.lock().unwrap();
+                match script.history.get(&symbol) {
+                    None => error(
+                        &mut w,
+                        req_id,
+                        200,
+                        "No security definition has been found for the request",
+                    )?,
+                    Some(bars) => {
+                        let bars = bars
+                            .iter()
+                            .map(|(date, close)| Bar {
+                                date: Some(date.clone()),
+                                open: Some(close - 1.0),
+                                high: Some(close + 1.0),
+                                low: Some(close - 2.0),
+                                close: Some(*close),
+                                volume: Some("1000".into()),
+                            })
+                            .collect();
+                        send(
+                            &mut w,
+                            wire::HISTORICAL_DATA,
+                            &HistoricalData {
+                                req_id: Some(req_id),
+                                bars,
+                            },
+                        )?;
+                        send(
+                            &mut w,
+                            wire::HISTORICAL_DATA_END,
+                            &HistoricalDataEnd {
+                                req_id: Some(req_id),
+                                start: Some("20211120-00:00:00".into()),
+                                end: Some("20261120-00:00:00".into()),
+                            },
+                        )?;
+                    }
+                }
+            }
+            wire::REQ_POSITIONS => {
+                let mut w = writer.lock().unwrap();
+                for (account, symbol, qty, cost) in &script.positions {
+                    let contract = Contract {
+                        con_id: Some(1),
+                        symbol: Some(symbol.clone()),
+                        sec_type: Some("STK".into()),
+                        exchange: None,
+                        currency: Some("USD".into()),
+                    };
+                    send(
+                        &mut w,
+                        wire::POSITION,
+                        &Position {
+                            account: Some(account.clone()),
+                            contract: Some(contract),
+                            position: Some(qty.clone()),
+                            avg_cost: Some(*cost),
+                        },
+                    )?;
+                }
+                send(&mut w, wire::POSITION_END, &Empty {})?;
+            }
+            wire::REQ_ACCOUNT_SUMMARY => {
+                let req_id = AccountSummaryRequest::decode(payload).unwrap().req_id;
+                let mut w = writer.lock().unwrap();
+                for (account, tag, value) in &script.summary {
+                    send(
+                        &mut w,
+                        wire::ACCOUNT_SUMMARY,
+                        &AccountSummary {
+                            req_id,
+                            account: Some(account.clone()),
+                            tag: Some(tag.clone()),
+                            value: Some(value.clone()),
+                            currency: Some("USD".into()),
+                        },
+                    )?;
+                }
+                send(
+                    &mut w,
+                    wire::ACCOUNT_SUMMARY_END,
+                    &AccountSummaryRequest { req_id },
+                )?;
             }
             wire::CANCEL_MARKET_DATA => {
                 let req_id = CancelMarketData::decode(payload).unwrap().req_id;

@@ -305,3 +305,136 @@ fn the_feed_survives_a_gateway_restart_and_subscribes_again_once() {
     let ids = fake.seen.lock().unwrap().client_ids.clone();
     assert_eq!(ids.len(), 2, "one connection before, one after: {ids:?}");
 }
+
+#[test]
+fn daily_history_is_stored_with_its_dates_and_closes() {
+    let mut s = script();
+    s.history.insert(
+        "VTI".into(),
+        vec![
+            ("20251117".into(), 250.0),
+            ("20251118".into(), 251.5),
+            ("20251119".into(), 249.25),
+        ],
+    );
+    let fake = FakeTws::start(s);
+    let env = Env::new();
+    let cfg = config(&env, fake.addr.port(), "");
+    let out = env
+        .run(&[
+            "--config", &cfg, "prices", "fetch", "vti", "--source", "ibkr", "--years", "2",
+            "--json",
+        ])
+        .json();
+    assert_eq!(out["fetched"][0]["symbol"], "VTI");
+    assert_eq!(out["fetched"][0]["closes"], 3);
+    assert_eq!(out["fetched"][0]["first"], "2025-11-17");
+    assert_eq!(out["fetched"][0]["last"], "2025-11-19");
+    let conn = env.conn();
+    let mut stmt = conn
+        .prepare("SELECT date, close, high FROM prices WHERE symbol = 'VTI' ORDER BY date")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2025-11-17".into(), "250".into(), "251".into()),
+            ("2025-11-18".into(), "251.5".into(), "252.5".into()),
+            ("2025-11-19".into(), "249.25".into(), "250.25".into()),
+        ]
+    );
+    assert_eq!(
+        fake.seen.lock().unwrap().history,
+        [("VTI".to_string(), "2 Y".to_string())]
+    );
+
+    // An unknown symbol fails alone: the other is stored, the exit status says so.
+    let r = env.run(&["--config", &cfg, "prices", "fetch", "NOPE", "VTI"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NOPE") && r.stderr.contains("error 200"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("VTI") && r.stdout.contains("2025-11-19"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn broker_positions_are_reconciled_with_the_ledger() {
+    let mut s = script();
+    s.positions = vec![
+        ("U111".into(), "VTI".into(), "7.04".into(), 230.0),
+        ("U111".into(), "MSFT".into(), "5".into(), 300.0),
+        ("U222".into(), "AAPL".into(), "79".into(), 42.5),
+    ];
+    s.summary = vec![
+        ("U111".into(), "NetLiquidation".into(), "12345.67".into()),
+        ("U111".into(), "TotalCashValue".into(), "100.5".into()),
+    ];
+    let fake = FakeTws::start(s);
+    let env = Env::new();
+    env.import("t.csv", crate::common::SAMPLE, &[]).ok();
+    let cfg = config(
+        &env,
+        fake.addr.port(),
+        "[ibkr.accounts]\nU111 = \"Brokerage\"\nU222 = \"Roth\"\n",
+    );
+    let out = env.run(&["--config", &cfg, "positions", "--json"]).json();
+    let rows: Vec<(String, String, String, String, String)> = out["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["account"].as_str().unwrap().to_string(),
+                p["symbol"].as_str().unwrap().to_string(),
+                p["broker"].as_str().unwrap().to_string(),
+                p["ledger"].as_str().unwrap().to_string(),
+                p["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let row = |a: &str, s: &str, b: &str, l: &str, st: &str| {
+        (
+            a.to_string(),
+            s.to_string(),
+            b.to_string(),
+            l.to_string(),
+            st.to_string(),
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row("Brokerage", "MSFT", "5", "0", "missing_in_ledger"),
+            row("Brokerage", "VTI", "7.04", "7.04", "agrees"),
+            row("Roth", "AAPL", "79", "80", "differs"),
+        ]
+    );
+    assert_eq!(out["differences"], 2);
+    assert_eq!(out["positions"][2]["difference"], "-1");
+    assert_eq!(out["accounts"][0]["account"], "Brokerage");
+    assert_eq!(out["accounts"][0]["net_liquidation"], "12345.67");
+    assert_eq!(out["accounts"][0]["cash"], "100.5");
+
+    let r = env.run(&["--config", &cfg, "positions"]);
+    r.ok();
+    assert!(
+        r.stdout.contains("not in the ledger") && r.stdout.contains("2 position(s) differ"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("net liquidation 12,345.67 USD"),
+        "{}",
+        r.stdout
+    );
+}
