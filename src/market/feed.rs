@@ -14,6 +14,8 @@ pub enum FeedState {
     Reconnecting {
         attempt: u32,
     },
+    /// Connected to the gateway, but data is interrupted (a notice such as 1100 or 2103).
+    Interrupted(String),
     Offline(String),
     /// The demo's random walks: running, but not market prices.
     Simulated,
@@ -27,6 +29,7 @@ impl FeedState {
             FeedState::Connecting => "connecting".into(),
             FeedState::Connected => "connected".into(),
             FeedState::Reconnecting { attempt } => format!("reconnecting (attempt {attempt})"),
+            FeedState::Interrupted(why) => format!("interrupted: {why}"),
             FeedState::Offline(why) => format!("offline: {why}"),
             FeedState::Simulated => "simulated".into(),
             FeedState::Paused => "paused".into(),

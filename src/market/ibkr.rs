@@ -370,6 +370,32 @@ impl IbkrFeed {
     }
 }
 
+/// What a global notice means for the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeEffect {
+    /// Show this state.
+    State(super::feed::FeedState),
+    /// Connectivity is back but market data subscriptions were lost (1101): subscribe again.
+    Resubscribe,
+    Nothing,
+}
+
+/// The gateway's global notices, as the protocol notes describe them.
+pub fn notice_effect(code: i32) -> NoticeEffect {
+    use super::feed::FeedState::*;
+    match code {
+        1100 => NoticeEffect::State(Interrupted(
+            "the gateway lost its connection to IBKR (1100)".into(),
+        )),
+        1101 => NoticeEffect::Resubscribe,
+        1102 | 2104 | 2106 | 2158 => NoticeEffect::State(Connected),
+        2103 | 2105 | 2157 => NoticeEffect::State(Interrupted(format!(
+            "a data farm of the gateway is disconnected ({code})"
+        ))),
+        _ => NoticeEffect::Nothing,
+    }
+}
+
 /// Waits between reconnection attempts: short at first, then every 4 s.
 fn backoff(attempt: u32) -> Duration {
     match attempt {
@@ -440,6 +466,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
                 if events.send(state(FeedState::Connected)).await.is_err() {
                     return;
                 }
+                let mut notices = client.notice_stream().ok();
                 let mut tasks = tokio::task::JoinSet::new();
                 let start = |tasks: &mut tokio::task::JoinSet<Ended>, s: &str| {
                     let (client, s, events) = (client.clone(), s.to_string(), events.clone());
@@ -476,6 +503,25 @@ impl super::feed::QuoteFeed for IbkrFeed {
                             }
                             Some(FeedCommand::Pause(_)) => {}
                         },
+                        Some(n) = async { notices.as_mut()?.next().await } => {
+                            tracing::info!(code = n.code, "{}", n.message);
+                            match notice_effect(n.code) {
+                                NoticeEffect::State(s) => {
+                                    let _ = events.send(state(s)).await;
+                                }
+                                NoticeEffect::Resubscribe => {
+                                    tasks.abort_all();
+                                    while tasks.join_next().await.is_some() {}
+                                    if !paused {
+                                        for s in &symbols {
+                                            start(&mut tasks, s);
+                                        }
+                                    }
+                                    let _ = events.send(state(FeedState::Connected)).await;
+                                }
+                                NoticeEffect::Nothing => {}
+                            }
+                        }
                         Some(done) = tasks.join_next() => match done {
                             Ok(Ended::ConnectionLost) => break true,
                             Ok(Ended::Closed) => return,
@@ -538,5 +584,28 @@ mod tests {
         m.market_data_type(MarketDataType::Delayed);
         m.price(TickType::Last, 10.0);
         assert_eq!(m.quote("X", t).unwrap().freshness, Freshness::Delayed);
+    }
+
+    #[test]
+    fn global_notices_map_to_feed_states() {
+        use crate::market::feed::FeedState;
+        assert!(matches!(
+            notice_effect(1100),
+            NoticeEffect::State(FeedState::Interrupted(m)) if m.contains("1100")
+        ));
+        assert_eq!(notice_effect(1101), NoticeEffect::Resubscribe);
+        assert_eq!(
+            notice_effect(1102),
+            NoticeEffect::State(FeedState::Connected)
+        );
+        assert!(matches!(
+            notice_effect(2103),
+            NoticeEffect::State(FeedState::Interrupted(_))
+        ));
+        assert_eq!(
+            notice_effect(2104),
+            NoticeEffect::State(FeedState::Connected)
+        );
+        assert_eq!(notice_effect(2119), NoticeEffect::Nothing);
     }
 }

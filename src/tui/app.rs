@@ -413,7 +413,7 @@ impl App {
             (Some(s), Some(state)) => {
                 let style = match state {
                     FeedState::Connected => t.gain(),
-                    FeedState::Offline(_) => t.error(),
+                    FeedState::Offline(_) | FeedState::Interrupted(_) => t.error(),
                     _ => t.warn(),
                 };
                 Span::styled(format!("{s}: {}", state.label()), style)

@@ -262,6 +262,8 @@ pub struct FakeTws {
     drop_all: Arc<AtomicBool>,
     /// While false, connections are accepted and closed at once (the gateway is down).
     up: Arc<AtomicBool>,
+    /// Global notices (id -1) to send on the open connections.
+    notices: Arc<Mutex<Vec<(i32, String)>>>,
 }
 
 impl FakeTws {
@@ -274,12 +276,14 @@ impl FakeTws {
             seen: Arc::default(),
             drop_all: Arc::default(),
             up: Arc::new(AtomicBool::new(true)),
+            notices: Arc::default(),
         };
-        let (script, seen, drop_all, up) = (
+        let (script, seen, drop_all, up, notices) = (
             fake.script.clone(),
             fake.seen.clone(),
             fake.drop_all.clone(),
             fake.up.clone(),
+            fake.notices.clone(),
         );
         std::thread::spawn(move || {
             for (n, stream) in listener.incoming().enumerate() {
@@ -288,9 +292,14 @@ impl FakeTws {
                     drop(stream);
                     continue;
                 }
-                let (script, seen, drop_all) = (script.clone(), seen.clone(), drop_all.clone());
+                let (script, seen, drop_all, notices) = (
+                    script.clone(),
+                    seen.clone(),
+                    drop_all.clone(),
+                    notices.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(n, stream, &script, &seen, &drop_all);
+                    let _ = serve(n, stream, &script, &seen, &drop_all, &notices);
                 });
             }
         });
@@ -302,6 +311,11 @@ impl FakeTws {
     pub fn go_down(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.drop_all.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends a global notice (error message with id -1) on the open connection.
+    pub fn notice(&self, code: i32, text: &str) {
+        self.notices.lock().unwrap().push((code, text.into()));
     }
 
     pub fn restart(&self) {
@@ -349,6 +363,7 @@ fn serve(
     script: &Mutex<Script>,
     seen: &Mutex<Seen>,
     drop_all: &AtomicBool,
+    notices: &Mutex<Vec<(i32, String)>>,
 ) -> std::io::Result<()> {
     let mut api = [0u8; 4];
     s.read_exact(&mut api)?;
@@ -426,6 +441,10 @@ fn serve(
     let result = loop {
         if drop_all.load(Ordering::SeqCst) {
             break Ok(());
+        }
+        let pending: Vec<(i32, String)> = notices.lock().unwrap().drain(..).collect();
+        for (code, text) in pending {
+            error(&mut writer.lock().unwrap(), -1, code, &text)?;
         }
         let frame = match read_frame(&mut s) {
             Ok(f) => f,

@@ -438,3 +438,72 @@ fn broker_positions_are_reconciled_with_the_ledger() {
         r.stdout
     );
 }
+
+#[test]
+fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
+    use folio::market::feed::{FeedCommand, FeedEvent, FeedState, QuoteFeed};
+    let fake = FakeTws::start(script());
+    let settings = folio::config::Ibkr {
+        port: fake.addr.port(),
+        connect_timeout_secs: 2,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
+        Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
+        cmd_tx
+            .send(FeedCommand::Subscribe(vec!["VTI".into(), "AAPL".into()]))
+            .unwrap();
+        // The next state the feed reports (quotes in between are skipped).
+        async fn next_state(rx: &mut tokio::sync::mpsc::Receiver<FeedEvent>) -> FeedState {
+            loop {
+                match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                    Ok(Some(FeedEvent::State(s))) => return s,
+                    Ok(Some(_)) => {}
+                    other => panic!("no state: {other:?}"),
+                }
+            }
+        }
+        assert_eq!(next_state(&mut ev_rx).await, FeedState::Connecting);
+        assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
+        // The handshake's own 2104 may come through as well.
+        fake.notice(2103, "Market data farm connection is broken:usfarm");
+        let mut s = next_state(&mut ev_rx).await;
+        if s == FeedState::Connected {
+            s = next_state(&mut ev_rx).await;
+        }
+        assert_eq!(
+            s,
+            FeedState::Interrupted("a data farm of the gateway is disconnected (2103)".into())
+        );
+        fake.notice(2104, "Market data farm connection is OK:usfarm");
+        assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
+        let before = fake.seen.lock().unwrap().subscriptions.len();
+        assert_eq!(before, 2);
+        fake.notice(
+            1101,
+            "Connectivity between IB and TWS has been restored - data lost.",
+        );
+        assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
+        let start = Instant::now();
+        while fake.seen.lock().unwrap().subscriptions.len() < 4
+            && start.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let seen = fake.seen.lock().unwrap();
+        let mut again: Vec<&str> = seen.subscriptions[2..]
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect();
+        again.sort();
+        assert_eq!(
+            again,
+            ["AAPL", "VTI"],
+            "subscribed again after 1101, once each"
+        );
+        assert_eq!(seen.client_ids.len(), 1, "on the same connection");
+    });
+}
