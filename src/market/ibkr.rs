@@ -467,6 +467,8 @@ impl super::feed::QuoteFeed for IbkrFeed {
                     return;
                 }
                 let mut notices = client.notice_stream().ok();
+                // The state last reported: a notice that repeats it is not news.
+                let mut current = FeedState::Connected;
                 let mut tasks = tokio::task::JoinSet::new();
                 let start = |tasks: &mut tokio::task::JoinSet<Ended>, s: &str| {
                     let (client, s, events) = (client.clone(), s.to_string(), events.clone());
@@ -493,11 +495,13 @@ impl super::feed::QuoteFeed for IbkrFeed {
                                 if p {
                                     // Dropping the subscriptions cancels them at the gateway.
                                     tasks.abort_all();
+                                    current = FeedState::Paused;
                                     let _ = events.send(state(FeedState::Paused)).await;
                                 } else {
                                     for s in &symbols {
                                         start(&mut tasks, s);
                                     }
+                                    current = FeedState::Connected;
                                     let _ = events.send(state(FeedState::Connected)).await;
                                 }
                             }
@@ -506,9 +510,11 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         Some(n) = async { notices.as_mut()?.next().await } => {
                             tracing::info!(code = n.code, "{}", n.message);
                             match notice_effect(n.code) {
-                                NoticeEffect::State(s) => {
+                                NoticeEffect::State(s) if s != current => {
+                                    current = s.clone();
                                     let _ = events.send(state(s)).await;
                                 }
+                                NoticeEffect::State(_) => {}
                                 NoticeEffect::Resubscribe => {
                                     tasks.abort_all();
                                     while tasks.join_next().await.is_some() {}
@@ -517,7 +523,10 @@ impl super::feed::QuoteFeed for IbkrFeed {
                                             start(&mut tasks, s);
                                         }
                                     }
-                                    let _ = events.send(state(FeedState::Connected)).await;
+                                    if current != FeedState::Connected {
+                                        current = FeedState::Connected;
+                                        let _ = events.send(state(FeedState::Connected)).await;
+                                    }
                                 }
                                 NoticeEffect::Nothing => {}
                             }

@@ -273,10 +273,8 @@ fn the_feed_survives_a_gateway_restart_and_subscribes_again_once() {
             back.elapsed()
         );
         assert_eq!(after.last(), Some(&FeedState::Connected), "{after:?}");
-        assert!(
-            errors.iter().all(|e| e == "NOPE") && !errors.is_empty(),
-            "{errors:?}"
-        );
+        // (Error 200 for NOPE is covered above; here NOPE shows that a refused symbol is
+        // asked for again after a reconnect, like the others, and only once.)
     });
     // The other symbols' requests may still be on their way: give them a moment, then check
     // that each came exactly once on the new connection.
@@ -468,20 +466,20 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
         }
         assert_eq!(next_state(&mut ev_rx).await, FeedState::Connecting);
         assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
-        // The handshake's own 2104 may come through as well.
+        // The handshake's own 2104 repeats "connected": not reported again.
         fake.notice(2103, "Market data farm connection is broken:usfarm");
-        let mut s = next_state(&mut ev_rx).await;
-        if s == FeedState::Connected {
-            s = next_state(&mut ev_rx).await;
-        }
         assert_eq!(
-            s,
+            next_state(&mut ev_rx).await,
             FeedState::Interrupted("a data farm of the gateway is disconnected (2103)".into())
         );
         fake.notice(2104, "Market data farm connection is OK:usfarm");
         assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
         let before = fake.seen.lock().unwrap().subscriptions.len();
         assert_eq!(before, 2);
+        fake.notice(1100, "Connectivity between IB and TWS has been lost.");
+        assert!(
+            matches!(next_state(&mut ev_rx).await, FeedState::Interrupted(m) if m.contains("1100"))
+        );
         fake.notice(
             1101,
             "Connectivity between IB and TWS has been restored - data lost.",
