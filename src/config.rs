@@ -22,6 +22,7 @@ pub struct Config {
     pub ledger: Ledger,
     pub quotes: Quotes,
     pub ibkr: Ibkr,
+    pub http: Http,
     pub log: Log,
 }
 
@@ -106,6 +107,31 @@ impl Default for Ibkr {
     }
 }
 
+/// The HTTP fallback for quotes and history (Yahoo Finance's chart API or a server that
+/// answers like it).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub base_url: String,
+    /// Seconds before a request is given up (then retried).
+    pub timeout_secs: u64,
+    /// Tries per request when the provider answers 429 or 5xx or does not answer.
+    pub attempts: u32,
+    /// The cockpit's HTTP feed: seconds between two rounds of quotes.
+    pub poll_secs: u64,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            base_url: "https://query1.finance.yahoo.com".into(),
+            timeout_secs: 10,
+            attempts: 3,
+            poll_secs: 60,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedKind {
@@ -115,6 +141,8 @@ pub enum FeedKind {
     Simulated,
     /// TWS or IB Gateway, as set in `[ibkr]`.
     Ibkr,
+    /// The HTTP fallback, as set in `[http]` (delayed quotes, polled).
+    Http,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -196,6 +224,17 @@ impl Config {
             return Err(format!(
                 "ibkr: id_pool must be at least 1 (it is {}) and connect_timeout_secs from 1 to 120 (it is {})",
                 config.ibkr.id_pool, config.ibkr.connect_timeout_secs
+            ));
+        }
+        let h = &config.http;
+        if !(h.base_url.starts_with("http://") || h.base_url.starts_with("https://"))
+            || !(1..=120).contains(&h.timeout_secs)
+            || !(1..=10).contains(&h.attempts)
+            || !(5..=3600).contains(&h.poll_secs)
+        {
+            return Err(format!(
+                "http: base_url must start with http:// or https:// (it is '{}'), timeout_secs be 1 to 120, attempts 1 to 10 and poll_secs 5 to 3600",
+                h.base_url
             ));
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {

@@ -45,7 +45,8 @@ pub fn finish(errors: &BTreeMap<String, String>, total: usize, what: &str) -> an
         return Ok(());
     }
     let msg = format!("{} of {total} symbol(s) without {what}", errors.len());
-    if errors.values().any(|m| m.contains("error 200")) {
+    let unknown = |m: &String| m.contains("error 200") || m.contains("does not know this symbol");
+    if errors.values().any(unknown) {
         Err(BadInput(msg).into())
     } else {
         Err(anyhow::anyhow!(msg))

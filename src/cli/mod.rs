@@ -196,6 +196,7 @@ fn cockpit(
         _ if demo.is_some() => Some(QuoteSource::Simulated),
         FeedKind::Simulated => Some(QuoteSource::Simulated),
         FeedKind::Ibkr => Some(QuoteSource::Ibkr),
+        FeedKind::Http => Some(QuoteSource::Http),
         FeedKind::None => None,
     };
     let db_label = if demo.is_some() {

@@ -43,6 +43,8 @@ enum Sub {
 enum FetchSource {
     /// TWS or IB Gateway ([ibkr] in the config)
     Ibkr,
+    /// The HTTP fallback ([http] in the config)
+    Http,
 }
 
 #[derive(Serialize)]
@@ -74,9 +76,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     match args.command.unwrap_or(Sub::List) {
         Sub::Fetch {
             symbols,
-            source: FetchSource::Ibkr,
+            source,
             years,
-        } => fetch(ctx, &mut store, &super::broker::symbols(&symbols)?, years),
+        } => fetch(
+            ctx,
+            &mut store,
+            source,
+            &super::broker::symbols(&symbols)?,
+            years,
+        ),
         Sub::Import { file, dry_run } => {
             let (source, bytes) = read_input(&file)?;
             let rows = crate::import::prices::parse(&source, &bytes)?;
@@ -141,17 +149,29 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
 fn fetch(
     ctx: &Ctx,
     store: &mut crate::store::Store,
+    source: FetchSource,
     symbols: &[String],
     years: u32,
 ) -> anyhow::Result<()> {
-    use crate::market::ibkr;
+    use crate::market::{http, ibkr};
     let rt = super::broker::runtime()?;
     let mut fetched = Vec::new();
     let mut errors = std::collections::BTreeMap::new();
     rt.block_on(async {
-        let (client, _) = ibkr::connect(&ctx.config.ibkr).await?;
+        enum Via {
+            Ibkr(std::sync::Arc<ibapi::Client>),
+            Http(http::Provider),
+        }
+        let via = match source {
+            FetchSource::Ibkr => Via::Ibkr(ibkr::connect(&ctx.config.ibkr).await?.0),
+            FetchSource::Http => Via::Http(http::Provider::new(&ctx.config.http)?),
+        };
         for s in symbols {
-            match ibkr::daily_history(&client, s, years).await {
+            let got = match &via {
+                Via::Ibkr(client) => ibkr::daily_history(client, s, years).await,
+                Via::Http(p) => p.history(s, years).await.map_err(|e| format!("{e:#}")),
+            };
+            match got {
                 Ok(rows) => {
                     store.write(|w| w.upsert_prices(&rows))?;
                     fetched.push(Fetched {

@@ -37,6 +37,8 @@ pub struct Args {
 enum Source {
     /// TWS or IB Gateway ([ibkr] in the config)
     Ibkr,
+    /// The HTTP fallback ([http] in the config; delayed quotes)
+    Http,
 }
 
 #[derive(Serialize)]
@@ -47,27 +49,45 @@ struct Out {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let symbols = parse_symbols(&args.symbols)?;
-    let Source::Ibkr = args.source;
     let rt = runtime()?;
-    rt.block_on(run_ibkr(
+    rt.block_on(run_feed(
         ctx,
+        args.source,
         symbols,
         args.stream,
         Duration::from_secs(args.wait),
     ))
 }
 
-async fn run_ibkr(
+async fn run_feed(
     ctx: &Ctx,
+    source: Source,
     symbols: Vec<String>,
     stream: bool,
     wait: Duration,
 ) -> anyhow::Result<()> {
-    let (client, _id) = ibkr::connect(&ctx.config.ibkr).await?;
     let (tx, mut rx) = mpsc::channel(1024);
-    for s in &symbols {
-        let (client, s, tx) = (client.clone(), s.clone(), tx.clone());
-        tokio::spawn(async move { ibkr::stream_symbol(&client, &s, &tx).await });
+    // Kept alive while quotes are read: dropping it stops the HTTP feed.
+    let mut _feed_commands = None;
+    match source {
+        Source::Ibkr => {
+            let (client, _id) = ibkr::connect(&ctx.config.ibkr).await?;
+            for s in &symbols {
+                let (client, s, tx) = (client.clone(), s.clone(), tx.clone());
+                tokio::spawn(async move { ibkr::stream_symbol(&client, &s, &tx).await });
+            }
+        }
+        Source::Http => {
+            use crate::market::feed::{FeedCommand, QuoteFeed};
+            let h = &ctx.config.http;
+            let provider = crate::market::http::Provider::new(h)?;
+            let feed =
+                crate::market::http::HttpFeed::new(provider, Duration::from_secs(h.poll_secs));
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            cmd_tx.send(FeedCommand::Subscribe(symbols.clone()))?;
+            Box::new(feed).spawn(cmd_rx, tx.clone());
+            _feed_commands = Some(cmd_tx);
+        }
     }
     drop(tx);
     let mut quotes: BTreeMap<String, Quote> = BTreeMap::new();
@@ -101,6 +121,9 @@ async fn run_ibkr(
                         eprintln!("folio: {symbol}: {message}");
                         errors.insert(symbol, message);
                     }
+                    Some(FeedEvent::State(crate::market::feed::FeedState::Offline(why))) => {
+                        eprintln!("folio: {why}");
+                    }
                     Some(FeedEvent::State(_)) => {}
                     None => break,
                 },
@@ -129,6 +152,13 @@ async fn run_ibkr(
             }
             Ok(Some(FeedEvent::SymbolError { symbol, message })) => {
                 errors.insert(symbol, message);
+            }
+            Ok(Some(FeedEvent::State(crate::market::feed::FeedState::Offline(why)))) => {
+                for s in &symbols {
+                    if !quotes.contains_key(s) {
+                        errors.entry(s.clone()).or_insert_with(|| why.clone());
+                    }
+                }
             }
             Ok(Some(FeedEvent::State(_))) => {}
             Ok(None) | Err(_) => break,

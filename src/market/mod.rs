@@ -2,6 +2,7 @@
 //! of the demo, and the seeded daily-price simulator behind the demo's history.
 
 pub mod feed;
+pub mod http;
 pub mod ibkr;
 pub mod sim;
 pub mod simfeed;

@@ -30,6 +30,7 @@ pub use portfolio::Portfolio;
 use crate::config::Config;
 use crate::domain::{Quote, QuoteSource};
 use crate::market::feed::{FeedCommand, QuoteFeed};
+use crate::market::http::{HttpFeed, Provider};
 use crate::market::ibkr::IbkrFeed;
 use crate::market::simfeed::{SimFeed, SimWalk};
 use crate::store::Store;
@@ -160,8 +161,16 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
                             let walk = SimWalk::new(config.quotes.sim_seed, closes);
                             Box::new(SimFeed::new(walk, config.quotes.sim_rate_hz))
                         }
-                        // Not configurable yet (`[quotes] source` has no "http").
-                        QuoteSource::Http => continue,
+                        QuoteSource::Http => match Provider::new(&config.http) {
+                            Ok(p) => Box::new(HttpFeed::new(
+                                p,
+                                Duration::from_secs(config.http.poll_secs),
+                            )),
+                            Err(e) => {
+                                tracing::error!("cannot start the HTTP feed: {e}");
+                                continue;
+                            }
+                        },
                     };
                     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
                     let _ = cmd_tx.send(FeedCommand::Subscribe(symbols));

@@ -7,6 +7,8 @@ mod crash;
 mod demo;
 mod fake_tws;
 mod flex;
+mod http;
+mod http_peer;
 mod ibkr;
 mod import_errors;
 mod pty;
