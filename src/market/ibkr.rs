@@ -59,6 +59,14 @@ pub async fn connect(s: &Settings) -> Result<(Arc<Client>, i32), IbkrError> {
             }
             Ok(Ok(client)) => {
                 tracing::info!(%addr, client_id = id, "connected to the gateway");
+                // Type 3: live data where the account has a subscription, delayed data (labelled
+                // as such) where it has none, instead of no data at all.
+                if let Err(e) = client
+                    .switch_market_data_type(MarketDataType::Delayed)
+                    .await
+                {
+                    tracing::warn!("cannot ask for delayed data as a fallback: {e}");
+                }
                 return Ok((Arc::new(client), id));
             }
             Ok(Err(Error::ClientIdInUse { .. })) => {

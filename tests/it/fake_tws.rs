@@ -240,6 +240,11 @@ pub struct Script {
     pub positions: Vec<(String, String, String, f64)>,
     /// (account, tag, value): NetLiquidation, TotalCashValue...
     pub summary: Vec<(String, String, String)>,
+    /// Streaming symbols tick this often (default 100 ms).
+    pub tick_every: Option<Duration>,
+    /// Streamed last prices encode the send time instead of counting up: 100 + (Unix time in
+    /// ms modulo 1,000,000) / 1000, so that a reader can tell how late it is.
+    pub clock_prices: bool,
 }
 
 /// What the fake saw.
@@ -322,6 +327,15 @@ impl FakeTws {
         self.drop_all.store(false, Ordering::SeqCst);
         self.up.store(true, Ordering::SeqCst);
     }
+}
+
+/// 100 + (Unix time in ms modulo 1,000,000) / 1000.
+pub fn clock_price() -> f64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    100.0 + (ms % 1_000_000) as f64 / 1000.0
 }
 
 fn read_frame(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
@@ -415,10 +429,12 @@ fn serve(
     let alive = Arc::new(AtomicBool::new(true));
     {
         let (streams, writer, alive) = (streams.clone(), writer.clone(), alive.clone());
+        let every = script.tick_every.unwrap_or(Duration::from_millis(100));
+        let clock = script.clock_prices;
         std::thread::spawn(move || {
             let mut step = 0.0;
             while alive.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(every);
                 step += 0.01;
                 let list = streams.lock().unwrap().clone();
                 let mut w = writer.lock().unwrap();
@@ -426,7 +442,7 @@ fn serve(
                     let tick = TickPrice {
                         req_id: Some(req_id),
                         tick_type: Some(if delayed { 68 } else { 4 }),
-                        price: Some(base + step),
+                        price: Some(if clock { clock_price() } else { base + step }),
                         size: Some("100".into()),
                         attr_mask: Some(0),
                     };

@@ -516,3 +516,52 @@ fn chords_are_not_pane_keys_and_ignored_keys_keep_a_pending_redraw() {
     press(&mut app, KeyCode::Char('x'));
     assert!(app.dirty, "and does not cancel one that is pending");
 }
+
+#[test]
+fn the_status_bar_follows_the_broker_connection() {
+    use folio::market::feed::FeedState;
+    let mut app = App::new(
+        Setup {
+            db_label: "~/folio.db".into(),
+            demo: false,
+            feed: Some(QuoteSource::Ibkr),
+        },
+        Theme { color: false },
+        now(),
+        today(),
+    );
+    app.update(Msg::Loaded(Ok(Box::new(demo()))));
+    assert!(matches!(
+        app.take_effects().as_slice(),
+        [Effect::StartFeed {
+            source: QuoteSource::Ibkr,
+            ..
+        }]
+    ));
+    let status = |app: &mut App| text(app, 120, 40).lines().last().unwrap().to_string();
+    assert!(
+        status(&mut app).contains("ibkr: starting"),
+        "{}",
+        status(&mut app)
+    );
+    for (state, shown) in [
+        (FeedState::Connecting, "ibkr: connecting"),
+        (FeedState::Connected, "ibkr: connected"),
+        (
+            FeedState::Reconnecting { attempt: 2 },
+            "ibkr: reconnecting (attempt 2)",
+        ),
+        (
+            FeedState::Interrupted("a data farm of the gateway is disconnected (2103)".into()),
+            "ibkr: interrupted: a data farm of the gateway is disconnected (2103)",
+        ),
+        (
+            FeedState::Offline("nothing is listening at 127.0.0.1:4002".into()),
+            "ibkr: offline: nothing is listening at 127.0.0.1:4002",
+        ),
+    ] {
+        app.update(Msg::Feed(FeedEvent::State(state)));
+        let s = status(&mut app);
+        assert!(s.contains(shown), "{s}");
+    }
+}
