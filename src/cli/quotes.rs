@@ -124,7 +124,7 @@ async fn run_feed(
                     Some(FeedEvent::State(crate::market::feed::FeedState::Offline(why))) => {
                         eprintln!("folio: {why}");
                     }
-                    Some(FeedEvent::State(_)) => {}
+                    Some(FeedEvent::State(_) | FeedEvent::Accounts(_)) => {}
                     None => break,
                 },
                 _ = tokio::signal::ctrl_c() => break,
@@ -160,7 +160,7 @@ async fn run_feed(
                     }
                 }
             }
-            Ok(Some(FeedEvent::State(_))) => {}
+            Ok(Some(FeedEvent::State(_) | FeedEvent::Accounts(_))) => {}
             Ok(None) | Err(_) => break,
         }
     }

@@ -48,6 +48,17 @@ pub enum FeedEvent {
         symbol: String,
         message: String,
     },
+    /// The broker's view of its accounts.
+    Accounts(Vec<BrokerAccount>),
+}
+
+/// An account as the broker values it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAccount {
+    pub account: String,
+    pub net_liquidation: Option<rust_decimal::Decimal>,
+    pub cash: Option<rust_decimal::Decimal>,
+    pub currency: String,
 }
 
 /// What the app asks of a feed.

@@ -310,6 +310,29 @@ pub async fn account_summary(
     Ok(out)
 }
 
+/// The account summary folded into one [`BrokerAccount`] per account.
+pub fn fold_accounts(
+    rows: &[(String, String, Decimal, String)],
+) -> Vec<super::feed::BrokerAccount> {
+    let mut out: std::collections::BTreeMap<&str, super::feed::BrokerAccount> = Default::default();
+    for (account, tag, value, currency) in rows {
+        let a = out
+            .entry(account)
+            .or_insert_with(|| super::feed::BrokerAccount {
+                account: account.clone(),
+                net_liquidation: None,
+                cash: None,
+                currency: currency.clone(),
+            });
+        match tag.as_str() {
+            "NetLiquidation" => a.net_liquidation = Some(*value),
+            "TotalCashValue" => a.cash = Some(*value),
+            _ => {}
+        }
+    }
+    out.into_values().collect()
+}
+
 /// Daily closes (trades, regular hours, not adjusted) for the last `years` years.
 pub async fn daily_history(
     client: &Client,
@@ -474,6 +497,26 @@ impl super::feed::QuoteFeed for IbkrFeed {
                 if events.send(state(FeedState::Connected)).await.is_err() {
                     return;
                 }
+                // The accounts' net liquidation and cash, now and every minute (a JoinSet, so
+                // that every way out of this connection stops it).
+                let mut accounts = tokio::task::JoinSet::new();
+                {
+                    let (client, events) = (client.clone(), events.clone());
+                    accounts.spawn(async move {
+                        loop {
+                            match account_summary(&client).await {
+                                Ok(rows) => {
+                                    let folded = fold_accounts(&rows);
+                                    if events.send(FeedEvent::Accounts(folded)).await.is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e) => tracing::warn!("account summary: {e}"),
+                            }
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        }
+                    });
+                }
                 let mut notices = client.notice_stream().ok();
                 // The state last reported: a notice that repeats it is not news.
                 let mut current = FeedState::Connected;
@@ -546,6 +589,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         },
                     }
                 };
+                accounts.abort_all();
                 if lost {
                     tracing::warn!("lost the gateway connection; reconnecting");
                     tasks.abort_all();

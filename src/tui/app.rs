@@ -181,6 +181,7 @@ impl App {
                 self.revalue();
             }
             Msg::Feed(FeedEvent::State(s)) => self.quotes.state = Some(s),
+            Msg::Feed(FeedEvent::Accounts(a)) => self.quotes.accounts = a,
             Msg::Feed(FeedEvent::SymbolError { symbol, message }) => {
                 self.quotes.errors.insert(symbol, message);
             }

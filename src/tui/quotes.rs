@@ -21,6 +21,8 @@ pub struct Quotes {
     pub state: Option<FeedState>,
     /// Symbols the feed cannot stream, with the reason.
     pub errors: BTreeMap<String, String>,
+    /// The broker's accounts (net liquidation, cash), when the feed is a broker.
+    pub accounts: Vec<crate::market::feed::BrokerAccount>,
     unsaved: HashMap<String, Quote>,
 }
 

@@ -505,3 +505,41 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
         assert_eq!(seen.client_ids.len(), 1, "on the same connection");
     });
 }
+
+#[test]
+fn the_feed_reports_the_brokers_accounts() {
+    use folio::market::feed::{FeedCommand, FeedEvent, QuoteFeed};
+    let mut s = script();
+    s.summary = vec![
+        ("U111".into(), "NetLiquidation".into(), "12345.67".into()),
+        ("U111".into(), "TotalCashValue".into(), "100.5".into()),
+    ];
+    let fake = FakeTws::start(s);
+    let settings = folio::config::Ibkr {
+        port: fake.addr.port(),
+        connect_timeout_secs: 2,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
+        Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
+        cmd_tx
+            .send(FeedCommand::Subscribe(vec!["VTI".into()]))
+            .unwrap();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv()).await {
+                Ok(Some(FeedEvent::Accounts(a))) => {
+                    assert_eq!(a.len(), 1);
+                    assert_eq!(a[0].account, "U111");
+                    assert_eq!(a[0].net_liquidation.unwrap().to_string(), "12345.67");
+                    assert_eq!(a[0].cash.unwrap().to_string(), "100.5");
+                    break;
+                }
+                Ok(Some(_)) => {}
+                other => panic!("no accounts: {other:?}"),
+            }
+        }
+    });
+}

@@ -565,3 +565,30 @@ fn the_status_bar_follows_the_broker_connection() {
         assert!(s.contains(shown), "{s}");
     }
 }
+
+#[test]
+fn the_dashboard_shows_the_brokers_valuation_beside_the_ledgers() {
+    use folio::market::feed::BrokerAccount;
+    use rust_decimal_macros::dec;
+    let mut app = app();
+    assert!(!text(&mut app, 120, 40).contains("Broker "));
+    app.update(Msg::Feed(FeedEvent::Accounts(vec![
+        BrokerAccount {
+            account: "U111".into(),
+            net_liquidation: Some(dec!(12345.67)),
+            cash: Some(dec!(100.5)),
+            currency: "USD".into(),
+        },
+        BrokerAccount {
+            account: "U222".into(),
+            net_liquidation: Some(dec!(1000)),
+            cash: None,
+            currency: "USD".into(),
+        },
+    ])));
+    let screen = text(&mut app, 120, 40);
+    assert!(
+        screen.contains("Broker net liquidation USD 13,345.67   cash 100.50   U111, U222"),
+        "{screen}"
+    );
+}

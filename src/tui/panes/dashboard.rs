@@ -358,6 +358,27 @@ fn headline(s: &portfolio::Summary, currency: &str, view: &View, width: u16) -> 
             Line::from([b, vec![gap()], c].concat()),
         ]
     };
+    // The broker's own valuation, beside the ledger's.
+    let broker = &view.quotes.accounts;
+    if !broker.is_empty() {
+        let sum = |f: fn(&crate::market::feed::BrokerAccount) -> Option<Decimal>| {
+            broker
+                .iter()
+                .filter(|a| a.currency == currency)
+                .filter_map(f)
+                .sum::<Decimal>()
+        };
+        let names: Vec<&str> = broker.iter().map(|a| a.account.as_str()).collect();
+        lines.push(Line::from(vec![
+            TextSpan::styled("Broker ", t.dim()),
+            TextSpan::raw(format!(
+                "net liquidation {currency} {}   cash {}",
+                money(sum(|a| a.net_liquidation)),
+                money(sum(|a| a.cash))
+            )),
+            TextSpan::styled(format!("   {}", names.join(", ")), t.dim()),
+        ]));
+    }
     let mut notes = Vec::new();
     if s.unpriced > 0 {
         notes.push(format!(
