@@ -220,10 +220,14 @@ impl Config {
                 "quotes.sim_rate_hz: {rate} is out of range; use a rate from 0.1 to 50 ticks per second"
             ));
         }
-        if config.ibkr.id_pool == 0 || !(1..=120).contains(&config.ibkr.connect_timeout_secs) {
+        let k = &config.ibkr;
+        if k.id_pool == 0
+            || !(1..=120).contains(&k.connect_timeout_secs)
+            || !(0..=1_000_000_000).contains(&k.client_id)
+        {
             return Err(format!(
-                "ibkr: id_pool must be at least 1 (it is {}) and connect_timeout_secs from 1 to 120 (it is {})",
-                config.ibkr.id_pool, config.ibkr.connect_timeout_secs
+                "ibkr: client_id must be 0 to 1000000000 (it is {}), id_pool at least 1 (it is {}) and connect_timeout_secs 1 to 120 (it is {})",
+                k.client_id, k.id_pool, k.connect_timeout_secs
             ));
         }
         let h = &config.http;
@@ -298,6 +302,19 @@ mod tests {
             err.starts_with("line 3 (`colour = 3`): unknown field `colour`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        for (text, key) in [
+            ("[ibkr]\nclient_id = 2147483647\n", "client_id"),
+            ("[ibkr]\nid_pool = 0\n", "id_pool"),
+            ("[http]\nbase_url = \"ftp://x\"\n", "base_url"),
+            ("[quotes]\nsim_rate_hz = 0\n", "sim_rate_hz"),
+        ] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(key), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -77,6 +77,25 @@ async fn run_feed(
                 tokio::spawn(async move { ibkr::stream_symbol(&client, &s, &tx).await });
             }
         }
+        // A snapshot asks for each symbol once and reports each failure as it is; the feed
+        // (for --stream) polls.
+        Source::Http if !stream => {
+            let provider =
+                std::sync::Arc::new(crate::market::http::Provider::new(&ctx.config.http)?);
+            for s in &symbols {
+                let (provider, s, tx) = (provider.clone(), s.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let event = match provider.quote(&s).await {
+                        Ok(q) => FeedEvent::Quotes(vec![q]),
+                        Err(e) => FeedEvent::SymbolError {
+                            symbol: s,
+                            message: format!("{e:#}"),
+                        },
+                    };
+                    let _ = tx.send(event).await;
+                });
+            }
+        }
         Source::Http => {
             use crate::market::feed::{FeedCommand, QuoteFeed};
             let h = &ctx.config.http;
@@ -125,6 +144,12 @@ async fn run_feed(
                         eprintln!("folio: {why}");
                     }
                     Some(FeedEvent::State(_) | FeedEvent::Accounts(_)) => {}
+                    // Every stream ended: the gateway went away.
+                    None if errors.len() < symbols.len() => {
+                        return Err(anyhow::anyhow!(
+                            "the connection to the gateway was lost; run the command again once it is back (the cockpit reconnects by itself)"
+                        ));
+                    }
                     None => break,
                 },
                 _ = tokio::signal::ctrl_c() => break,
@@ -137,6 +162,13 @@ async fn run_feed(
     }
     // Wait for every symbol, then a moment more: a gateway sends a symbol's first ticks as a
     // burst (close, bid, ask, last...), and the snapshot should show all of them.
+    // HTTP has its own timeouts and retries; the wait is for a gateway's first ticks.
+    let wait = match source {
+        Source::Ibkr => wait,
+        Source::Http => wait.max(Duration::from_secs(
+            ctx.config.http.timeout_secs * u64::from(ctx.config.http.attempts) + 30,
+        )),
+    };
     let mut deadline = tokio::time::Instant::now() + wait;
     let mut settling = false;
     loop {

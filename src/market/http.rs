@@ -16,7 +16,7 @@ use crate::store::PriceRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("{symbol}: the quote provider does not know this symbol ({message})")]
+    #[error("the quote provider does not know this symbol ({message})")]
     UnknownSymbol { symbol: String, message: String },
     #[error(
         "{url}: the quote provider still answers {status} after {attempts} attempts; try again later, or set [http] base_url to another server"
@@ -100,8 +100,9 @@ struct Bars {
     volume: Vec<Option<f64>>,
 }
 
+/// A price or volume folio can hold: finite, above zero, at most `MAX_VALUE`; else None.
 fn dec(v: Option<f64>) -> Option<Decimal> {
-    v.filter(|v| v.is_finite())
+    v.filter(|v| v.is_finite() && *v > 0.0 && *v <= 1e12)
         .and_then(Decimal::from_f64)
         .map(|d| d.round_dp(4).normalize())
 }
@@ -125,19 +126,37 @@ impl Provider {
         })
     }
 
+    /// `{base}/v8/finance/chart/{symbol}?{query}`, the symbol as one percent-encoded path
+    /// segment: a symbol may hold `/` or `.`, and must never walk the path.
+    fn url(&self, symbol: &str, query: &str) -> Result<String, anyhow::Error> {
+        if symbol.is_empty() || symbol.chars().all(|c| c == '.') {
+            return Err(HttpError::UnknownSymbol {
+                symbol: symbol.into(),
+                message: format!("'{symbol}' is not a ticker"),
+            }
+            .into());
+        }
+        let mut segment = String::new();
+        for b in symbol.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                segment.push(char::from(b));
+            } else {
+                segment.push_str(&format!("%{b:02X}"));
+            }
+        }
+        Ok(format!("{}/v8/finance/chart/{segment}?{query}", self.base))
+    }
+
     /// The latest price and the previous close (the provider's data is typically delayed).
     pub async fn quote(&self, symbol: &str) -> Result<Quote, anyhow::Error> {
-        let url = format!(
-            "{}/v8/finance/chart/{symbol}?range=1d&interval=1d",
-            self.base
-        );
+        let url = self.url(symbol, "range=1d&interval=1d")?;
         let r = self.chart(symbol, &url).await?;
         let format = |detail: &str| HttpError::Format {
             url: url.clone(),
             detail: detail.into(),
         };
-        let last =
-            dec(r.meta.regular_market_price).ok_or_else(|| format("no regularMarketPrice"))?;
+        let last = dec(r.meta.regular_market_price)
+            .ok_or_else(|| format("no usable regularMarketPrice"))?;
         let time = r
             .meta
             .regular_market_time
@@ -158,10 +177,7 @@ impl Provider {
 
     /// Daily bars for the last `years` years; days without a close are skipped.
     pub async fn history(&self, symbol: &str, years: u32) -> Result<Vec<PriceRow>, anyhow::Error> {
-        let url = format!(
-            "{}/v8/finance/chart/{symbol}?range={years}y&interval=1d",
-            self.base
-        );
+        let url = self.url(symbol, &format!("range={years}y&interval=1d"))?;
         let r = self.chart(symbol, &url).await?;
         let format = |detail: String| HttpError::Format {
             url: url.clone(),
@@ -181,10 +197,16 @@ impl Provider {
         let at = |v: &Vec<Option<f64>>, i: usize| dec(v.get(i).copied().flatten());
         let mut rows = Vec::with_capacity(n);
         for (i, t) in r.timestamp.iter().enumerate() {
-            let Some(close) = at(&bars.close, i).filter(|c| *c > Decimal::ZERO) else {
+            let raw = bars.close.get(i).copied().flatten();
+            let Some(close) = at(&bars.close, i) else {
+                if let Some(v) = raw {
+                    return Err(format(format!("a close of {v} on bar {i} is not a price")).into());
+                }
                 continue;
             };
-            let date: NaiveDate = DateTime::<Utc>::from_timestamp(t + r.meta.gmtoffset, 0)
+            let date: NaiveDate = t
+                .checked_add(r.meta.gmtoffset)
+                .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
                 .ok_or_else(|| format(format!("timestamp {t} is out of range")))?
                 .date_naive();
             rows.push(PriceRow {
@@ -224,7 +246,7 @@ impl Provider {
                         .map(|s| Duration::from_secs(s.min(10)));
                     if status.as_u16() == 429 || status.is_server_error() {
                         last_status = status.to_string();
-                        retry_after.unwrap_or(self.backoff * 2u32.pow(attempt - 1))
+                        retry_after.unwrap_or(self.backoff * 2u32.pow((attempt - 1).min(5)))
                     } else {
                         let body = resp.bytes().await.map_err(|e| HttpError::Format {
                             url: url.into(),
@@ -235,7 +257,7 @@ impl Provider {
                 }
                 Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
                     last_status = format!("no answer ({e})");
-                    self.backoff * 2u32.pow(attempt - 1)
+                    self.backoff * 2u32.pow((attempt - 1).min(5))
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -326,8 +348,12 @@ impl super::feed::QuoteFeed for HttpFeed {
                     c = commands.recv() => match c {
                         None => return,
                         Some(FeedCommand::Subscribe(s)) => {
+                            // The first symbols are fetched at once; later ones join the next
+                            // round (a round per subscription would invite 429s).
+                            if symbols.is_empty() {
+                                next_round = tokio::time::Instant::now();
+                            }
                             symbols.extend(s);
-                            next_round = tokio::time::Instant::now();
                         }
                         Some(FeedCommand::Pause(p)) => {
                             paused = p;

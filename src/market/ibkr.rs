@@ -39,7 +39,7 @@ pub enum IbkrError {
 pub async fn connect(s: &Settings) -> Result<(Arc<Client>, i32), IbkrError> {
     let addr = format!("{}:{}", s.host, s.port);
     let timeout = Duration::from_secs(s.connect_timeout_secs);
-    let last = s.client_id + i32::from(s.id_pool.max(1)) - 1;
+    let last = s.client_id.saturating_add(i32::from(s.id_pool.max(1)) - 1);
     for id in s.client_id..=last {
         // The async client has no handshake timeout of its own: a gateway that accepts the
         // socket and never answers would hang here for ever.
@@ -91,6 +91,11 @@ pub async fn connect(s: &Settings) -> Result<(Arc<Client>, i32), IbkrError> {
     })
 }
 
+/// A price or size folio can hold: finite, above zero, at most [`crate::domain::MAX_VALUE`].
+fn plausible(v: f64) -> bool {
+    v.is_finite() && v > 0.0 && v <= 1e12
+}
+
 /// The latest of each tick for one symbol, turned into a quote.
 #[derive(Debug, Clone, Default)]
 pub struct Folder {
@@ -108,8 +113,9 @@ impl Folder {
     /// Takes a price tick; true when it changed something a quote shows.
     pub fn price(&mut self, tick: TickType, price: f64) -> bool {
         use TickType::*;
-        // TWS sends -1 for "no price" (e.g. no bid outside market hours).
-        let value = Some(price).filter(|p| p.is_finite() && *p > 0.0);
+        // TWS sends -1 for "no price" (e.g. no bid outside market hours); anything not a
+        // plausible price is dropped rather than trusted.
+        let value = Some(price).filter(|p| plausible(*p));
         let slot = match tick {
             Bid => &mut self.bid,
             Ask => &mut self.ask,
@@ -133,7 +139,7 @@ impl Folder {
 
     pub fn size(&mut self, tick: TickType, size: f64) -> bool {
         match tick {
-            TickType::Volume | TickType::DelayedVolume => {
+            TickType::Volume | TickType::DelayedVolume if plausible(size) || size == 0.0 => {
                 self.delayed |= tick == TickType::DelayedVolume;
                 let changed = self.volume != Some(size);
                 self.volume = Some(size);
@@ -199,7 +205,7 @@ pub async fn stream_symbol(
     let contract = Contract::stock(symbol).build();
     let mut sub = match client.market_data(&contract).subscribe().await {
         Ok(s) => s,
-        Err(e) if e.is_connection_lost() => return Ended::ConnectionLost,
+        Err(e) if lost(&e) => return Ended::ConnectionLost,
         Err(e) => return refuse(events, symbol, e).await,
     };
     let mut folder = Folder::default();
@@ -223,7 +229,7 @@ pub async fn stream_symbol(
                 tracing::info!(symbol, code = n.code, "{}", n.message);
                 n.code == 10167
             }
-            Err(e) if e.is_connection_lost() => return Ended::ConnectionLost,
+            Err(e) if lost(&e) => return Ended::ConnectionLost,
             Err(e) => return refuse(events, symbol, e).await,
         };
         if changed
@@ -234,6 +240,11 @@ pub async fn stream_symbol(
         }
     }
     Ended::ConnectionLost
+}
+
+/// The connection is gone (and folio should reconnect), as opposed to a refused request.
+fn lost(e: &Error) -> bool {
+    e.is_connection_lost() || matches!(e, Error::ConnectionFailed | Error::Shutdown)
 }
 
 async fn refuse(events: &mpsc::Sender<FeedEvent>, symbol: &str, e: Error) -> Ended {
@@ -253,6 +264,25 @@ async fn refuse(events: &mpsc::Sender<FeedEvent>, symbol: &str, e: Error) -> End
     Ended::Refused
 }
 
+/// How long a one-off answer (positions, account summary, history) may take.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The next item of a subscription, or a timeout error once `deadline` has passed.
+async fn next_before<S: futures_util::Stream + Unpin>(
+    sub: &mut S,
+    deadline: tokio::time::Instant,
+    what: &str,
+) -> Result<Option<S::Item>, Error> {
+    tokio::time::timeout_at(deadline, futures_util::StreamExt::next(sub))
+        .await
+        .map_err(|_| {
+            Error::Simple(format!(
+                "the gateway did not send {what} within {} s",
+                ANSWER_TIMEOUT.as_secs()
+            ))
+        })
+}
+
 /// A position the broker reports.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BrokerPosition {
@@ -266,17 +296,32 @@ pub struct BrokerPosition {
 /// Every position of every account the login can see.
 pub async fn positions(client: &Client) -> Result<Vec<BrokerPosition>, Error> {
     let mut sub = client.positions().await?;
+    let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
     let mut out = Vec::new();
-    while let Some(item) = sub.next().await {
+    while let Some(item) = next_before(&mut sub, deadline, "positions").await? {
         match item? {
-            SubscriptionItem::Data(PositionUpdate::Position(p)) => out.push(BrokerPosition {
-                account: p.account,
-                symbol: p.contract.symbol.to_string(),
-                quantity: Decimal::from_f64(p.position)
-                    .map(|d| d.round_dp(6).normalize())
-                    .unwrap_or_default(),
-                average_cost: Decimal::from_f64(p.average_cost).map(|d| d.round_dp(4).normalize()),
-            }),
+            // Shares and ETFs only: options, futures and cash are not the ledger's holdings.
+            SubscriptionItem::Data(PositionUpdate::Position(p))
+                if p.contract.security_type == SecurityType::Stock =>
+            {
+                let Some(quantity) = Some(p.position)
+                    .filter(|q| q.is_finite() && q.abs() <= 1e12)
+                    .and_then(Decimal::from_f64)
+                else {
+                    tracing::warn!(symbol = %p.contract.symbol, "position {} ignored", p.position);
+                    continue;
+                };
+                out.push(BrokerPosition {
+                    account: p.account,
+                    symbol: p.contract.symbol.to_string(),
+                    quantity: quantity.round_dp(6).normalize(),
+                    average_cost: Some(p.average_cost)
+                        .filter(|c| plausible(*c))
+                        .and_then(Decimal::from_f64)
+                        .map(|d| d.round_dp(4).normalize()),
+                });
+            }
+            SubscriptionItem::Data(PositionUpdate::Position(_)) => {}
             SubscriptionItem::Data(PositionUpdate::PositionEnd) => break,
             SubscriptionItem::Notice(n) => tracing::info!(code = n.code, "{}", n.message),
         }
@@ -299,7 +344,9 @@ pub async fn account_summary(
     while let Some(item) = sub.next().await {
         match item? {
             SubscriptionItem::Data(AccountSummaryResult::Summary(s)) => {
-                if let Ok(v) = s.value.parse::<Decimal>() {
+                if let Ok(v) = s.value.parse::<Decimal>()
+                    && v.abs() <= crate::domain::MAX_VALUE
+                {
                     out.push((s.account, s.tag, v, s.currency));
                 }
             }
@@ -340,13 +387,20 @@ pub async fn daily_history(
     years: u32,
 ) -> Result<Vec<crate::store::PriceRow>, String> {
     let contract = Contract::stock(symbol).build();
-    let data = client
+    let request = client
         .historical_data(&contract, HistoricalBarSize::Day)
         .duration((years as i32).years())
         .what_to_show(HistoricalWhatToShow::Trades)
         .trading_hours(TradingHours::Regular)
-        .fetch()
+        .fetch();
+    let data = tokio::time::timeout(ANSWER_TIMEOUT, request)
         .await
+        .map_err(|_| {
+            format!(
+                "the gateway sent no history for {symbol} within {} s (is its historical data farm connected?)",
+                ANSWER_TIMEOUT.as_secs()
+            )
+        })?
         .map_err(|e| match e {
             Error::Notice(n) if n.code == 200 => {
                 format!(
@@ -370,7 +424,7 @@ pub async fn daily_history(
         ) else {
             continue;
         };
-        let Some(close) = dec(bar.close).filter(|c| *c > Decimal::ZERO) else {
+        let Some(close) = dec(bar.close).filter(|_| plausible(bar.close)) else {
             return Err(format!(
                 "IBKR sent a bar for {symbol} on {date} without a usable close ({})",
                 bar.close
@@ -383,7 +437,7 @@ pub async fn daily_history(
             open: dec(bar.open),
             high: dec(bar.high),
             low: dec(bar.low),
-            volume: dec(bar.volume).filter(|v| *v >= Decimal::ZERO),
+            volume: dec(bar.volume).filter(|_| plausible(bar.volume)),
         });
     }
     Ok(rows)
@@ -401,29 +455,57 @@ impl IbkrFeed {
     }
 }
 
-/// What a global notice means for the feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoticeEffect {
-    /// Show this state.
-    State(super::feed::FeedState),
-    /// Connectivity is back but market data subscriptions were lost (1101): subscribe again.
-    Resubscribe,
-    Nothing,
+/// The gateway's health as its global notices describe it: the link to IBKR (1100 lost;
+/// 1101/1102 restored) and each data farm (2103/2105/2157 broken, 2104/2106/2158 OK, named after
+/// the colon of the message, e.g. "usfarm").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Health {
+    link_down: bool,
+    broken_farms: std::collections::BTreeMap<String, i32>,
 }
 
-/// The gateway's global notices, as the protocol notes describe them.
-pub fn notice_effect(code: i32) -> NoticeEffect {
-    use super::feed::FeedState::*;
-    match code {
-        1100 => NoticeEffect::State(Interrupted(
-            "the gateway lost its connection to IBKR (1100)".into(),
-        )),
-        1101 => NoticeEffect::Resubscribe,
-        1102 | 2104 | 2106 | 2158 => NoticeEffect::State(Connected),
-        2103 | 2105 | 2157 => NoticeEffect::State(Interrupted(format!(
-            "a data farm of the gateway is disconnected ({code})"
-        ))),
-        _ => NoticeEffect::Nothing,
+impl Health {
+    /// Takes a notice; true when market data was lost and every symbol must be subscribed again.
+    pub fn notice(&mut self, code: i32, message: &str) -> bool {
+        let farm = || {
+            message
+                .rsplit_once(':')
+                .map_or(message, |(_, f)| f)
+                .trim()
+                .to_string()
+        };
+        match code {
+            1100 => self.link_down = true,
+            1101 => {
+                self.link_down = false;
+                return true;
+            }
+            1102 => self.link_down = false,
+            2103 | 2105 | 2157 => {
+                self.broken_farms.insert(farm(), code);
+            }
+            2104 | 2106 | 2158 => {
+                self.broken_farms.remove(&farm());
+            }
+            _ => {}
+        }
+        false
+    }
+
+    pub fn state(&self) -> super::feed::FeedState {
+        use super::feed::FeedState::*;
+        if self.link_down {
+            return Interrupted("the gateway lost its connection to IBKR (1100)".into());
+        }
+        if self.broken_farms.is_empty() {
+            return Connected;
+        }
+        let farms: Vec<String> = self
+            .broken_farms
+            .iter()
+            .map(|(f, code)| format!("{f} ({code})"))
+            .collect();
+        Interrupted(format!("data farm disconnected: {}", farms.join(", ")))
     }
 }
 
@@ -486,7 +568,12 @@ impl super::feed::QuoteFeed for IbkrFeed {
                                 c = commands.recv() => match c {
                                     None => return,
                                     Some(FeedCommand::Subscribe(s)) => symbols.extend(s),
-                                    Some(FeedCommand::Pause(p)) => paused = p,
+                                    Some(FeedCommand::Pause(p)) => {
+                                        paused = p;
+                                        if p && events.send(state(FeedState::Paused)).await.is_err() {
+                                            return;
+                                        }
+                                    }
                                 },
                             }
                         }
@@ -494,7 +581,12 @@ impl super::feed::QuoteFeed for IbkrFeed {
                     }
                 };
                 attempt = 0;
-                if events.send(state(FeedState::Connected)).await.is_err() {
+                let first = if paused {
+                    FeedState::Paused
+                } else {
+                    FeedState::Connected
+                };
+                if events.send(state(first)).await.is_err() {
                     return;
                 }
                 // The accounts' net liquidation and cash, now and every minute (a JoinSet, so
@@ -520,6 +612,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
                 let mut notices = client.notice_stream().ok();
                 // The state last reported: a notice that repeats it is not news.
                 let mut current = FeedState::Connected;
+                let mut health = Health::default();
                 let mut tasks = tokio::task::JoinSet::new();
                 let start = |tasks: &mut tokio::task::JoinSet<Ended>, s: &str| {
                     let (client, s, events) = (client.clone(), s.to_string(), events.clone());
@@ -558,28 +651,29 @@ impl super::feed::QuoteFeed for IbkrFeed {
                             }
                             Some(FeedCommand::Pause(_)) => {}
                         },
-                        Some(n) = async { notices.as_mut()?.next().await } => {
+                        notice = async {
+                            match notices.as_mut() {
+                                Some(n) => n.next().await,
+                                None => std::future::pending().await,
+                            }
+                        } => {
+                            // The notice stream ends with the connection, even when no symbol
+                            // task is running to notice it.
+                            let Some(n) = notice else { break true };
                             tracing::info!(code = n.code, "{}", n.message);
-                            match notice_effect(n.code) {
-                                NoticeEffect::State(s) if s != current => {
-                                    current = s.clone();
-                                    let _ = events.send(state(s)).await;
-                                }
-                                NoticeEffect::State(_) => {}
-                                NoticeEffect::Resubscribe => {
-                                    tasks.abort_all();
-                                    while tasks.join_next().await.is_some() {}
-                                    if !paused {
-                                        for s in &symbols {
-                                            start(&mut tasks, s);
-                                        }
-                                    }
-                                    if current != FeedState::Connected {
-                                        current = FeedState::Connected;
-                                        let _ = events.send(state(FeedState::Connected)).await;
+                            if health.notice(n.code, &n.message) {
+                                tasks.abort_all();
+                                while tasks.join_next().await.is_some() {}
+                                if !paused {
+                                    for s in &symbols {
+                                        start(&mut tasks, s);
                                     }
                                 }
-                                NoticeEffect::Nothing => {}
+                            }
+                            let s = if paused { FeedState::Paused } else { health.state() };
+                            if s != current {
+                                current = s.clone();
+                                let _ = events.send(state(s)).await;
                             }
                         }
                         Some(done) = tasks.join_next() => match done {
@@ -648,25 +742,27 @@ mod tests {
     }
 
     #[test]
-    fn global_notices_map_to_feed_states() {
+    fn global_notices_track_the_link_and_each_farm() {
         use crate::market::feed::FeedState;
-        assert!(matches!(
-            notice_effect(1100),
-            NoticeEffect::State(FeedState::Interrupted(m)) if m.contains("1100")
-        ));
-        assert_eq!(notice_effect(1101), NoticeEffect::Resubscribe);
+        let mut h = Health::default();
+        assert_eq!(h.state(), FeedState::Connected);
+        assert!(!h.notice(2103, "Market data farm connection is broken:usfarm"));
+        assert!(!h.notice(2103, "Market data farm connection is broken:cashfarm"));
+        // Another farm coming back does not hide the one still down.
+        h.notice(2104, "Market data farm connection is OK:cashfarm");
         assert_eq!(
-            notice_effect(1102),
-            NoticeEffect::State(FeedState::Connected)
+            h.state(),
+            FeedState::Interrupted("data farm disconnected: usfarm (2103)".into())
         );
-        assert!(matches!(
-            notice_effect(2103),
-            NoticeEffect::State(FeedState::Interrupted(_))
-        ));
-        assert_eq!(
-            notice_effect(2104),
-            NoticeEffect::State(FeedState::Connected)
-        );
-        assert_eq!(notice_effect(2119), NoticeEffect::Nothing);
+        h.notice(2104, "Market data farm connection is OK:usfarm");
+        assert_eq!(h.state(), FeedState::Connected);
+        h.notice(1100, "Connectivity between IB and TWS has been lost.");
+        assert!(matches!(h.state(), FeedState::Interrupted(m) if m.contains("1100")));
+        assert!(h.notice(1101, "restored - data lost"), "subscribe again");
+        assert_eq!(h.state(), FeedState::Connected);
+        h.notice(1100, "lost");
+        assert!(!h.notice(1102, "restored - data maintained"));
+        assert_eq!(h.state(), FeedState::Connected);
+        assert!(!h.notice(2119, "Market data farm is connecting:usfarm"));
     }
 }

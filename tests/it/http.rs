@@ -150,6 +150,8 @@ fn a_changed_format_is_reported_as_such() {
         "<html><body>We moved!</body></html>",
         r#"{"chart":{"result":[{"meta":{"currency":"USD"}}],"error":null}}"#,
         r#"{"data":{"prices":[1,2,3]}}"#,
+        // A price no market has: not stored, not shown.
+        r#"{"chart":{"result":[{"meta":{"regularMarketPrice":1e30,"regularMarketTime":1763755200},"timestamp":[1763389800],"indicators":{"quote":[{"close":[1e30]}]}}],"error":null}}"#,
     ] {
         let peer = Peer::start(move |_, _| ok(body));
         let env = Env::new();
@@ -167,4 +169,20 @@ fn a_changed_format_is_reported_as_such() {
         assert!(r.stderr.contains("may have changed it"), "{}", r.stderr);
         assert_eq!(env.count("prices"), 0, "nothing stored from a bad answer");
     }
+}
+
+#[test]
+fn a_symbol_is_one_encoded_path_segment() {
+    let peer = Peer::start(provider);
+    let env = Env::new();
+    let cfg = config(&env, &peer);
+    let r = run(&env, &cfg, &["quotes", "BRK/B", "--source", "http"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(&env, &cfg, &["prices", "fetch", "..", "--source", "http"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        peer.hits(),
+        ["/v8/finance/chart/BRK%2FB?range=1d&interval=1d"],
+        "'..' never reaches the server"
+    );
 }

@@ -22,7 +22,8 @@ fn script() -> Script {
     s.answers.insert(
         "AAPL".into(),
         Answer::Ticks {
-            prices: vec![(75, 270.0), (68, 271.5)],
+            // Live tick types: only market data type 3 and notice 10167 say "delayed".
+            prices: vec![(9, 270.0), (4, 271.5)],
             sizes: vec![],
             delayed: true,
             stream: false,
@@ -470,7 +471,7 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
         fake.notice(2103, "Market data farm connection is broken:usfarm");
         assert_eq!(
             next_state(&mut ev_rx).await,
-            FeedState::Interrupted("a data farm of the gateway is disconnected (2103)".into())
+            FeedState::Interrupted("data farm disconnected: usfarm (2103)".into())
         );
         fake.notice(2104, "Market data farm connection is OK:usfarm");
         assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
@@ -491,6 +492,8 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Duplicates would come in right behind: give them the time to.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let seen = fake.seen.lock().unwrap();
         let mut again: Vec<&str> = seen.subscriptions[2..]
             .iter()

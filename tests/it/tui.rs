@@ -552,8 +552,8 @@ fn the_status_bar_follows_the_broker_connection() {
             "ibkr: reconnecting (attempt 2)",
         ),
         (
-            FeedState::Interrupted("a data farm of the gateway is disconnected (2103)".into()),
-            "ibkr: interrupted: a data farm of the gateway is disconnected (2103)",
+            FeedState::Interrupted("data farm disconnected: usfarm (2103)".into()),
+            "ibkr: interrupted: data farm disconnected: usfarm (2103)",
         ),
         (
             FeedState::Offline("nothing is listening at 127.0.0.1:4002".into()),
