@@ -1,7 +1,8 @@
 //! Quote throughput from Interactive Brokers (figures in BENCHMARKS.md): the fake gateway (in a
 //! child process) streams 100 symbols every 20 ms, 5,000 ticks a second; the real IBKR feed
 //! folds them and the cockpit's state takes every quote, as its event loop does. Each streamed
-//! price encodes its send time, so the lag from gateway to app state is measured per quote.
+//! price encodes a sequence number and its send time, so missed ticks are counted and the lag
+//! from gateway to app state is measured per quote.
 //! CPU is this process's (feed + app state), not the fake's.
 //!
 //! Run with `cargo bench --bench ibkr_ticks`.
@@ -70,13 +71,13 @@ fn serve() {
     std::thread::sleep(Duration::from_secs(3600));
 }
 
-/// Ms since the Unix epoch modulo 1,000,000, as the fake encodes it.
+/// Ms since the Unix epoch modulo 1000, as the fake encodes it.
 fn clock_ms() -> i64 {
     (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis()
-        % 1_000_000) as i64
+        % 1000) as i64
 }
 
 fn cpu_seconds() -> f64 {
@@ -149,7 +150,7 @@ fn measure() {
         .build()
         .unwrap();
     let (warm, run) = (Duration::from_secs(3), Duration::from_secs(15));
-    let (quotes, mut lags, cpu) = rt.block_on(async {
+    let (quotes, mut lags, cpu, missed) = rt.block_on(async {
         let settings = Ibkr {
             port,
             ..Default::default()
@@ -174,7 +175,13 @@ fn measure() {
         let start = Instant::now();
         let mut measuring = false;
         let (mut quotes, mut lags, mut cpu0) = (0usize, Vec::new(), 0.0);
-        while let Some(event) = ev_rx.recv().await {
+        let mut last_seq: HashMap<String, i64> = HashMap::new();
+        let mut missed = 0i64;
+        loop {
+            let event = match tokio::time::timeout(Duration::from_secs(5), ev_rx.recv()).await {
+                Ok(Some(e)) => e,
+                Ok(None) | Err(_) => panic!("the feed went silent"),
+            };
             if !measuring && start.elapsed() >= warm {
                 measuring = true;
                 cpu0 = cpu_seconds();
@@ -182,31 +189,37 @@ fn measure() {
             if start.elapsed() >= warm + run {
                 break;
             }
-            let prices: Vec<Decimal> = match &event {
-                FeedEvent::Quotes(q) => q.iter().map(|q| q.last).collect(),
+            let prices: Vec<(String, Decimal)> = match &event {
+                FeedEvent::Quotes(q) => q.iter().map(|q| (q.symbol.clone(), q.last)).collect(),
                 _ => vec![],
             };
             app.update(Msg::Feed(event));
-            if measuring {
-                let now = clock_ms();
-                for p in prices.into_iter().filter(|p| *p > Decimal::from(100)) {
-                    let sent = ((p - Decimal::from(100)) * Decimal::from(1000))
-                        .to_i64()
-                        .unwrap();
-                    lags.push((now - sent).rem_euclid(1_000_000));
+            let now = clock_ms();
+            for (symbol, p) in prices.into_iter().filter(|(_, p)| *p > Decimal::from(101)) {
+                let x = p - Decimal::from(100);
+                let seq = x.trunc().to_i64().unwrap();
+                let sent = (x.fract() * Decimal::from(1000)).round().to_i64().unwrap();
+                if let Some(prev) = last_seq.insert(symbol, seq)
+                    && measuring
+                {
+                    missed += (seq - prev - 1).max(0);
+                }
+                if measuring {
+                    lags.push((now - sent).rem_euclid(1000));
                     quotes += 1;
                 }
             }
         }
-        (quotes, lags, cpu_seconds() - cpu0)
+        (quotes, lags, cpu_seconds() - cpu0, missed)
     });
     let _ = child.kill();
     let _ = child.wait();
+    assert!(!lags.is_empty(), "no quote measured");
     lags.sort_unstable();
     let pct = |p: f64| lags[((lags.len() as f64 - 1.0) * p) as usize];
     let secs = run.as_secs_f64();
     println!(
-        "ibkr ticks, {SYMBOLS} symbols every {EVERY:?}: {:.0} quotes/s folded into the app state over {secs:.0} s; lag gateway -> app state: median {} ms, p99 {} ms, max {} ms; CPU (feed + app state) {:.1}% of one core",
+        "ibkr ticks, {SYMBOLS} symbols every {EVERY:?}: {:.0} quotes/s folded into the app state over {secs:.0} s, {missed} ticks missed; lag gateway -> app state: median {} ms, p99 {} ms, max {} ms; CPU (feed + app state) {:.1}% of one core",
         quotes as f64 / secs,
         pct(0.5),
         pct(0.99),

@@ -242,8 +242,8 @@ pub struct Script {
     pub summary: Vec<(String, String, String)>,
     /// Streaming symbols tick this often (default 100 ms).
     pub tick_every: Option<Duration>,
-    /// Streamed last prices encode the send time instead of counting up: 100 + (Unix time in
-    /// ms modulo 1,000,000) / 1000, so that a reader can tell how late it is.
+    /// Streamed last prices encode a sequence number and the send time instead of counting
+    /// up (see [`clock_price`]).
     pub clock_prices: bool,
 }
 
@@ -329,13 +329,14 @@ impl FakeTws {
     }
 }
 
-/// 100 + (Unix time in ms modulo 1,000,000) / 1000.
-pub fn clock_price() -> f64 {
+/// 100 + the tick's sequence number + (Unix time in ms modulo 1000) / 1000: a reader can tell
+/// a missed tick (a gap in the sequence) and how late a tick is (lags under a second).
+pub fn clock_price(seq: u64) -> f64 {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis();
-    100.0 + (ms % 1_000_000) as f64 / 1000.0
+    100.0 + seq as f64 + (ms % 1000) as f64 / 1000.0
 }
 
 fn read_frame(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
@@ -433,16 +434,23 @@ fn serve(
         let clock = script.clock_prices;
         std::thread::spawn(move || {
             let mut step = 0.0;
+            let mut seq = 0u64;
+            // An absolute schedule, so that the time spent writing does not slow the rate.
+            let mut next = std::time::Instant::now();
             while alive.load(Ordering::SeqCst) {
-                std::thread::sleep(every);
+                next += every;
+                if let Some(wait) = next.checked_duration_since(std::time::Instant::now()) {
+                    std::thread::sleep(wait);
+                }
                 step += 0.01;
+                seq += 1;
                 let list = streams.lock().unwrap().clone();
                 let mut w = writer.lock().unwrap();
                 for (req_id, base, delayed) in list {
                     let tick = TickPrice {
                         req_id: Some(req_id),
                         tick_type: Some(if delayed { 68 } else { 4 }),
-                        price: Some(if clock { clock_price() } else { base + step }),
+                        price: Some(if clock { clock_price(seq) } else { base + step }),
                         size: Some("100".into()),
                         attr_mask: Some(0),
                     };
