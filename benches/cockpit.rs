@@ -26,6 +26,9 @@ use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
+#[path = "support/proc_stat.rs"]
+mod proc_stat;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -216,24 +219,7 @@ fn pty_figures() {
             }
         });
     }
-    let ticks_per_s: f64 = String::from_utf8(
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .parse()
-    .unwrap();
-    let cpu = |pid: u32| -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let f: Vec<&str> = after.split(' ').collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-        (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / ticks_per_s
-    };
+    let cpu = |pid: u32| proc_stat::cpu_seconds(&pid.to_string());
     let measure = |what: &str, secs: u64| {
         let (c0, b0, t0) = (
             cpu(child.id()),

@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 #[path = "../tests/it/fake_tws.rs"]
 mod fake_tws;
+#[path = "support/proc_stat.rs"]
+mod proc_stat;
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -78,23 +80,6 @@ fn clock_ms() -> i64 {
         .unwrap()
         .as_millis()
         % 1000) as i64
-}
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: f64 = String::from_utf8(
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .parse()
-    .unwrap();
-    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / ticks
 }
 
 /// A portfolio holding the 100 streamed symbols, so that every quote revalues real holdings.
@@ -184,7 +169,7 @@ fn measure() {
             };
             if !measuring && start.elapsed() >= warm {
                 measuring = true;
-                cpu0 = cpu_seconds();
+                cpu0 = proc_stat::cpu_seconds("self");
             }
             if start.elapsed() >= warm + run {
                 break;
@@ -210,7 +195,7 @@ fn measure() {
                 }
             }
         }
-        (quotes, lags, cpu_seconds() - cpu0, missed)
+        (quotes, lags, proc_stat::cpu_seconds("self") - cpu0, missed)
     });
     let _ = child.kill();
     let _ = child.wait();

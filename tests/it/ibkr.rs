@@ -204,31 +204,44 @@ fn nothing_listening_says_how_to_start_the_gateway() {
     assert!(r.stderr.contains("is not a ticker symbol"), "{}", r.stderr);
 }
 
-#[test]
-fn the_feed_survives_a_gateway_restart_and_subscribes_again_once() {
-    use folio::market::feed::{FeedCommand, FeedEvent, FeedState, QuoteFeed};
-    let mut s = script();
-    if let Some(Answer::Ticks { stream, .. }) = s.answers.get_mut("VTI") {
-        *stream = true;
-    }
-    let fake = FakeTws::start(s);
+/// The cockpit's IBKR feed on the fake gateway, subscribed to `symbols`: its runtime, the
+/// command sender (keep it: dropping it stops the feed) and the events.
+fn feed(
+    fake: &FakeTws,
+    symbols: &[&str],
+) -> (
+    tokio::runtime::Runtime,
+    tokio::sync::mpsc::UnboundedSender<folio::market::feed::FeedCommand>,
+    tokio::sync::mpsc::Receiver<folio::market::feed::FeedEvent>,
+) {
+    use folio::market::feed::{FeedCommand, QuoteFeed};
     let settings = folio::config::Ibkr {
         port: fake.addr.port(),
         connect_timeout_secs: 2,
         ..Default::default()
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = tokio::sync::mpsc::channel(4096);
+    {
+        let _in = rt.enter();
         Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
-        cmd_tx
-            .send(FeedCommand::Subscribe(vec![
-                "VTI".into(),
-                "AAPL".into(),
-                "NOPE".into(),
-            ]))
-            .unwrap();
+    }
+    let symbols = symbols.iter().map(|s| s.to_string()).collect();
+    cmd_tx.send(FeedCommand::Subscribe(symbols)).unwrap();
+    (rt, cmd_tx, ev_rx)
+}
+
+#[test]
+fn the_feed_survives_a_gateway_restart_and_subscribes_again_once() {
+    use folio::market::feed::{FeedEvent, FeedState};
+    let mut s = script();
+    if let Some(Answer::Ticks { stream, .. }) = s.answers.get_mut("VTI") {
+        *stream = true;
+    }
+    let fake = FakeTws::start(s);
+    let (rt, _commands, mut ev_rx) = feed(&fake, &["VTI", "AAPL", "NOPE"]);
+    rt.block_on(async {
         let mut states = Vec::new();
         // Waits for a VTI quote; returns the states seen on the way.
         async fn next_vti(
@@ -440,21 +453,10 @@ fn broker_positions_are_reconciled_with_the_ledger() {
 
 #[test]
 fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
-    use folio::market::feed::{FeedCommand, FeedEvent, FeedState, QuoteFeed};
+    use folio::market::feed::{FeedEvent, FeedState};
     let fake = FakeTws::start(script());
-    let settings = folio::config::Ibkr {
-        port: fake.addr.port(),
-        connect_timeout_secs: 2,
-        ..Default::default()
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (rt, _commands, mut ev_rx) = feed(&fake, &["VTI", "AAPL"]);
     rt.block_on(async {
-        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
-        Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
-        cmd_tx
-            .send(FeedCommand::Subscribe(vec!["VTI".into(), "AAPL".into()]))
-            .unwrap();
         // The next state the feed reports (quotes in between are skipped).
         async fn next_state(rx: &mut tokio::sync::mpsc::Receiver<FeedEvent>) -> FeedState {
             loop {
@@ -511,26 +513,15 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
 
 #[test]
 fn the_feed_reports_the_brokers_accounts() {
-    use folio::market::feed::{FeedCommand, FeedEvent, QuoteFeed};
+    use folio::market::feed::FeedEvent;
     let mut s = script();
     s.summary = vec![
         ("U111".into(), "NetLiquidation".into(), "12345.67".into()),
         ("U111".into(), "TotalCashValue".into(), "100.5".into()),
     ];
     let fake = FakeTws::start(s);
-    let settings = folio::config::Ibkr {
-        port: fake.addr.port(),
-        connect_timeout_secs: 2,
-        ..Default::default()
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (rt, _commands, mut ev_rx) = feed(&fake, &["VTI"]);
     rt.block_on(async {
-        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
-        Box::new(folio::market::ibkr::IbkrFeed::new(settings)).spawn(cmd_rx, ev_tx);
-        cmd_tx
-            .send(FeedCommand::Subscribe(vec!["VTI".into()]))
-            .unwrap();
         loop {
             match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv()).await {
                 Ok(Some(FeedEvent::Accounts(a))) => {
