@@ -9,5 +9,6 @@ pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod market;
+pub mod secrets;
 pub mod store;
 pub mod tui;

@@ -4,6 +4,7 @@
 mod accounts;
 mod broker;
 mod cash;
+mod doctor;
 mod holdings;
 mod import;
 mod lots;
@@ -65,6 +66,8 @@ enum Command {
     Quotes(quotes::Args),
     /// The broker's positions beside the ledger's, with the differences
     Positions(positions::Args),
+    /// Check the config, the database, the quote source and the secret stores
+    Doctor(doctor::Args),
     /// Positions per account with market value and unrealized gain
     Holdings(holdings::Args),
     /// Open tax lots: acquired, quantity, basis, term
@@ -80,6 +83,10 @@ enum Command {
 /// What every subcommand gets: the config, where the database is, and the output mode.
 pub struct Ctx {
     pub config: Config,
+    /// The config file read or looked for.
+    pub config_file: Option<PathBuf>,
+    /// Why the config could not be used (only `doctor` runs on with the defaults).
+    pub config_problem: Option<String>,
     pub db_path: PathBuf,
     pub json: bool,
     /// Keeps the demo database alive for the run.
@@ -89,6 +96,10 @@ pub struct Ctx {
 impl Ctx {
     pub fn store(&self) -> anyhow::Result<Store> {
         Ok(Store::open(&self.db_path)?)
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self._demo.is_some()
     }
 }
 
@@ -127,10 +138,22 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let dirs = Dirs::platform();
-    let config = match (&cli.config, &dirs) {
-        (Some(path), _) => Config::load(path, true)?,
-        (None, Some(d)) => Config::load(&d.config_file, false)?,
-        (None, None) => Config::default(),
+    let config_file = cli
+        .config
+        .clone()
+        .or_else(|| dirs.as_ref().map(|d| d.config_file.clone()));
+    let loaded = match (&cli.config, &dirs) {
+        (Some(path), _) => Config::load(path, true),
+        (None, Some(d)) => Config::load(&d.config_file, false),
+        (None, None) => Ok(Config::default()),
+    };
+    // `folio doctor` reports a bad config as one of its checks; everything else stops on it.
+    let (config, config_problem) = match loaded {
+        Ok(c) => (c, None),
+        Err(e) if matches!(cli.command, Some(Command::Doctor(_))) => {
+            (Config::default(), Some(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
     };
     if let Some(d) = &dirs {
         init_logging(&d.data_dir, &config.log.level);
@@ -159,6 +182,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     tracing::info!(db = %db_path.display(), ?command, "run");
     let ctx = Ctx {
         config,
+        config_file,
+        config_problem,
         db_path,
         json: cli.json,
         _demo: demo,
@@ -170,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Holdings(a) => holdings::run(&ctx, a),
         Command::Quotes(a) => quotes::run(&ctx, a),
         Command::Positions(a) => positions::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Lots(a) => lots::run(&ctx, a),
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Transactions(a) => transactions::run(&ctx, a),

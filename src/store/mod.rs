@@ -166,6 +166,13 @@ impl Store {
         Ok(out)
     }
 
+    /// SQLite's quick integrity check: "ok", or what is damaged.
+    pub fn quick_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?)
+    }
+
     /// Every close on or after `since`, per symbol, in ascending date order.
     pub fn closes_since(
         &self,

@@ -4,7 +4,7 @@ use crate::common::{Env, Run};
 use crate::http_peer::{Peer, Reply};
 
 /// A chart answer as the provider sends it (a day without a close included).
-const VTI_CHART: &str = r#"{"chart":{"result":[{"meta":{"currency":"USD","symbol":"VTI","exchangeName":"PCX","regularMarketPrice":251.15,"chartPreviousClose":250.0,"regularMarketTime":1763755200,"regularMarketVolume":3456789,"gmtoffset":-18000,"exchangeTimezoneName":"America/New_York"},"timestamp":[1763389800,1763476200,1763562600,1763649000],"indicators":{"quote":[{"open":[249.0,250.5,null,251.0],"high":[251.0,252.0,null,251.5],"low":[248.5,250.0,null,248.75],"close":[250.0,251.5,null,249.25],"volume":[1000,2000,null,3000]}]}}],"error":null}}"#;
+pub const VTI_CHART: &str = r#"{"chart":{"result":[{"meta":{"currency":"USD","symbol":"VTI","exchangeName":"PCX","regularMarketPrice":251.15,"chartPreviousClose":250.0,"regularMarketTime":1763755200,"regularMarketVolume":3456789,"gmtoffset":-18000,"exchangeTimezoneName":"America/New_York"},"timestamp":[1763389800,1763476200,1763562600,1763649000],"indicators":{"quote":[{"open":[249.0,250.5,null,251.0],"high":[251.0,252.0,null,251.5],"low":[248.5,250.0,null,248.75],"close":[250.0,251.5,null,249.25],"volume":[1000,2000,null,3000]}]}}],"error":null}}"#;
 
 const NOT_FOUND: &str = r#"{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}"#;
 

@@ -5,6 +5,7 @@ mod common;
 mod config;
 mod crash;
 mod demo;
+mod doctor;
 mod fake_tws;
 mod flex;
 mod http;
