@@ -122,7 +122,7 @@ fn dashboard_frame_200x60_500_holdings(bencher: Bencher) {
     let p = big_portfolio();
     let mut walk = SimWalk::new(1, p.last_closes());
     for s in p.held_symbols() {
-        walk.subscribe(&s).unwrap();
+        walk.subscribe(s).unwrap();
     }
     let mut app = App::new(
         Setup {

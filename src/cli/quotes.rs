@@ -246,9 +246,8 @@ async fn run_feed(
 }
 
 fn change_pct(q: &Quote) -> Option<rust_decimal::Decimal> {
-    let c = q.prev_close?;
-    ((q.last - c) * rust_decimal::Decimal::ONE_HUNDRED)
-        .checked_div(c)
+    (q.change()? * rust_decimal::Decimal::ONE_HUNDRED)
+        .checked_div(q.prev_close?)
         .map(|r| r.round_dp(2))
 }
 

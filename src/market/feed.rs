@@ -4,7 +4,7 @@
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::domain::{Quote, QuoteSource};
+use crate::domain::Quote;
 
 /// The transport state a feed reports; the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,6 @@ pub enum FeedCommand {
 /// A source of live quotes. `spawn` starts it on the current tokio runtime; it reports on
 /// `events` and stops when `commands` is closed (the app dropped its sender) or `events` is.
 pub trait QuoteFeed: Send + 'static {
-    fn source(&self) -> QuoteSource;
     fn spawn(
         self: Box<Self>,
         commands: mpsc::UnboundedReceiver<FeedCommand>,

@@ -327,10 +327,6 @@ impl HttpFeed {
 }
 
 impl super::feed::QuoteFeed for HttpFeed {
-    fn source(&self) -> QuoteSource {
-        QuoteSource::Http
-    }
-
     fn spawn(
         self: Box<Self>,
         mut commands: tokio::sync::mpsc::UnboundedReceiver<super::feed::FeedCommand>,

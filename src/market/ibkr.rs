@@ -520,10 +520,6 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl super::feed::QuoteFeed for IbkrFeed {
-    fn source(&self) -> QuoteSource {
-        QuoteSource::Ibkr
-    }
-
     fn spawn(
         self: Box<Self>,
         mut commands: mpsc::UnboundedReceiver<super::feed::FeedCommand>,

@@ -123,10 +123,6 @@ impl SimFeed {
 }
 
 impl QuoteFeed for SimFeed {
-    fn source(&self) -> QuoteSource {
-        QuoteSource::Simulated
-    }
-
     fn spawn(
         self: Box<Self>,
         mut commands: mpsc::UnboundedReceiver<FeedCommand>,

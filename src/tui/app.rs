@@ -161,7 +161,7 @@ impl App {
                     .cloned()
                     .collect();
                 self.quotes.restore(stored);
-                let symbols = p.held_symbols();
+                let symbols = p.held_symbols().to_vec();
                 if let Some(source) = self.setup.feed
                     && !symbols.is_empty()
                 {
@@ -300,7 +300,7 @@ impl App {
                 ));
             }
             for symbol in p.held_symbols() {
-                if !self.marks.contains_key(&symbol) {
+                if !self.marks.contains_key(symbol) {
                     out.push(format!(
                         "{symbol} has no price: it is left out of the totals (folio prices import FILE)"
                     ));

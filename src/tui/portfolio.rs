@@ -32,6 +32,8 @@ pub struct Portfolio {
     pub securities: Securities,
     /// The quotes the last session left in the database.
     pub stored_quotes: Vec<Quote>,
+    /// The symbols with an open position, sorted (derived from `book` once, not per frame).
+    held: Vec<String>,
 }
 
 impl Portfolio {
@@ -66,7 +68,11 @@ impl Portfolio {
         days.dedup();
         let values = daily_values(&transactions, &method, &closes, &currency, &days);
         transactions.sort_by_key(|t| std::cmp::Reverse((t.date, t.id)));
+        let mut held: Vec<String> = book.lots().map(|(_, s, _)| s.to_string()).collect();
+        held.sort();
+        held.dedup();
         Portfolio {
+            held,
             currency,
             accounts,
             transactions,
@@ -84,11 +90,8 @@ impl Portfolio {
     }
 
     /// The symbols with an open position, sorted.
-    pub fn held_symbols(&self) -> Vec<String> {
-        let mut s: Vec<String> = self.book.lots().map(|(_, s, _)| s.to_string()).collect();
-        s.sort();
-        s.dedup();
-        s
+    pub fn held_symbols(&self) -> &[String] {
+        &self.held
     }
 
     /// The latest close of every symbol.

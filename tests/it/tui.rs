@@ -48,7 +48,7 @@ fn app_with(theme: Theme, ticks: usize) -> App {
     let mut app = App::new(setup(), theme, now(), today());
     let p = demo();
     let closes = p.last_closes();
-    let symbols = p.held_symbols();
+    let symbols = p.held_symbols().to_vec();
     app.update(Msg::Loaded(Ok(Box::new(p))));
     let effects = app.take_effects();
     assert_eq!(
