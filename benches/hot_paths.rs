@@ -124,7 +124,8 @@ fn rebuild_all_lots_from_100k_transactions(bencher: divan::Bencher) {
     let txns = Store::open(database()).unwrap().transactions().unwrap();
     assert_eq!(txns.len(), ROWS);
     bencher.bench_local(|| {
-        let (book, errors) = folio::ledger::replay(&txns, |_| LotMethod::Fifo);
+        let (book, errors) =
+            folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo));
         assert!(errors.is_empty());
         book
     });
@@ -135,7 +136,7 @@ fn load_and_rebuild_lots_from_the_database(bencher: divan::Bencher) {
     let db = database();
     bencher.bench_local(|| {
         let txns = Store::open(db).unwrap().transactions().unwrap();
-        folio::ledger::replay(&txns, |_| LotMethod::Fifo)
+        folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo))
     });
 }
 

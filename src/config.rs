@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::securities::Securities;
 use crate::domain::{LotMethod, parse_currency};
+
+/// The file beside the config file whose entries replace the bundled securities table.
+pub const SECURITIES_FILE: &str = "securities.toml";
 
 /// Environment variable that overrides the database path (the `--db` flag wins over it).
 pub const DB_ENV: &str = "FOLIO_DB";
@@ -23,7 +27,52 @@ pub struct Config {
     pub quotes: Quotes,
     pub ibkr: Ibkr,
     pub http: Http,
+    pub tax: Tax,
     pub log: Log,
+    /// Reference data: the bundled table with `securities.toml` beside the config file over it.
+    #[serde(skip)]
+    pub securities: Securities,
+}
+
+/// Rates and thresholds for the harvest scan and tax estimates. Rates are fractions (0.24 is
+/// 24%), amounts in the default currency.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tax {
+    /// Marginal rate on short-term gains and ordinary income (federal plus state).
+    pub short_term_rate: f64,
+    /// Rate on long-term gains.
+    pub long_term_rate: f64,
+    /// Net capital loss deductible from ordinary income per year (1500 married filing
+    /// separately).
+    pub loss_offset_limit: f64,
+    /// Capital losses carried into this year from earlier years, by character (positive).
+    pub carryforward_short: f64,
+    pub carryforward_long: f64,
+    /// Harvest only lots losing at least this much...
+    pub min_loss: f64,
+    /// ...and at least this percent of their value.
+    pub min_loss_pct: f64,
+    /// Commission per trade.
+    pub commission: f64,
+    /// Bid-ask spread in basis points of price; a round trip pays half of it twice.
+    pub spread_bps: f64,
+}
+
+impl Default for Tax {
+    fn default() -> Self {
+        Tax {
+            short_term_rate: 0.32,
+            long_term_rate: 0.15,
+            loss_offset_limit: 3000.0,
+            carryforward_short: 0.0,
+            carryforward_long: 0.0,
+            min_loss: 100.0,
+            min_loss_pct: 5.0,
+            commission: 0.0,
+            spread_bps: 5.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -178,27 +227,25 @@ pub enum ConfigError {
 impl Config {
     /// Reads the config at `path`. A missing file is fine only when `required` is false (the
     /// default location); a path the user named must exist.
+    /// Also reads `securities.toml` beside it when there is one.
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return if required {
-                    Err(ConfigError::Missing(path.to_path_buf()))
-                } else {
-                    Ok(Config::default())
-                };
-            }
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let mut config = match read(path)? {
+            None if required => return Err(ConfigError::Missing(path.to_path_buf())),
+            None => Config::default(),
+            Some(text) => Config::parse(&text).map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })?,
         };
-        Config::parse(&text).map_err(|message| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })
+        let table = path.with_file_name(SECURITIES_FILE);
+        if let Some(text) = read(&table)? {
+            let user = Securities::parse(&text).map_err(|e| ConfigError::Invalid {
+                path: table.clone(),
+                message: describe(&text, &e),
+            })?;
+            config.securities = config.securities.merged(user);
+        }
+        Ok(config)
     }
 
     /// Parses config text; the error names the key and line.
@@ -241,6 +288,34 @@ impl Config {
                 h.base_url
             ));
         }
+        let t = &config.tax;
+        let rates = [
+            ("short_term_rate", t.short_term_rate),
+            ("long_term_rate", t.long_term_rate),
+        ];
+        if let Some((key, v)) = rates.iter().find(|(_, v)| !(0.0..=0.9).contains(v)) {
+            return Err(format!(
+                "tax.{key}: {v} is not a tax rate; write it as a fraction from 0 to 0.9 (0.24 is 24%)"
+            ));
+        }
+        let amounts = [
+            ("loss_offset_limit", t.loss_offset_limit),
+            ("carryforward_short", t.carryforward_short),
+            ("carryforward_long", t.carryforward_long),
+            ("min_loss", t.min_loss),
+            ("commission", t.commission),
+        ];
+        if let Some((key, v)) = amounts.iter().find(|(_, v)| !(0.0..=1e12).contains(v)) {
+            return Err(format!(
+                "tax.{key}: {v} is out of range; use an amount from 0 up (a loss carried forward is written as a positive number)"
+            ));
+        }
+        if !(0.0..=100.0).contains(&t.min_loss_pct) || !(0.0..=1000.0).contains(&t.spread_bps) {
+            return Err(format!(
+                "tax: min_loss_pct must be 0 to 100 (it is {}) and spread_bps 0 to 1000 (it is {})",
+                t.min_loss_pct, t.spread_bps
+            ));
+        }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
             return Err(format!(
                 "log.level: '{}' is not a log level (expected error, warn, info, debug or trace)",
@@ -248,6 +323,18 @@ impl Config {
             ));
         }
         Ok(config)
+    }
+}
+
+/// The file's text; None when it does not exist.
+fn read(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

@@ -145,7 +145,7 @@ fn add_dividends(
                 ..r.txn.clone()
             })
             .collect();
-        let (book, _) = ledger::replay(&txns, |_| LotMethod::Fifo);
+        let (book, _) = ledger::replay(&txns, &ledger::Policy::uniform(LotMethod::Fifo));
         for p in book.positions() {
             let (Some(y), Some(close)) = (
                 yields.get(p.symbol.as_str()),

@@ -125,11 +125,13 @@ fn set(
     }
     if let Some(method) = method.filter(|m| *m != account.lot_method) {
         let txns = store.transactions()?;
-        let others = ledger::methods(&accounts, ctx.config.ledger.lot_method);
-        let (_, errors) = ledger::replay(
-            &txns,
-            |a: &str| if a == account.name { method } else { others(a) },
+        let mut policy = ledger::Policy::new(
+            &accounts,
+            ctx.config.ledger.lot_method,
+            crate::domain::securities::Securities::empty(),
         );
+        policy.set_method(&account.name, method);
+        let (_, errors) = ledger::replay(&txns, &policy);
         if let Some(e) = errors.first() {
             let t = txns.iter().find(|t| t.id == e.id);
             let what = t

@@ -21,8 +21,10 @@ struct LotOut {
     account: String,
     symbol: String,
     acquired: NaiveDate,
+    holding_period_from: NaiveDate,
     quantity: Decimal,
     cost_basis: Decimal,
+    wash_sale_adjustment: Decimal,
     cost_per_share: Option<Decimal>,
     term: Term,
     long_term_on: NaiveDate,
@@ -57,9 +59,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             LotOut {
                 account: account.to_string(),
                 symbol: sym.to_string(),
-                acquired: l.acquired,
+                acquired: l.purchased,
+                holding_period_from: l.acquired,
                 quantity: l.quantity,
                 cost_basis: l.cost,
+                wash_sale_adjustment: l.wash_adjustment,
                 cost_per_share: l.unit_cost().map(|c| c.round_dp(6)),
                 term: term(l.acquired, as_of),
                 long_term_on,
@@ -93,11 +97,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Term",
         "~Long term in>",
     ]);
+    let mut carried = false;
     for l in &lots {
+        let mark = if l.wash_sale_adjustment.is_zero() {
+            ""
+        } else {
+            carried = true;
+            " W"
+        };
         r.row(vec![
             l.account.clone(),
             l.symbol.clone(),
-            l.acquired.to_string(),
+            format!("{}{mark}", l.acquired),
             qty(l.quantity),
             opt(l.cost_per_share, price),
             money(l.cost_basis),
@@ -112,5 +123,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         ]);
     }
     r.print()?;
+    if carried {
+        outln!(
+            "W: a wash sale's disallowed loss is in the basis and the sold shares' holding period is carried over."
+        );
+    }
     Ok(())
 }

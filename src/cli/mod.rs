@@ -98,6 +98,15 @@ impl Ctx {
         Ok(Store::open(&self.db_path)?)
     }
 
+    /// The ledger's rules for these accounts: lot methods, kinds, substantially identical groups.
+    pub fn policy(&self, accounts: &[crate::domain::Account]) -> crate::ledger::Policy {
+        crate::ledger::Policy::new(
+            accounts,
+            self.config.ledger.lot_method,
+            self.config.securities.clone(),
+        )
+    }
+
     pub fn is_demo(&self) -> bool {
         self._demo.is_some()
     }
@@ -335,10 +344,7 @@ pub fn load_book(
     if let Some(d) = as_of {
         txns.retain(|t| t.date <= d);
     }
-    let (book, errors) = crate::ledger::replay(
-        &txns,
-        crate::ledger::methods(&accounts, ctx.config.ledger.lot_method),
-    );
+    let (book, errors) = crate::ledger::replay(&txns, &ctx.policy(&accounts));
     for e in errors {
         tracing::warn!(id = e.id, "{}", e.message);
         eprintln!(

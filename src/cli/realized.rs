@@ -32,6 +32,7 @@ struct Total {
     short_term_gain: Decimal,
     long_term_gain: Decimal,
     total_gain: Decimal,
+    wash_sale_disallowed: Decimal,
 }
 
 #[derive(Serialize)]
@@ -67,6 +68,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             Term::Long => t.long_term_gain += d.gain,
         }
         t.total_gain += d.gain;
+        t.wash_sale_disallowed += d.disallowed;
     }
     let totals: Vec<Total> = totals.into_values().collect();
     if ctx.json {
@@ -91,6 +93,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Quantity>",
         "Proceeds>",
         "Cost basis>",
+        "Wash sale>",
         "Gain>",
         "Term",
         "~Ccy",
@@ -99,11 +102,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         r.row(vec![
             d.account.clone(),
             d.symbol.clone(),
-            d.acquired.to_string(),
+            d.purchased.to_string(),
             d.sold.to_string(),
             qty(d.quantity),
             money(d.proceeds),
             money(d.cost),
+            if d.disallowed.is_zero() {
+                String::new()
+            } else {
+                money(d.disallowed)
+            },
             money(d.gain),
             d.term.as_str().into(),
             d.currency.clone(),
@@ -118,6 +126,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Short-term gain>",
         "Long-term gain>",
         "Total gain>",
+        "Wash sale>",
     ]);
     for x in &totals {
         t.row(vec![
@@ -127,6 +136,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             money(x.short_term_gain),
             money(x.long_term_gain),
             money(x.total_gain),
+            money(x.wash_sale_disallowed),
         ]);
     }
     t.print()?;

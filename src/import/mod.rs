@@ -152,7 +152,11 @@ pub fn plan(
     }
     let (_, errors) = ledger::replay(
         existing.iter().chain(&new),
-        ledger::methods(accounts, default_method),
+        &ledger::Policy::new(
+            accounts,
+            default_method,
+            crate::domain::securities::Securities::empty(),
+        ),
     );
     if !errors.is_empty() {
         let mut problems: Vec<Problem> = errors

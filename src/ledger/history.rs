@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{Book, apply};
-use crate::domain::{LotMethod, Transaction};
+use super::{Book, Policy, apply};
+use crate::domain::Transaction;
 
 /// Holdings and cash in one currency at the end of a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl DailyValue {
 /// apply are skipped, as in [`super::replay`].
 pub fn daily_values<'a>(
     txns: impl IntoIterator<Item = &'a Transaction>,
-    method: impl Fn(&str) -> LotMethod,
+    policy: &Policy,
     closes: &HashMap<String, Vec<(NaiveDate, Decimal)>>,
     currency: &str,
     days: &[NaiveDate],
@@ -41,7 +41,7 @@ pub fn daily_values<'a>(
     let mut out = Vec::with_capacity(days.len());
     for &day in days {
         while let Some(t) = order.get(next).filter(|t| t.date <= day) {
-            let _ = apply(&mut book, t, &method);
+            let _ = apply(&mut book, t, policy);
             next += 1;
         }
         out.push(DailyValue {
@@ -86,7 +86,7 @@ fn holdings_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Action;
+    use crate::domain::{Action, LotMethod};
     use rust_decimal_macros::dec;
 
     fn d(s: &str) -> NaiveDate {
@@ -161,7 +161,13 @@ mod tests {
             d("2025-01-07"),
             d("2025-01-08"),
         ];
-        let v = daily_values(&txns, |_| LotMethod::Fifo, &closes, "USD", &days);
+        let v = daily_values(
+            &txns,
+            &Policy::uniform(LotMethod::Fifo),
+            &closes,
+            "USD",
+            &days,
+        );
         let totals: Vec<_> = v.iter().map(|v| (v.holdings, v.cash)).collect();
         assert_eq!(
             totals,
@@ -175,9 +181,15 @@ mod tests {
             ]
         );
         assert!(
-            daily_values(&txns, |_| LotMethod::Fifo, &closes, "EUR", &days)
-                .iter()
-                .all(|v| v.total().is_zero())
+            daily_values(
+                &txns,
+                &Policy::uniform(LotMethod::Fifo),
+                &closes,
+                "EUR",
+                &days
+            )
+            .iter()
+            .all(|v| v.total().is_zero())
         );
     }
 
@@ -193,7 +205,13 @@ mod tests {
         )];
         let closes = HashMap::from([("X".to_string(), vec![(d("2025-01-06"), dec!(52))])]);
         let days = [d("2025-01-02"), d("2025-01-03"), d("2025-01-06")];
-        let v = daily_values(&txns, |_| LotMethod::Fifo, &closes, "USD", &days);
+        let v = daily_values(
+            &txns,
+            &Policy::uniform(LotMethod::Fifo),
+            &closes,
+            "USD",
+            &days,
+        );
         let holdings: Vec<_> = v.iter().map(|v| v.holdings).collect();
         assert_eq!(holdings, [dec!(500), dec!(500), dec!(520)]);
         // Cash went down by the same 500: the total does not dip on the day of the purchase.

@@ -5,9 +5,14 @@
 //! relieves lots by the account's [`LotMethod`] unless it names a lot; fees are added to the
 //! basis of acquisitions and taken off the proceeds of sales. Money is kept exact: a partial lot
 //! gives away a rounded share of its basis and keeps the rest, so basis is never created or lost.
+//! Wash sales are applied as the replay goes (see [`wash`]): a loss sale in a taxable account is
+//! matched with substantially identical shares acquired 30 days before or after it, in any
+//! account, and the lots and disposals carry the adjusted basis and holding period.
 
 pub mod history;
 pub mod holdings;
+pub mod preview;
+mod wash;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -15,7 +20,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{Account, Action, LotMethod, Term, Transaction, fx_pair, term};
+use crate::domain::securities::Securities;
+use crate::domain::{Account, AccountKind, Action, LotMethod, Term, Transaction, fx_pair, term};
+
+pub use wash::{Replacement, UnwashedLoss};
 
 /// Decimal places kept when a lot's basis or a sale's proceeds are split between pieces.
 const SPLIT_DP: u32 = 8;
@@ -23,13 +31,26 @@ const SPLIT_DP: u32 = 8;
 /// An open tax lot. Its account and symbol are the keys it is filed under in the [`Book`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lot {
+    /// Where the holding period starts: the purchase date, moved earlier by the holding period
+    /// of shares whose wash-sale loss this lot absorbed.
     pub acquired: NaiveDate,
+    /// The trade date (for shares transferred in, their original acquisition date). A sale
+    /// names a lot by this date.
+    pub purchased: NaiveDate,
     pub quantity: Decimal,
-    /// Total cost basis, fees included, in `currency`.
+    /// Total cost basis, fees and wash-sale adjustments included, in `currency`.
     pub cost: Decimal,
+    /// The part of `cost` that is disallowed wash-sale losses carried in.
+    pub wash_adjustment: Decimal,
     pub currency: String,
     /// The transaction that opened the lot.
     pub opened_by: i64,
+    /// Transferred in rather than bought: not an acquisition for the wash-sale rule.
+    #[serde(skip)]
+    pub transferred: bool,
+    /// These shares already replaced shares sold at a loss (each share replaces at most one).
+    #[serde(skip)]
+    pub replaced: bool,
 }
 
 impl Lot {
@@ -44,19 +65,48 @@ impl Lot {
 pub struct Disposal {
     pub account: String,
     pub symbol: String,
+    /// Start of the holding period (see [`Lot::acquired`]).
+    #[serde(rename = "holding_period_from")]
     pub acquired: NaiveDate,
+    /// The trade date of the shares sold.
+    #[serde(rename = "acquired")]
+    pub purchased: NaiveDate,
     pub sold: NaiveDate,
     pub quantity: Decimal,
     /// Proceeds net of this piece's share of the sale's fees.
     pub proceeds: Decimal,
     #[serde(rename = "cost_basis")]
     pub cost: Decimal,
+    /// The loss disallowed by the wash-sale rule (Form 8949 code W), zero or positive.
+    #[serde(rename = "wash_sale_disallowed")]
+    pub disallowed: Decimal,
+    /// The part of `disallowed` whose replacement shares were bought in an IRA or Roth IRA: lost
+    /// for good instead of moving into a replacement's basis.
+    #[serde(rename = "wash_sale_permanent")]
+    pub permanent: Decimal,
+    /// How many of the shares sold had their loss disallowed.
+    #[serde(rename = "wash_sale_shares")]
+    pub washed: Decimal,
+    /// The shares sold had themselves replaced shares sold at a loss.
+    #[serde(skip)]
+    pub replacement: bool,
+    /// The gain or loss recognized: proceeds - cost basis + disallowed loss.
     pub gain: Decimal,
     pub term: Term,
     pub currency: String,
     /// The SELL transaction's id.
     #[serde(rename = "sell_transaction_id")]
     pub sold_by: i64,
+    /// The transaction that opened the lot sold.
+    #[serde(rename = "lot_transaction_id")]
+    pub opened_by: i64,
+}
+
+impl Disposal {
+    /// Proceeds minus basis, before any wash-sale adjustment.
+    pub fn economic_gain(&self) -> Decimal {
+        self.proceeds - self.cost
+    }
 }
 
 /// A transaction the ledger could not apply, and why. The transaction is skipped.
@@ -76,6 +126,65 @@ pub struct Book {
     pub realized: Vec<Disposal>,
     /// Cash per account and currency.
     cash: BTreeMap<String, BTreeMap<String, Decimal>>,
+    wash: wash::State,
+}
+
+/// What the replay needs besides the transactions: each account's kind and lot-relief method,
+/// and which symbols are substantially identical.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    accounts: HashMap<String, (AccountKind, LotMethod)>,
+    default_method: LotMethod,
+    securities: Securities,
+}
+
+impl Policy {
+    /// Accounts not in `accounts` (new ones) are taxable and use `default_method`.
+    pub fn new(accounts: &[Account], default_method: LotMethod, securities: Securities) -> Policy {
+        Policy {
+            accounts: accounts
+                .iter()
+                .map(|a| (a.name.clone(), (a.kind, a.lot_method)))
+                .collect(),
+            default_method,
+            securities,
+        }
+    }
+
+    /// Every account taxable with `method`; each symbol substantially identical only to itself.
+    pub fn uniform(method: LotMethod) -> Policy {
+        Policy {
+            default_method: method,
+            ..Policy::default()
+        }
+    }
+
+    pub fn method(&self, account: &str) -> LotMethod {
+        self.accounts
+            .get(account)
+            .map_or(self.default_method, |a| a.1)
+    }
+
+    /// Relieves `account`'s lots by `method` from now on (a preview's override).
+    pub fn set_method(&mut self, account: &str, method: LotMethod) {
+        let kind = self.kind(account);
+        self.accounts.insert(account.to_string(), (kind, method));
+    }
+
+    pub fn kind(&self, account: &str) -> AccountKind {
+        self.accounts
+            .get(account)
+            .map_or_else(Default::default, |a| a.0)
+    }
+
+    pub fn securities(&self) -> &Securities {
+        &self.securities
+    }
+
+    /// See [`Securities::group_of`].
+    pub fn group<'a>(&'a self, symbol: &'a str) -> &'a str {
+        self.securities.group_of(symbol)
+    }
 }
 
 /// The sum of an account's open lots in one symbol.
@@ -132,6 +241,15 @@ impl Book {
             .collect()
     }
 
+    /// The open lots of one account in one symbol, in purchase order.
+    pub fn lots_of(&self, account: &str, symbol: &str) -> impl Iterator<Item = &Lot> {
+        self.positions
+            .get(account)
+            .and_then(|m| m.get(symbol))
+            .into_iter()
+            .flatten()
+    }
+
     fn cash_mut(&mut self, account: &str, currency: &str) -> &mut Decimal {
         entry(entry(&mut self.cash, account), currency)
     }
@@ -141,19 +259,20 @@ impl Book {
     }
 }
 
-/// Replays `txns` (in any order) into a [`Book`]. `method` gives each account's lot-relief method.
-/// Transactions that cannot be applied (selling more than is held, a named lot that does not
-/// exist) are skipped and reported; the book reflects every other transaction.
+/// Replays `txns` (in any order) into a [`Book`] under `policy` (lot methods, account kinds,
+/// substantially identical symbols). Transactions that cannot be applied (selling more than is
+/// held, a named lot that does not exist) are skipped and reported; the book reflects every
+/// other transaction.
 pub fn replay<'a>(
     txns: impl IntoIterator<Item = &'a Transaction>,
-    method: impl Fn(&str) -> LotMethod,
+    policy: &Policy,
 ) -> (Book, Vec<LedgerError>) {
     let mut order: Vec<&Transaction> = txns.into_iter().collect();
     order.sort_by_key(|t| (t.date, t.id));
     let mut book = Book::default();
     let mut errors = Vec::new();
     for t in order {
-        if let Err((column, message)) = apply(&mut book, t, &method) {
+        if let Err((column, message)) = apply(&mut book, t, policy) {
             errors.push(LedgerError {
                 id: t.id,
                 column,
@@ -166,7 +285,7 @@ pub fn replay<'a>(
 
 type ApplyResult = Result<(), (&'static str, String)>;
 
-fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) -> ApplyResult {
+fn apply(book: &mut Book, t: &Transaction, policy: &Policy) -> ApplyResult {
     use Action::*;
     if let Some(p) = t.check().into_iter().next() {
         return Err((p.column, p.reason));
@@ -179,7 +298,8 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
     let amount = t.amount.unwrap_or_default();
     let cash_delta = match t.action {
         Buy | Reinvest => {
-            open_lot(book, t, t.gross() + t.fees, t.date);
+            open_lot(book, t, t.gross() + t.fees, t.date, false);
+            wash::on_acquire(book, policy, t);
             if t.action == Buy {
                 -(t.gross() + t.fees)
             } else {
@@ -188,7 +308,8 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
         }
         Sell => {
             let proceeds = t.gross() - t.fees;
-            let pieces = relieve(book, t, method)?;
+            let pieces = relieve(book, t, policy)?;
+            let first = book.realized.len();
             let total_qty = t.quantity.unwrap_or_default();
             let mut left = proceeds;
             let n = pieces.len();
@@ -205,14 +326,21 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
                     account: t.account.clone(),
                     symbol: t.symbol.clone().unwrap_or_default(),
                     acquired: lot.acquired,
+                    purchased: lot.purchased,
                     sold: t.date,
                     quantity: lot.quantity,
                     proceeds: share,
                     cost: lot.cost,
+                    disallowed: Decimal::ZERO,
+                    permanent: Decimal::ZERO,
+                    washed: Decimal::ZERO,
+                    replacement: lot.replaced,
                     currency: lot.currency,
                     sold_by: t.id,
+                    opened_by: lot.opened_by,
                 });
             }
+            wash::on_sale(book, policy, t, first);
             proceeds
         }
         Dividend | Interest | Deposit => amount,
@@ -238,11 +366,11 @@ fn apply(book: &mut Book, t: &Transaction, method: &impl Fn(&str) -> LotMethod) 
         }
         TransferIn if t.symbol.is_some() => {
             let basis = t.amount.unwrap_or_else(|| t.gross());
-            open_lot(book, t, basis, t.lot.unwrap_or(t.date));
+            open_lot(book, t, basis, t.lot.unwrap_or(t.date), true);
             -t.fees
         }
         TransferOut if t.symbol.is_some() => {
-            relieve(book, t, method)?;
+            relieve(book, t, policy)?;
             -t.fees
         }
         TransferIn => amount - t.fees,
@@ -283,19 +411,52 @@ fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut
     map.get_mut(key).expect("inserted above")
 }
 
-fn open_lot(book: &mut Book, t: &Transaction, cost: Decimal, acquired: NaiveDate) {
+fn open_lot(
+    book: &mut Book,
+    t: &Transaction,
+    cost: Decimal,
+    acquired: NaiveDate,
+    transferred: bool,
+) {
     let symbol = t.symbol.as_deref().unwrap_or_default();
     let lots = entry(entry(&mut book.positions, &t.account), symbol);
     let lot = Lot {
         acquired,
+        purchased: acquired,
         quantity: t.quantity.unwrap_or_default(),
         cost,
+        wash_adjustment: Decimal::ZERO,
         currency: t.currency.clone(),
         opened_by: t.id,
+        transferred,
+        replaced: false,
     };
-    // Keep acquisition order; a transferred-in lot may be older than lots already held.
-    let at = lots.partition_point(|l| (l.acquired, l.opened_by) <= (lot.acquired, lot.opened_by));
+    // Keep purchase order; a transferred-in lot may be older than lots already held.
+    let at = lots.partition_point(|l| (l.purchased, l.opened_by) <= (lot.purchased, lot.opened_by));
     lots.insert(at, lot);
+}
+
+/// Splits `quantity` shares off `lot`, with their share of its basis and wash adjustment; `lot`
+/// keeps the rest. Basis is neither created nor lost.
+fn split_off(lot: &mut Lot, quantity: Decimal) -> Lot {
+    let (cost, adjustment) = if quantity == lot.quantity {
+        (lot.cost, lot.wash_adjustment)
+    } else {
+        let share = quantity / lot.quantity;
+        (
+            (lot.cost * share).round_dp(SPLIT_DP),
+            (lot.wash_adjustment * share).round_dp(SPLIT_DP),
+        )
+    };
+    lot.quantity -= quantity;
+    lot.cost -= cost;
+    lot.wash_adjustment -= adjustment;
+    Lot {
+        quantity,
+        cost,
+        wash_adjustment: adjustment,
+        ..lot.clone()
+    }
 }
 
 /// Takes `t.quantity` shares out of the account's lots and returns the pieces taken, each with
@@ -303,7 +464,7 @@ fn open_lot(book: &mut Book, t: &Transaction, cost: Decimal, acquired: NaiveDate
 fn relieve(
     book: &mut Book,
     t: &Transaction,
-    method: &impl Fn(&str) -> LotMethod,
+    policy: &Policy,
 ) -> Result<Vec<Lot>, (&'static str, String)> {
     let want = t.quantity.unwrap_or_default();
     let symbol = t.symbol.as_deref().unwrap_or_default();
@@ -323,11 +484,11 @@ fn relieve(
     };
     let mut order: Vec<usize> = match t.lot {
         Some(date) => (0..lots.len())
-            .filter(|&i| lots[i].acquired == date)
+            .filter(|&i| lots[i].purchased == date)
             .collect(),
         None => (0..lots.len()).collect(),
     };
-    match (t.lot, method(&t.account)) {
+    match (t.lot, policy.method(&t.account)) {
         (Some(_), _) | (None, LotMethod::Fifo) => {}
         (None, LotMethod::Lifo) => order.reverse(),
         (None, LotMethod::Hifo) => order.sort_by(|&a, &b| {
@@ -361,21 +522,9 @@ fn relieve(
         if left.is_zero() {
             break;
         }
-        let lot = &mut lots[i];
-        let take = left.min(lot.quantity);
-        let cost = if take == lot.quantity {
-            lot.cost
-        } else {
-            (lot.cost * (take / lot.quantity)).round_dp(SPLIT_DP)
-        };
-        lot.quantity -= take;
-        lot.cost -= cost;
+        let take = left.min(lots[i].quantity);
         left -= take;
-        pieces.push(Lot {
-            quantity: take,
-            cost,
-            ..lot.clone()
-        });
+        pieces.push(split_off(&mut lots[i], take));
     }
     // Sold-out lots are at the front (FIFO) or back (LIFO) most of the time: pop them there
     // rather than shifting every lot left.
@@ -391,15 +540,7 @@ fn relieve(
     Ok(pieces)
 }
 
-/// The accounts' lot-relief methods, for [`replay`]; accounts not in the list (new ones) get
-/// `default`.
-pub fn methods(accounts: &[Account], default: LotMethod) -> impl Fn(&str) -> LotMethod + use<> {
-    let map: HashMap<String, LotMethod> = accounts
-        .iter()
-        .map(|a| (a.name.clone(), a.lot_method))
-        .collect();
-    move |account| map.get(account).copied().unwrap_or(default)
-}
-
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wash_tests;

@@ -50,7 +50,7 @@ impl B {
         self.push(date, Action::Sell, Some("VTI"), Some(qty), Some(price))
     }
     fn run(&self, method: LotMethod) -> Book {
-        let (book, errors) = replay(&self.txns, |_| method);
+        let (book, errors) = replay(&self.txns, &Policy::uniform(method));
         assert_eq!(errors, vec![], "unexpected ledger errors");
         book
     }
@@ -162,7 +162,7 @@ fn a_named_lot_that_is_too_small_is_an_error() {
     b.txns.pop();
     b.sell("2024-06-10", dec!(11), dec!(110)).lot = Some(d("2024-03-10"));
     b.sell("2024-06-11", dec!(1), dec!(110)).lot = Some(d("2024-03-11"));
-    let (_, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    let (_, errors) = replay(&b.txns, &Policy::uniform(LotMethod::Fifo));
     assert_eq!(errors.len(), 2);
     assert_eq!(
         errors[0].message,
@@ -298,7 +298,7 @@ fn selling_more_than_is_held_is_an_error_and_changes_nothing() {
         Some(dec!(1)),
         Some(dec!(1)),
     );
-    let (book, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    let (book, errors) = replay(&b.txns, &Policy::uniform(LotMethod::Fifo));
     assert_eq!(
         errors,
         vec![
@@ -381,7 +381,7 @@ fn a_split_that_would_overflow_is_an_error_not_a_panic() {
         Some(dec!(1000000000000)),
         None,
     );
-    let (book, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    let (book, errors) = replay(&b.txns, &Policy::uniform(LotMethod::Fifo));
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].message.contains("too large"),
@@ -395,7 +395,7 @@ fn a_split_that_would_overflow_is_an_error_not_a_panic() {
 fn values_beyond_a_trillion_are_refused_before_any_arithmetic() {
     let mut b = B::new();
     b.buy("2024-01-10", dec!(99999999999999), dec!(99999999999999));
-    let (_, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    let (_, errors) = replay(&b.txns, &Policy::uniform(LotMethod::Fifo));
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
         errors[0].message.contains("too large"),
@@ -410,7 +410,7 @@ fn a_security_keeps_one_currency_per_account() {
     b.buy("2024-01-10", dec!(10), dec!(100));
     b.buy("2024-01-11", dec!(10), dec!(90)).currency = "EUR".into();
     b.sell("2024-01-12", dec!(5), dec!(95)).currency = "EUR".into();
-    let (book, errors) = replay(&b.txns, |_| LotMethod::Fifo);
+    let (book, errors) = replay(&b.txns, &Policy::uniform(LotMethod::Fifo));
     assert_eq!(errors.len(), 2);
     assert_eq!(
         errors[0].message,
@@ -481,7 +481,7 @@ proptest! {
     #[test]
     fn lots_never_go_negative_and_quantities_balance(ops in ops(), m in method()) {
         let b = build(&ops);
-        let (book, errors) = replay(&b.txns, |_| m);
+        let (book, errors) = replay(&b.txns, &Policy::uniform(m));
         let rejected: std::collections::HashSet<i64> = errors.iter().map(|e| e.id).collect();
         prop_assert!(book.lots().all(|(_, _, l)| l.quantity > Decimal::ZERO && l.cost >= Decimal::ZERO));
         // Held = bought - sold, with each split applied to what was held at the time.
@@ -505,7 +505,7 @@ proptest! {
     #[test]
     fn realized_plus_unrealized_is_the_total_return(ops in ops(), m in method(), last in 1u32..50_000) {
         let b = build(&ops);
-        let (book, errors) = replay(&b.txns, |_| m);
+        let (book, errors) = replay(&b.txns, &Policy::uniform(m));
         let rejected: std::collections::HashSet<i64> = errors.iter().map(|e| e.id).collect();
         let price = Decimal::new(last.into(), 2);
         let mut cash = Decimal::ZERO;

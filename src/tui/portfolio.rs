@@ -60,13 +60,14 @@ impl Portfolio {
         closes: HashMap<String, Vec<(NaiveDate, Decimal)>>,
         stored_quotes: Vec<Quote>,
     ) -> Portfolio {
-        let method = ledger::methods(&accounts, config.ledger.lot_method);
-        let (book, ledger_errors) = ledger::replay(&transactions, &method);
+        let securities = config.securities.clone();
+        let policy = ledger::Policy::new(&accounts, config.ledger.lot_method, securities.clone());
+        let (book, ledger_errors) = ledger::replay(&transactions, &policy);
         let currency = config.general.default_currency.clone();
         let mut days: Vec<NaiveDate> = closes.values().flatten().map(|(d, _)| *d).collect();
         days.sort_unstable();
         days.dedup();
-        let values = daily_values(&transactions, &method, &closes, &currency, &days);
+        let values = daily_values(&transactions, &policy, &closes, &currency, &days);
         transactions.sort_by_key(|t| std::cmp::Reverse((t.date, t.id)));
         let mut held: Vec<String> = book.lots().map(|(_, s, _)| s.to_string()).collect();
         held.sort();
@@ -80,7 +81,7 @@ impl Portfolio {
             ledger_errors,
             closes,
             values,
-            securities: Securities::bundled(),
+            securities,
             stored_quotes,
         }
     }

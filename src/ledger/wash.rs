@@ -1,0 +1,331 @@
+//! The wash-sale rule (IRC section 1091, IRS Publication 550), applied during the replay.
+//!
+//! A loss sale in a taxable account is matched with replacement shares: substantially identical
+//! shares (same [`Policy::group`]) bought or reinvested in any account from 30 days before to 30
+//! days after the sale, in calendar days.
+//!
+//! - Sold loss shares are matched in the order they were acquired, with replacement shares in
+//!   the order they were bought, earliest first; each replacement share absorbs the loss of at
+//!   most one sold share ([`Lot::replaced`]), and only the matched part of a loss is disallowed.
+//! - Shares bought before the sale count while still held at the sale (doubling up); the rest of
+//!   the very purchase being sold never counts (the original purchase is not its own
+//!   replacement), nor do shares transferred in (not an acquisition).
+//! - At the sale, held shares bought in the 30 days before are matched; what is left waits in
+//!   [`State::pending`] for purchases in the 30 days after, which are matched as they are
+//!   replayed. The loss disallowed moves into the replacement's basis and the sold shares'
+//!   holding period is added to its own; a replacement in an IRA or Roth IRA keeps its basis
+//!   and the loss is lost for good (Rev. Rul. 2008-5).
+//! - A replacement must be in the sold shares' currency (a disallowed loss in one currency is
+//!   not added to a basis kept in another).
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::{Book, Disposal, Lot, Policy, SPLIT_DP, split_off};
+use crate::domain::{AccountKind, Transaction};
+
+/// The window on each side of a sale, in calendar days.
+pub const WINDOW_DAYS: u64 = 30;
+
+#[derive(Debug, Default, Clone)]
+pub(super) struct State {
+    /// Per group: loss shares sold in the last 30 days that no replacement has absorbed yet, in
+    /// sale order.
+    pending: HashMap<String, Vec<Pending>>,
+    /// Per group: the symbols seen so far, so that a sale looks only where replacements can be.
+    members: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    sold: NaiveDate,
+    /// Index of the sale's [`Disposal`] in [`Book::realized`].
+    disposal: usize,
+    /// Loss shares not matched yet, and the loss on them (positive).
+    shares: Decimal,
+    loss: Decimal,
+    /// Days the sold shares were held (counting from their own, possibly carried-over, start).
+    held_days: u64,
+    currency: String,
+}
+
+/// A loss sold in the last 30 days that a purchase of `group` would still wash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnwashedLoss {
+    pub group: String,
+    pub sold: NaiveDate,
+    pub account: String,
+    pub symbol: String,
+    pub shares: Decimal,
+    pub loss: Decimal,
+}
+
+/// Shares that would replace shares sold at a loss.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub account: String,
+    pub symbol: String,
+    pub purchased: NaiveDate,
+    pub quantity: Decimal,
+    /// Bought in an IRA or Roth IRA: the loss it absorbs is lost for good.
+    pub retirement: bool,
+}
+
+fn window_start(date: NaiveDate) -> NaiveDate {
+    date.checked_sub_days(Days::new(WINDOW_DAYS))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+fn retirement(policy: &Policy, account: &str) -> bool {
+    policy.kind(account) != AccountKind::Taxable
+}
+
+/// Called after a BUY or REINVEST opened its lot: the new shares absorb losses sold in the 30
+/// days before, oldest sale first.
+pub(super) fn on_acquire(book: &mut Book, policy: &Policy, t: &Transaction) {
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    let group = policy.group(symbol);
+    let members = book.wash.members.entry(group.to_string()).or_default();
+    if !members.iter().any(|m| m == symbol) {
+        members.push(symbol.to_string());
+    }
+    let Some(pending) = book.wash.pending.get_mut(group) else {
+        return;
+    };
+    let from = window_start(t.date);
+    pending.retain(|p| p.sold >= from && !p.shares.is_zero());
+    let ira = retirement(policy, &t.account);
+    let Some(lots) = book
+        .positions
+        .get_mut(&t.account)
+        .and_then(|m| m.get_mut(symbol))
+    else {
+        return;
+    };
+    for p in pending.iter_mut().filter(|p| p.currency == t.currency) {
+        let Some(i) = lots.iter().position(|l| l.opened_by == t.id && !l.replaced) else {
+            break;
+        };
+        absorb(lots, i, p, &mut book.realized, ira);
+    }
+}
+
+/// Called after a SELL recorded its disposals (from index `first` of `book.realized`): the loss
+/// pieces are matched with replacement shares held now and bought in the 30 days before; what
+/// is left waits for purchases in the 30 days after.
+pub(super) fn on_sale(book: &mut Book, policy: &Policy, t: &Transaction, first: usize) {
+    if retirement(policy, &t.account) {
+        return; // a loss inside an IRA is not recognized in the first place
+    }
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    let group = policy.group(symbol);
+    let mut losses: Vec<(usize, &Disposal)> = book.realized[first..]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (first + i, d))
+        .filter(|(_, d)| d.gain < Decimal::ZERO)
+        .collect();
+    if losses.is_empty() {
+        return;
+    }
+    losses.sort_by_key(|(i, d)| (d.acquired, d.purchased, *i));
+    let sold_purchases: Vec<i64> = losses.iter().map(|(_, d)| d.opened_by).collect();
+    let mut pending: Vec<Pending> = losses
+        .iter()
+        .map(|&(i, d)| Pending {
+            sold: t.date,
+            disposal: i,
+            shares: d.quantity,
+            loss: -d.gain,
+            held_days: (t.date - d.acquired).num_days().max(0) as u64,
+            currency: d.currency.clone(),
+        })
+        .collect();
+
+    let candidates = replacements(book, policy, group, t.date, &t.currency, &sold_purchases);
+    for c in candidates {
+        let ira = c.retirement;
+        let Some(lots) = book
+            .positions
+            .get_mut(&c.account)
+            .and_then(|m| m.get_mut(&c.symbol))
+        else {
+            continue;
+        };
+        for p in pending.iter_mut().filter(|p| !p.shares.is_zero()) {
+            let Some(i) = lots
+                .iter()
+                .position(|l| l.opened_by == c.opened_by && !l.replaced)
+            else {
+                break;
+            };
+            absorb(lots, i, p, &mut book.realized, ira);
+        }
+    }
+    pending.retain(|p| !p.shares.is_zero());
+    if !pending.is_empty() {
+        book.wash
+            .pending
+            .entry(group.to_string())
+            .or_default()
+            .extend(pending);
+    }
+}
+
+struct Candidate {
+    account: String,
+    symbol: String,
+    opened_by: i64,
+    retirement: bool,
+}
+
+/// Held, unused replacement shares of `group` bought from 30 days before `date` up to `date`,
+/// in purchase order, leaving out the purchases being sold (`sold_purchases`).
+fn replacements(
+    book: &Book,
+    policy: &Policy,
+    group: &str,
+    date: NaiveDate,
+    currency: &str,
+    sold_purchases: &[i64],
+) -> Vec<Candidate> {
+    let from = window_start(date);
+    let Some(members) = book.wash.members.get(group) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(NaiveDate, i64, Candidate)> = Vec::new();
+    for (account, by_symbol) in &book.positions {
+        for symbol in members {
+            let Some(lots) = by_symbol.get(symbol) else {
+                continue;
+            };
+            for l in lots {
+                if l.transferred
+                    || l.replaced
+                    || l.purchased < from
+                    || l.purchased > date
+                    || l.currency != currency
+                    || sold_purchases.contains(&l.opened_by)
+                {
+                    continue;
+                }
+                found.push((
+                    l.purchased,
+                    l.opened_by,
+                    Candidate {
+                        account: account.clone(),
+                        symbol: symbol.clone(),
+                        opened_by: l.opened_by,
+                        retirement: retirement(policy, account),
+                    },
+                ));
+            }
+        }
+    }
+    found.sort_by_key(|(d, id, _)| (*d, *id));
+    found.into_iter().map(|(_, _, c)| c).collect()
+}
+
+/// Lets lot `i` of `lots` absorb as much of `p` as it can: the matched shares are split off as
+/// their own lot (marked replaced; basis and holding period adjusted unless in an IRA), and the
+/// sale's disposal records the disallowed loss.
+fn absorb(
+    lots: &mut std::collections::VecDeque<Lot>,
+    i: usize,
+    p: &mut Pending,
+    realized: &mut [Disposal],
+    ira: bool,
+) {
+    let shares = p.shares.min(lots[i].quantity);
+    if shares.is_zero() {
+        return;
+    }
+    let amount = if shares == p.shares {
+        p.loss
+    } else {
+        (p.loss * shares / p.shares).round_dp(SPLIT_DP)
+    };
+    p.shares -= shares;
+    p.loss -= amount;
+    let d = &mut realized[p.disposal];
+    d.disallowed += amount;
+    d.washed += shares;
+    d.gain += amount;
+    if ira {
+        d.permanent += amount;
+    }
+    let mut piece = split_off(&mut lots[i], shares);
+    piece.replaced = true;
+    if !ira {
+        piece.cost += amount;
+        piece.wash_adjustment += amount;
+        piece.acquired = piece
+            .purchased
+            .checked_sub_days(Days::new(p.held_days))
+            .unwrap_or(NaiveDate::MIN);
+    }
+    if lots[i].quantity.is_zero() {
+        lots[i] = piece;
+    } else {
+        lots.insert(i, piece);
+    }
+}
+
+impl Book {
+    /// Losses sold up to `date` within the 30 days before it that no purchase has washed yet:
+    /// buying a substantially identical symbol on `date` would wash them.
+    pub fn unwashed_losses(&self, date: NaiveDate) -> Vec<UnwashedLoss> {
+        let from = window_start(date);
+        let mut out: Vec<UnwashedLoss> = self
+            .wash
+            .pending
+            .iter()
+            .flat_map(|(group, ps)| ps.iter().map(move |p| (group, p)))
+            .filter(|(_, p)| p.sold >= from && p.sold <= date && !p.shares.is_zero())
+            .map(|(group, p)| {
+                let d = &self.realized[p.disposal];
+                UnwashedLoss {
+                    group: group.clone(),
+                    sold: p.sold,
+                    account: d.account.clone(),
+                    symbol: d.symbol.clone(),
+                    shares: p.shares,
+                    loss: p.loss,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (a.sold, &a.symbol).cmp(&(b.sold, &b.symbol)));
+        out
+    }
+
+    /// The shares that would replace a sale on `date` of shares of `symbol` bought by
+    /// transaction `sold_purchase`: held, unused, substantially identical shares bought in the
+    /// 30 days up to `date`, in any account, in matching order.
+    pub fn replacements_for(
+        &self,
+        policy: &Policy,
+        symbol: &str,
+        date: NaiveDate,
+        currency: &str,
+        sold_purchase: i64,
+    ) -> Vec<Replacement> {
+        let group = policy.group(symbol);
+        replacements(self, policy, group, date, currency, &[sold_purchase])
+            .into_iter()
+            .filter_map(|c| {
+                let lot = self
+                    .lots_of(&c.account, &c.symbol)
+                    .find(|l| l.opened_by == c.opened_by && !l.replaced)?;
+                Some(Replacement {
+                    purchased: lot.purchased,
+                    quantity: lot.quantity,
+                    retirement: c.retirement,
+                    account: c.account,
+                    symbol: c.symbol,
+                })
+            })
+            .collect()
+    }
+}
