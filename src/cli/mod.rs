@@ -5,6 +5,7 @@ mod accounts;
 mod broker;
 mod cash;
 mod doctor;
+mod harvest;
 mod holdings;
 mod import;
 mod lots;
@@ -13,6 +14,7 @@ mod positions;
 mod prices;
 mod quotes;
 mod realized;
+mod tax;
 mod transactions;
 
 use std::io::Write as _;
@@ -74,6 +76,10 @@ enum Command {
     Lots(lots::Args),
     /// Closed lots: proceeds, basis, gain, short or long term
     Realized(realized::Args),
+    /// Tax-loss harvest candidates: losses to realize, wash-sale blocks, replacements
+    Harvest(harvest::Args),
+    /// The tax year's report (Form 8949 style), and previews of a sale or a purchase
+    Tax(tax::Args),
     /// The transaction history
     Transactions(transactions::Args),
     /// Cash balance per account and currency
@@ -207,6 +213,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Lots(a) => lots::run(&ctx, a),
         Command::Realized(a) => realized::run(&ctx, a),
+        Command::Harvest(a) => harvest::run(&ctx, a),
+        Command::Tax(a) => tax::run(&ctx, a),
         Command::Transactions(a) => transactions::run(&ctx, a),
         Command::Cash(a) => cash::run(&ctx, a),
     }
@@ -319,6 +327,9 @@ impl Scope {
 /// The ledger replayed from the database, with the account filter a command was given.
 pub struct Loaded {
     pub book: crate::ledger::Book,
+    /// The transactions replayed (up to the as-of day).
+    pub transactions: Vec<crate::domain::Transaction>,
+    pub policy: crate::ledger::Policy,
     pub accounts: Vec<crate::domain::Account>,
     /// The account asked for, spelled as stored.
     pub account: Option<String>,
@@ -344,7 +355,8 @@ pub fn load_book(
     if let Some(d) = as_of {
         txns.retain(|t| t.date <= d);
     }
-    let (book, errors) = crate::ledger::replay(&txns, &ctx.policy(&accounts));
+    let policy = ctx.policy(&accounts);
+    let (book, errors) = crate::ledger::replay(&txns, &policy);
     for e in errors {
         tracing::warn!(id = e.id, "{}", e.message);
         eprintln!(
@@ -354,6 +366,8 @@ pub fn load_book(
     }
     Ok(Loaded {
         book,
+        transactions: txns,
+        policy,
         accounts,
         account,
     })

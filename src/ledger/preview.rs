@@ -52,6 +52,7 @@ pub struct Washed {
     pub account: String,
     pub symbol: String,
     pub sold: NaiveDate,
+    /// The shares of that sale whose loss the purchase washes.
     pub quantity: Decimal,
     /// The part of the sale's loss the purchase disallows.
     pub disallowed: Decimal,
@@ -145,7 +146,7 @@ pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<Buy
             account: b.account.clone(),
             symbol: b.symbol.clone(),
             sold: b.sold,
-            quantity: b.quantity,
+            quantity: b.washed - a.washed,
             disallowed: b.disallowed - a.disallowed,
             permanent: kind != crate::domain::AccountKind::Taxable,
         })

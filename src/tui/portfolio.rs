@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
+use crate::analytics::harvest::{Harvest, Market, Settings, scan};
 use crate::config::Config;
 use crate::domain::securities::Securities;
 use crate::domain::{Account, Quote, Transaction};
@@ -30,6 +31,10 @@ pub struct Portfolio {
     /// Holdings and cash in `currency` on every day with a close.
     pub values: Vec<DailyValue>,
     pub securities: Securities,
+    /// The ledger's rules (lot methods, account kinds, substantially identical groups).
+    pub policy: ledger::Policy,
+    /// The harvest scan at the latest closes (None until [`Portfolio::load`] runs it).
+    pub harvest: Option<Harvest>,
     /// The quotes the last session left in the database.
     pub stored_quotes: Vec<Quote>,
     /// The symbols with an open position, sorted (derived from `book` once, not per frame).
@@ -43,13 +48,39 @@ impl Portfolio {
         let since = today
             .checked_sub_months(Months::new(12 * 5 + 1))
             .unwrap_or(NaiveDate::MIN);
-        Ok(Portfolio::new(
+        let mut p = Portfolio::new(
             config,
             store.accounts()?,
             store.transactions()?,
             store.closes_since(since)?,
             store.quotes()?,
-        ))
+        );
+        p.harvest = Some(p.harvest_scan(config, today));
+        Ok(p)
+    }
+
+    /// The harvest scan as of `today` at each symbol's latest close.
+    pub fn harvest_scan(&self, config: &Config, today: NaiveDate) -> Harvest {
+        let prices: HashMap<String, Decimal> = self
+            .closes
+            .iter()
+            .filter_map(|(s, c)| {
+                let i = c.partition_point(|(d, _)| *d <= today);
+                i.checked_sub(1).map(|i| (s.clone(), c[i].1))
+            })
+            .collect();
+        let market = Market {
+            prices: &prices,
+            closes: &self.closes,
+        };
+        scan(
+            &self.book,
+            &self.policy,
+            &self.transactions,
+            &market,
+            today,
+            &Settings::from_config(config),
+        )
     }
 
     /// Replays the ledger and values its history. Pure.
@@ -82,6 +113,8 @@ impl Portfolio {
             closes,
             values,
             securities,
+            policy,
+            harvest: None,
             stored_quotes,
         }
     }

@@ -184,6 +184,12 @@ fn the_demo_cockpit_switches_panes_and_quits_restoring_the_terminal() {
     tty.keys(b"\x1b");
     tty.wait_gone("Keys ─");
     tty.keys(b"\t");
+    tty.wait_for(&["Harvestable", "VWO", "IEMG", "clean"]);
+    tty.keys(b"\r");
+    tty.wait_for(&["VWO in Taxable", "Buy back", "Replacements"]);
+    tty.keys(b"\x1b");
+    tty.wait_for(&["Harvestable"]);
+    tty.keys(b"\t");
     tty.wait_for(&["Net worth USD"]);
 
     tty.keys(b"q");

@@ -133,7 +133,49 @@ fn snapshots_of_every_pane_at_80x24_and_120x40() {
             format!("help_trades_{w}x{h}"),
             draw(&mut app, w, h).backend()
         );
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char('4'));
+        insta::assert_snapshot!(format!("harvest_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("harvest_detail_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
     }
+}
+
+#[test]
+fn the_harvest_pane_ranks_lots_and_opens_the_one_under_the_cursor() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('4'));
+    let screen = text(&mut app, 120, 40);
+    let vwo = screen.find("Taxable    VWO").expect(&screen);
+    let iemg = screen.find("Taxable    IEMG").expect(&screen);
+    assert!(vwo < iemg, "ranked by net benefit:\n{screen}");
+    assert!(
+        screen.contains("Harvestable 7,235.00 USD in 2 lots"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    let detail = text(&mut app, 120, 40);
+    assert!(detail.contains("IEMG in Taxable"), "{detail}");
+    assert!(detail.contains("do not buy IEMG"), "{detail}");
+    // The suggested replacement is VWO, from the other index provider, with a score.
+    assert!(
+        detail
+            .lines()
+            .any(|l| l.starts_with("VWO") && l.contains("0.9")),
+        "{detail}"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(text(&mut app, 120, 40).contains("Taxable    VWO"));
+    // A filter that matches nothing keeps the pane and says so.
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "zzz");
+    press(&mut app, KeyCode::Enter);
+    let filtered = text(&mut app, 120, 40);
+    assert!(filtered.contains("0 of 2"), "{filtered}");
 }
 
 #[test]
@@ -227,9 +269,11 @@ fn panes_switch_with_numbers_and_tab() {
     assert_eq!(app.current_pane(), "Holdings");
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Harvest");
+    press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Dashboard");
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.current_pane(), "Trades");
+    assert_eq!(app.current_pane(), "Harvest");
     press(&mut app, KeyCode::Char('2'));
     assert_eq!(app.current_pane(), "Holdings");
     press(&mut app, KeyCode::Char('9'));

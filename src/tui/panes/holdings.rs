@@ -29,11 +29,11 @@ const COLUMNS: [Column; 10] = [
 ];
 
 const LOT_COLUMNS: [Column; 7] = [
-    Column::left("Acquired", 10, 0),
+    Column::left("Acquired", 12, 0),
     Column::right("Quantity", 10, 0),
-    Column::right("Basis", 12, 1),
-    Column::right("Value", 12, 0),
-    Column::right("Gain", 12, 0),
+    Column::right("Basis", 11, 1),
+    Column::right("Value", 11, 0),
+    Column::right("Gain", 11, 0),
     Column::left("Term", 5, 2),
     Column::right("To long term", 12, 3),
 ];
@@ -293,7 +293,14 @@ fn draw_detail(f: &mut Frame, area: Rect, d: &mut Detail, view: &View) {
                     }
                 };
                 vec![
-                    (l.acquired.to_string(), Style::new()),
+                    (
+                        if l.wash_adjustment.is_zero() {
+                            l.purchased.to_string()
+                        } else {
+                            format!("{} W", l.purchased)
+                        },
+                        Style::new(),
+                    ),
                     (qty(l.quantity), Style::new()),
                     (money(l.cost), Style::new()),
                     (value.map(money).unwrap_or_else(|| "-".into()), Style::new()),

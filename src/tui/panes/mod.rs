@@ -2,6 +2,7 @@
 //! keys into state changes. Adding one is a module here and a line in [`all`].
 
 mod dashboard;
+mod harvest;
 mod holdings;
 mod trades;
 
@@ -65,6 +66,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::<dashboard::Dashboard>::default(),
         Box::<holdings::Holdings>::default(),
         Box::<trades::Trades>::default(),
+        Box::<harvest::HarvestPane>::default(),
     ]
 }
 

@@ -1,0 +1,455 @@
+//! The tax-loss harvest scan: every open lot in a taxable account with an unrealized loss, what
+//! selling it on its own today would allow after wash sales, what that is worth, what to buy
+//! instead, and when the original may be bought back. Pure.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::similarity::{self, Similarity};
+use super::tax::{self, Rates, YearSummary};
+use crate::domain::{AccountKind, Action, Term, Transaction, long_term_from, term};
+use crate::ledger::{Book, Lot, Policy};
+
+/// How far back prices are compared for replacements.
+const SIMILARITY_DAYS: u64 = 365;
+/// Replacements listed per candidate.
+const MAX_REPLACEMENTS: usize = 5;
+
+/// Thresholds and costs, from the `[tax]` config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub rates: Rates,
+    /// Only lots losing at least this much...
+    pub min_loss: Decimal,
+    /// ...and at least this percent of their value.
+    pub min_loss_pct: Decimal,
+    pub commission: Decimal,
+    pub spread_bps: Decimal,
+    /// The scan's currency: lots in others are left out.
+    pub currency: String,
+}
+
+impl Settings {
+    pub fn from_config(c: &crate::config::Config) -> Settings {
+        let d = |x: f64| Decimal::try_from(x).unwrap_or_default().round_dp(4);
+        Settings {
+            rates: Rates::from_config(&c.tax),
+            min_loss: d(c.tax.min_loss),
+            min_loss_pct: d(c.tax.min_loss_pct),
+            commission: d(c.tax.commission),
+            spread_bps: d(c.tax.spread_bps),
+            currency: c.general.default_currency.clone(),
+        }
+    }
+}
+
+/// What the scan needs from the market: a price per symbol and daily closes (ascending) for the
+/// replacement comparison.
+pub struct Market<'a> {
+    pub prices: &'a HashMap<String, Decimal>,
+    pub closes: &'a HashMap<String, Vec<(NaiveDate, Decimal)>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WashStatus {
+    /// Selling today realizes the whole loss.
+    Clean,
+    /// Some shares bought in the last 30 days (or a reinvestment due) would wash part of it.
+    Partial,
+    /// All of it would be washed.
+    Full,
+    /// Some of it would be washed by shares bought in an IRA or Roth IRA: lost for good.
+    IraPermanent,
+}
+
+impl WashStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WashStatus::Clean => "clean",
+            WashStatus::Partial => "partial",
+            WashStatus::Full => "full",
+            WashStatus::IraPermanent => "IRA: lost",
+        }
+    }
+}
+
+/// Shares whose purchase would wash the loss.
+#[derive(Debug, Clone, Serialize)]
+pub struct Blocker {
+    pub account: String,
+    pub symbol: String,
+    /// The purchase date, or the expected date of a dividend reinvestment.
+    pub date: NaiveDate,
+    pub quantity: Decimal,
+    /// A reinvestment expected from the account's past ones, not a purchase made.
+    pub expected: bool,
+    /// In an IRA or Roth IRA.
+    pub retirement: bool,
+}
+
+/// A security to hold instead for the 31 days.
+#[derive(Debug, Clone, Serialize)]
+pub struct Idea {
+    pub symbol: String,
+    pub name: String,
+    pub index: String,
+    /// None without enough common price history.
+    pub similarity: Option<Similarity>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub account: String,
+    pub symbol: String,
+    pub name: Option<String>,
+    /// Trade date, and where the holding period starts (earlier after a wash sale).
+    pub acquired: NaiveDate,
+    pub holding_period_from: NaiveDate,
+    pub term: Term,
+    /// Days until the lot turns long term (0 once it is).
+    pub days_to_long_term: i64,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+    pub price: Decimal,
+    pub value: Decimal,
+    /// Positive.
+    pub loss: Decimal,
+    pub loss_pct: Decimal,
+    pub wash_status: WashStatus,
+    /// Shares whose loss a sale today would have disallowed.
+    pub blocked_quantity: Decimal,
+    pub blockers: Vec<Blocker>,
+    pub allowed_loss: Decimal,
+    pub estimated_saving: Decimal,
+    pub trading_cost: Decimal,
+    pub net_benefit: Decimal,
+    /// The first day buying the symbol (or one substantially identical) back no longer washes
+    /// a sale made today.
+    pub safe_to_buy_back: NaiveDate,
+    /// Buying any of these before `safe_to_buy_back` washes the loss.
+    pub blocked_symbols: Vec<String>,
+    pub replacements: Vec<Idea>,
+    /// The lot's opening transaction, for a sale that names it.
+    pub lot_transaction_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The allowed loss of every candidate, summed.
+    pub harvestable_loss: Decimal,
+    pub candidates: usize,
+    /// Realized so far this year in taxable accounts, after wash sales, and its netting.
+    pub realized: YearSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Harvest {
+    pub as_of: NaiveDate,
+    pub currency: String,
+    pub summary: Summary,
+    /// Best net benefit first.
+    pub candidates: Vec<Candidate>,
+    /// Symbols held in taxable accounts with no price: their lots could not be checked.
+    pub unpriced: Vec<String>,
+}
+
+/// Scans `book` (replayed up to `as_of`) for harvest candidates. `txns` are the transactions
+/// the book came from (for dividend reinvestment schedules).
+pub fn scan(
+    book: &Book,
+    policy: &Policy,
+    txns: &[Transaction],
+    market: &Market,
+    as_of: NaiveDate,
+    settings: &Settings,
+) -> Harvest {
+    let year = tax::year_summary(
+        tax::taxable_disposals(book, policy, as_of.year())
+            .filter(|d| d.sold <= as_of && d.currency == settings.currency),
+        as_of.year(),
+        &settings.rates,
+    );
+    let reinvestments = expected_reinvestments(book, policy, txns, as_of);
+    let unwashed: Vec<String> = book
+        .unwashed_losses(as_of)
+        .into_iter()
+        .map(|l| l.group)
+        .collect();
+    let since = as_of
+        .checked_sub_days(Days::new(SIMILARITY_DAYS))
+        .unwrap_or(NaiveDate::MIN);
+    let mut returns: HashMap<String, Vec<(NaiveDate, f64)>> = HashMap::new();
+    let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
+    let mut unpriced: Vec<String> = Vec::new();
+    let mut candidates = Vec::new();
+    let safe = as_of
+        .checked_add_days(Days::new(31))
+        .unwrap_or(NaiveDate::MAX);
+    for (account, symbol, lot) in book.lots() {
+        if policy.kind(account) != AccountKind::Taxable || lot.currency != settings.currency {
+            continue;
+        }
+        let Some(&price) = market.prices.get(symbol) else {
+            if !unpriced.iter().any(|s| s == symbol) {
+                unpriced.push(symbol.to_string());
+            }
+            continue;
+        };
+        let value = (price * lot.quantity).round_dp(2);
+        let loss = lot.cost - value;
+        if loss <= Decimal::ZERO || loss < settings.min_loss || value <= Decimal::ZERO {
+            continue;
+        }
+        let loss_pct = (loss / value * Decimal::ONE_HUNDRED).round_dp(2);
+        if loss_pct < settings.min_loss_pct {
+            continue;
+        }
+        let (status, blocked, blockers) =
+            wash_status(book, policy, symbol, lot, as_of, &reinvestments);
+        let allowed = if blocked.is_zero() {
+            loss
+        } else {
+            (loss * (lot.quantity - blocked) / lot.quantity).round_dp(2)
+        };
+        let held = term(lot.acquired, as_of);
+        let saving = tax::marginal_saving(&year, allowed, held, &settings.rates);
+        let half_spread = settings.spread_bps / Decimal::from(20_000);
+        let cost = (Decimal::TWO * (settings.commission + value * half_spread)).round_dp(2);
+        let replacements = ideas
+            .entry(symbol.to_string())
+            .or_insert_with(|| {
+                replacement_ideas(policy, symbol, market, since, &unwashed, &mut returns)
+            })
+            .clone();
+        candidates.push(Candidate {
+            account: account.to_string(),
+            symbol: symbol.to_string(),
+            name: policy.securities().name_of(symbol).map(String::from),
+            acquired: lot.purchased,
+            holding_period_from: lot.acquired,
+            term: held,
+            days_to_long_term: (long_term_from(lot.acquired) - as_of).num_days().max(0),
+            quantity: lot.quantity,
+            cost_basis: lot.cost,
+            price,
+            value,
+            loss,
+            loss_pct,
+            wash_status: status,
+            blocked_quantity: blocked,
+            blockers,
+            allowed_loss: allowed,
+            estimated_saving: saving,
+            trading_cost: cost,
+            net_benefit: saving - cost,
+            safe_to_buy_back: safe,
+            blocked_symbols: policy.securities().identical_to(symbol),
+            replacements,
+            lot_transaction_id: lot.opened_by,
+        });
+    }
+    candidates.sort_by(|a, b| {
+        b.net_benefit
+            .cmp(&a.net_benefit)
+            .then(b.loss.cmp(&a.loss))
+            .then((&a.account, &a.symbol, a.acquired).cmp(&(&b.account, &b.symbol, b.acquired)))
+    });
+    unpriced.sort();
+    Harvest {
+        as_of,
+        currency: settings.currency.clone(),
+        summary: Summary {
+            harvestable_loss: candidates.iter().map(|c| c.allowed_loss).sum(),
+            candidates: candidates.len(),
+            realized: year,
+        },
+        candidates,
+        unpriced,
+    }
+}
+
+/// What selling `lot` alone on `as_of` would run into: held shares bought in the last 30 days
+/// (in matching order), then reinvestments due in the next 30.
+fn wash_status(
+    book: &Book,
+    policy: &Policy,
+    symbol: &str,
+    lot: &Lot,
+    as_of: NaiveDate,
+    reinvestments: &[Expected],
+) -> (WashStatus, Decimal, Vec<Blocker>) {
+    let group = policy.group(symbol);
+    let mut blockers: Vec<Blocker> = book
+        .replacements_for(policy, symbol, as_of, &lot.currency, lot.opened_by)
+        .into_iter()
+        .map(|r| Blocker {
+            account: r.account,
+            symbol: r.symbol,
+            date: r.purchased,
+            quantity: r.quantity,
+            expected: false,
+            retirement: r.retirement,
+        })
+        .collect();
+    blockers.extend(
+        reinvestments
+            .iter()
+            .filter(|e| e.group == group)
+            .map(|e| Blocker {
+                account: e.account.clone(),
+                symbol: e.symbol.clone(),
+                date: e.date,
+                quantity: e.quantity,
+                expected: true,
+                retirement: e.retirement,
+            }),
+    );
+    let mut left = lot.quantity;
+    let (mut blocked, mut permanent) = (Decimal::ZERO, false);
+    let mut used = Vec::new();
+    for b in blockers {
+        if left.is_zero() {
+            break;
+        }
+        let take = left.min(b.quantity);
+        left -= take;
+        blocked += take;
+        permanent |= b.retirement;
+        used.push(b);
+    }
+    let status = if blocked.is_zero() {
+        WashStatus::Clean
+    } else if permanent {
+        WashStatus::IraPermanent
+    } else if left.is_zero() {
+        WashStatus::Full
+    } else {
+        WashStatus::Partial
+    };
+    (status, blocked, used)
+}
+
+/// A dividend reinvestment expected in the next 30 days.
+struct Expected {
+    group: String,
+    account: String,
+    symbol: String,
+    date: NaiveDate,
+    quantity: Decimal,
+    retirement: bool,
+}
+
+/// Reinvestments due within 30 days after `as_of`, projected from each still-held position's
+/// reinvestments of the last 400 days (the median gap between them; at least two needed).
+fn expected_reinvestments(
+    book: &Book,
+    policy: &Policy,
+    txns: &[Transaction],
+    as_of: NaiveDate,
+) -> Vec<Expected> {
+    let horizon = as_of
+        .checked_add_days(Days::new(30))
+        .unwrap_or(NaiveDate::MAX);
+    let recent = as_of
+        .checked_sub_days(Days::new(400))
+        .unwrap_or(NaiveDate::MIN);
+    let mut by_position: HashMap<(&str, &str), Vec<(NaiveDate, Decimal)>> = HashMap::new();
+    for t in txns {
+        if t.action == Action::Reinvest
+            && t.date >= recent
+            && t.date <= as_of
+            && let Some(symbol) = t.symbol.as_deref()
+        {
+            by_position
+                .entry((t.account.as_str(), symbol))
+                .or_default()
+                .push((t.date, t.quantity.unwrap_or_default()));
+        }
+    }
+    let mut out = Vec::new();
+    for ((account, symbol), mut days) in by_position {
+        if days.len() < 2 || book.lots_of(account, symbol).next().is_none() {
+            continue;
+        }
+        days.sort();
+        let mut gaps: Vec<i64> = days
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0).num_days())
+            .collect();
+        gaps.sort_unstable();
+        let gap = gaps[gaps.len() / 2];
+        if gap < 7 {
+            continue; // not a dividend schedule
+        }
+        let (last, quantity) = *days.last().expect("two or more");
+        let mut next = Some(last);
+        while let Some(day) = next.filter(|d| *d <= as_of) {
+            next = day.checked_add_days(Days::new(gap as u64));
+        }
+        if let Some(next) = next.filter(|d| *d <= horizon) {
+            out.push(Expected {
+                group: policy.group(symbol).to_string(),
+                account: account.to_string(),
+                symbol: symbol.to_string(),
+                date: next,
+                quantity,
+                retirement: policy.kind(account) != AccountKind::Taxable,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.date, &a.account).cmp(&(b.date, &b.account)));
+    out
+}
+
+/// Same asset class, another group, not one whose purchase would wash a recent loss; ranked by
+/// similarity of daily returns over the last year (those without enough history last).
+fn replacement_ideas(
+    policy: &Policy,
+    symbol: &str,
+    market: &Market,
+    since: NaiveDate,
+    unwashed_groups: &[String],
+    returns: &mut HashMap<String, Vec<(NaiveDate, f64)>>,
+) -> Vec<Idea> {
+    let securities = policy.securities();
+    let peers: Vec<&str> = securities
+        .peers(symbol)
+        .into_iter()
+        .filter(|p| !unwashed_groups.iter().any(|g| g == securities.group_of(p)))
+        .collect();
+    for s in peers.iter().copied().chain([symbol]) {
+        if !returns.contains_key(s) {
+            let r = market
+                .closes
+                .get(s)
+                .map(|c| similarity::returns(c, since))
+                .unwrap_or_default();
+            returns.insert(s.to_string(), r);
+        }
+    }
+    let original = &returns[symbol];
+    let mut out: Vec<Idea> = peers
+        .into_iter()
+        .map(|p| {
+            let sec = securities.get(p).expect("peers are listed");
+            Idea {
+                symbol: p.to_string(),
+                name: sec.name.clone(),
+                index: sec.index.clone(),
+                similarity: similarity::compare(original, &returns[p]),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let score = |i: &Idea| i.similarity.map_or(f64::NEG_INFINITY, |s| s.score);
+        score(b)
+            .total_cmp(&score(a))
+            .then_with(|| a.symbol.cmp(&b.symbol))
+    });
+    out.truncate(MAX_REPLACEMENTS);
+    out
+}

@@ -1,0 +1,6 @@
+//! Pure functions over domain data: the tax year and its report, the harvest scan and the
+//! similarity of securities. No IO.
+
+pub mod harvest;
+pub mod similarity;
+pub mod tax;

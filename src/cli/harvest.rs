@@ -1,0 +1,220 @@
+//! `folio harvest`: tax-loss harvest candidates, ranked by net benefit.
+
+use anyhow::Context as _;
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::output::{Report, json, money, outln, pct, qty};
+use super::{BadInput, Ctx, load_book, today};
+use crate::analytics::harvest::{Harvest, Market, Settings, WashStatus, scan};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Scan as of the end of this day (YYYY-MM-DD), at that day's closes [default: today]
+    #[arg(long, value_parser = super::parse_date_arg)]
+    as_of: Option<NaiveDate>,
+    /// Only lots losing at least this much [default: tax.min_loss, 100]
+    #[arg(long, value_name = "AMOUNT")]
+    min_loss: Option<Decimal>,
+    /// Only lots losing at least this percent of their value [default: tax.min_loss_pct, 5]
+    #[arg(long, value_name = "PCT")]
+    min_loss_pct: Option<Decimal>,
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    let mut settings = Settings::from_config(&ctx.config);
+    if let Some(m) = args.min_loss {
+        if m < Decimal::ZERO {
+            return Err(BadInput(format!("--min-loss {m}: use an amount of 0 or more")).into());
+        }
+        settings.min_loss = m;
+    }
+    if let Some(p) = args.min_loss_pct {
+        if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&p) {
+            return Err(
+                BadInput(format!("--min-loss-pct {p}: use a percent from 0 to 100")).into(),
+            );
+        }
+        settings.min_loss_pct = p;
+    }
+    let as_of = args.as_of.unwrap_or_else(today);
+    let harvest = run_scan(ctx, as_of, args.account.as_deref(), &settings)?;
+    if ctx.json {
+        return json(&harvest);
+    }
+    print(&harvest, &settings)
+}
+
+/// Loads the ledger and the prices up to `as_of` and scans.
+fn run_scan(
+    ctx: &Ctx,
+    as_of: NaiveDate,
+    account: Option<&str>,
+    settings: &Settings,
+) -> anyhow::Result<Harvest> {
+    let store = ctx.store()?;
+    let loaded = load_book(&store, ctx, Some(as_of), account)?;
+    let prices = store
+        .latest_closes(as_of)?
+        .into_iter()
+        .map(|(s, (_, c))| (s, c))
+        .collect();
+    let since = as_of
+        .checked_sub_days(Days::new(400))
+        .context("date out of range")?;
+    let mut closes = store.closes_since(since)?;
+    for v in closes.values_mut() {
+        v.retain(|(d, _)| *d <= as_of);
+    }
+    let market = Market {
+        prices: &prices,
+        closes: &closes,
+    };
+    let mut h = scan(
+        &loaded.book,
+        &loaded.policy,
+        &loaded.transactions,
+        &market,
+        as_of,
+        settings,
+    );
+    if loaded.account.is_some() {
+        h.candidates.retain(|c| loaded.wants(&c.account));
+        h.summary.candidates = h.candidates.len();
+        h.summary.harvestable_loss = h.candidates.iter().map(|c| c.allowed_loss).sum();
+    }
+    Ok(h)
+}
+
+fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
+    let y = &h.summary.realized;
+    let pct_of = |r: Decimal| format!("{}%", (r * Decimal::ONE_HUNDRED).normalize());
+    outln!(
+        "Harvest scan as of {} ({}, taxable accounts; tax at {} short term, {} long term)",
+        h.as_of,
+        h.currency,
+        pct_of(s.rates.short_term),
+        pct_of(s.rates.long_term)
+    );
+    outln!(
+        "Realized in {}: short term {} gains, {} losses; long term {} gains, {} losses; {} disallowed by wash sales",
+        y.year,
+        money(y.short_term_gains),
+        money(y.short_term_losses),
+        money(y.long_term_gains),
+        money(y.long_term_losses),
+        money(y.wash_sale_disallowed)
+    );
+    outln!(
+        "Offset against ordinary income: {} of {} used, {} unused",
+        money(y.ordinary_offset_used),
+        money(s.rates.offset_limit),
+        money(y.ordinary_offset_unused)
+    );
+    outln!(
+        "Harvestable: {} in {} lot{} (losses of at least {} and {}% of value)",
+        money(h.summary.harvestable_loss),
+        h.summary.candidates,
+        if h.summary.candidates == 1 { "" } else { "s" },
+        money(s.min_loss),
+        s.min_loss_pct.normalize()
+    );
+    if !h.unpriced.is_empty() {
+        outln!(
+            "Not checked, no price: {} (import prices with `folio prices import`)",
+            h.unpriced.join(", ")
+        );
+    }
+    if h.candidates.is_empty() {
+        return Ok(());
+    }
+    outln!();
+    let mut r = Report::new(&[
+        "Account",
+        "Symbol",
+        "~Acquired",
+        "Term",
+        "Quantity>",
+        "~Cost basis>",
+        "~Value>",
+        "Loss>",
+        "Wash",
+        "Saving>",
+        "~Net>",
+        "~Buy back on",
+        "~Replace with",
+    ]);
+    for c in &h.candidates {
+        let wash = match c.wash_status {
+            WashStatus::Clean => "clean".to_string(),
+            WashStatus::Full => "full".to_string(),
+            WashStatus::Partial => format!("{} sh", qty(c.blocked_quantity)),
+            WashStatus::IraPermanent => "IRA: lost".to_string(),
+        };
+        let ideas: Vec<String> = c
+            .replacements
+            .iter()
+            .take(2)
+            .map(|i| match i.similarity {
+                Some(s) => format!("{} {:.2}", i.symbol, s.score),
+                None => i.symbol.clone(),
+            })
+            .collect();
+        r.row(vec![
+            c.account.clone(),
+            c.symbol.clone(),
+            c.acquired.to_string(),
+            c.term.as_str().into(),
+            qty(c.quantity),
+            money(c.cost_basis),
+            money(c.value),
+            format!("{} ({})", money(c.loss), pct(-c.loss_pct)),
+            wash,
+            money(c.estimated_saving),
+            money(c.net_benefit),
+            c.safe_to_buy_back.to_string(),
+            ideas.join(", "),
+        ]);
+    }
+    r.print()?;
+    for c in h.candidates.iter().filter(|c| !c.blockers.is_empty()) {
+        for b in &c.blockers {
+            let what = if b.expected {
+                format!(
+                    "a reinvestment of about {} {} expected {} in {}",
+                    qty(b.quantity),
+                    b.symbol,
+                    b.date,
+                    b.account
+                )
+            } else {
+                format!(
+                    "{} {} bought {} in {}",
+                    qty(b.quantity),
+                    b.symbol,
+                    b.date,
+                    b.account
+                )
+            };
+            let effect = if b.retirement {
+                "washes it for good (IRA)"
+            } else {
+                "washes it"
+            };
+            outln!(
+                "{} {} {} ({} sh): {what} {effect}",
+                c.account,
+                c.symbol,
+                c.acquired,
+                qty(c.quantity)
+            );
+        }
+    }
+    outln!(
+        "Savings are estimates against this year's realized gains at the [tax] rates, less trading costs (Net). After a sale, buy neither the symbol nor one substantially identical before the buy-back date (check with `folio tax preview buy`)."
+    );
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! `folio tax report` (a year's closed lots, Form 8949 style) and `folio tax preview sell|buy`
+//! (what a trade would realize and which wash sales it would trigger, before trading).
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::output::{Report, json, money, outln, price, qty};
+use super::{BadInput, Ctx, Loaded, load_book, resolve_account, today};
+use crate::analytics::tax::{self, Rates, TermTotal};
+use crate::domain::{AccountKind, LotMethod, Term};
+use crate::ledger::preview::{self, Proposal};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Sub {
+    /// Every lot closed in a tax year in taxable accounts: proceeds, basis, wash-sale
+    /// adjustments (code W), gain, term; totals by term and the year's netting
+    Report(ReportArgs),
+    /// What a sale or a purchase would realize and which wash sales it would trigger
+    Preview {
+        #[command(subcommand)]
+        trade: Trade,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
+    /// The tax year
+    #[arg(long)]
+    year: i32,
+    /// Print CSV (one row per closed lot) instead of a table
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(from_global)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Trade {
+    /// Preview selling QUANTITY shares of SYMBOL
+    Sell(TradeArgs),
+    /// Preview buying QUANTITY shares of SYMBOL: which recent loss sales it would wash
+    Buy(TradeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct TradeArgs {
+    symbol: String,
+    quantity: Decimal,
+    /// The account [sell: the one holding SYMBOL; buy: the first taxable account]
+    #[arg(long)]
+    account: Option<String>,
+    /// Sell: fifo, lifo, hifo, or the acquisition date of one lot [default: the account's method]
+    #[arg(long, value_name = "METHOD|DATE")]
+    lots: Option<String>,
+    /// Price per share [default: the latest close]
+    #[arg(long)]
+    price: Option<Decimal>,
+    /// Trade date (YYYY-MM-DD) [default: today]
+    #[arg(long, value_parser = super::parse_date_arg)]
+    date: Option<NaiveDate>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Sub::Report(a) => report(ctx, a),
+        Sub::Preview {
+            trade: Trade::Sell(a),
+        } => sell(ctx, a),
+        Sub::Preview {
+            trade: Trade::Buy(a),
+        } => buy(ctx, a),
+    }
+}
+
+fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
+    if !(1900..=2200).contains(&args.year) {
+        return Err(BadInput(format!("--year {}: use a year such as 2025", args.year)).into());
+    }
+    let store = ctx.store()?;
+    let mut loaded = load_book(&store, ctx, None, args.account.as_deref())?;
+    if let Some(a) = &loaded.account {
+        loaded.book.realized.retain(|d| &d.account == a);
+    }
+    let currency = &ctx.config.general.default_currency;
+    let rates = Rates::from_config(&ctx.config.tax);
+    let r = tax::report(&loaded.book, &loaded.policy, args.year, currency, &rates);
+    if args.csv {
+        let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+        for row in &r.rows {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    if ctx.json {
+        return json(&r);
+    }
+    if r.rows.is_empty() {
+        outln!(
+            "No sales in taxable accounts in {}. (Sales inside IRAs are not taxable; see `folio realized`.)",
+            args.year
+        );
+        return Ok(());
+    }
+    for (term, title, total) in [
+        (Term::Short, "Short term (Form 8949 Part I)", &r.short_term),
+        (Term::Long, "Long term (Form 8949 Part II)", &r.long_term),
+    ] {
+        let rows: Vec<_> = r.rows.iter().filter(|x| x.term == term).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        outln!("{title}");
+        let mut t = Report::new(&[
+            "Description",
+            "~Account",
+            "Acquired",
+            "Sold",
+            "Proceeds>",
+            "Cost basis>",
+            "Code",
+            "Adjustment>",
+            "Gain>",
+        ]);
+        for x in rows {
+            t.row(vec![
+                x.description.clone(),
+                x.account.clone(),
+                x.acquired.to_string(),
+                x.sold.to_string(),
+                money(x.proceeds),
+                money(x.cost_basis),
+                x.code.clone(),
+                if x.adjustment.is_zero() {
+                    String::new()
+                } else {
+                    money(x.adjustment)
+                },
+                money(x.gain),
+            ]);
+        }
+        total_row(&mut t, total, currency);
+        t.print()?;
+        outln!();
+    }
+    let s = &r.summary;
+    outln!(
+        "Net short term {}, net long term {}{}",
+        money(s.net_short_term),
+        money(s.net_long_term),
+        if s.carried_in_short.is_zero() && s.carried_in_long.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " (after losses carried in: {} short, {} long)",
+                money(s.carried_in_short),
+                money(s.carried_in_long)
+            )
+        }
+    );
+    if !s.ordinary_offset_used.is_zero() {
+        outln!(
+            "Net capital loss against ordinary income: {}; carried to {}: {} short term, {} long term",
+            money(s.ordinary_offset_used),
+            args.year + 1,
+            money(s.carry_out_short),
+            money(s.carry_out_long)
+        );
+    }
+    if !r.other_currencies.is_empty() {
+        outln!(
+            "Rows in {} are listed but not in the totals (totals are in {currency}).",
+            r.other_currencies.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn total_row(t: &mut Report, total: &TermTotal, currency: &str) {
+    t.row(vec![
+        format!("Total ({currency})"),
+        String::new(),
+        String::new(),
+        String::new(),
+        money(total.proceeds),
+        money(total.cost_basis),
+        String::new(),
+        money(total.adjustment),
+        money(total.gain),
+    ]);
+}
+
+/// The symbol, quantity, price, date and currency of a proposed trade in `account`.
+fn proposal(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    loaded: &Loaded,
+    account: String,
+    a: &TradeArgs,
+) -> anyhow::Result<Proposal> {
+    let symbol = crate::domain::parse_symbol(&a.symbol).map_err(BadInput)?;
+    if a.quantity <= Decimal::ZERO || a.quantity > crate::domain::MAX_VALUE {
+        return Err(BadInput(format!(
+            "quantity {}: use a number of shares greater than 0",
+            a.quantity
+        ))
+        .into());
+    }
+    let date = a.date.unwrap_or_else(today);
+    let price = match a.price {
+        Some(p) if p <= Decimal::ZERO || p > crate::domain::MAX_VALUE => {
+            return Err(BadInput(format!("--price {p}: use a price greater than 0")).into());
+        }
+        Some(p) => p,
+        None => store
+            .latest_closes(date)?
+            .get(&symbol)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                BadInput(format!(
+                    "no price for {symbol} on or before {date}; pass --price or import prices"
+                ))
+            })?,
+    };
+    let currency = loaded
+        .book
+        .lots_of(&account, &symbol)
+        .next()
+        .map(|l| l.currency.clone())
+        .unwrap_or_else(|| ctx.config.general.default_currency.clone());
+    Ok(Proposal {
+        date,
+        account,
+        symbol,
+        quantity: a.quantity,
+        price,
+        fees: Decimal::ZERO,
+        currency,
+    })
+}
+
+fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let loaded = load_book(&store, ctx, None, a.account.as_deref())?;
+    let symbol = crate::domain::parse_symbol(&a.symbol).map_err(BadInput)?;
+    let account = match &loaded.account {
+        Some(acc) => acc.clone(),
+        None => {
+            let holders: Vec<String> = loaded
+                .book
+                .positions()
+                .into_iter()
+                .filter(|p| p.symbol == symbol)
+                .map(|p| p.account)
+                .collect();
+            match holders.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(BadInput(format!(
+                        "no account holds {symbol}; check the symbol with `folio holdings`"
+                    ))
+                    .into());
+                }
+                many => {
+                    return Err(BadInput(format!(
+                        "{symbol} is held in {}; name one with --account",
+                        many.join(" and ")
+                    ))
+                    .into());
+                }
+            }
+        }
+    };
+    let (method, lot) = match a.lots.as_deref() {
+        None => (None, None),
+        Some(s) => match LotMethod::from_str(s) {
+            Ok(m) => (Some(m), None),
+            Err(_) => match super::parse_date_arg(s) {
+                Ok(d) => (None, Some(d)),
+                Err(_) => {
+                    return Err(BadInput(format!(
+                        "--lots '{s}': use fifo, lifo, hifo or the acquisition date of a lot (YYYY-MM-DD)"
+                    ))
+                    .into());
+                }
+            },
+        },
+    };
+    let p = proposal(ctx, &store, &loaded, account, &a)?;
+    let v =
+        preview::sell(&loaded.transactions, &loaded.policy, &p, method, lot).map_err(BadInput)?;
+    if ctx.json {
+        return json(&v);
+    }
+    let how = match lot {
+        Some(d) => format!("the lot acquired {d}"),
+        None => v.method.as_str().to_ascii_uppercase(),
+    };
+    outln!(
+        "Selling {} {} from {} on {} at {} ({how})",
+        qty(v.quantity),
+        v.symbol,
+        v.account,
+        v.date,
+        price(v.price)
+    );
+    let mut t = Report::new(&[
+        "Acquired",
+        "Quantity>",
+        "Cost basis>",
+        "Proceeds>",
+        "Wash sale>",
+        "Gain>",
+        "Term",
+    ]);
+    for d in &v.lots {
+        t.row(vec![
+            d.purchased.to_string(),
+            qty(d.quantity),
+            money(d.cost),
+            money(d.proceeds),
+            if d.disallowed.is_zero() {
+                String::new()
+            } else {
+                money(d.disallowed)
+            },
+            money(d.gain),
+            d.term.as_str().into(),
+        ]);
+    }
+    t.print()?;
+    outln!(
+        "Proceeds {}, cost basis {}: short-term gain {}, long-term gain {}",
+        money(v.proceeds),
+        money(v.cost_basis),
+        money(v.short_term_gain),
+        money(v.long_term_gain)
+    );
+    if loaded.policy.kind(&v.account) != AccountKind::Taxable {
+        outln!(
+            "{} is a retirement account: the sale is not a taxable event.",
+            v.account
+        );
+        return Ok(());
+    }
+    if v.wash_sale_disallowed.is_zero() {
+        outln!("Wash sale: none from purchases in the 30 days before.");
+    } else {
+        outln!(
+            "Wash sale: {} of the loss is disallowed by shares bought in the 30 days before{}.",
+            money(v.wash_sale_disallowed),
+            if v.wash_sale_permanent.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    " ({} of it lost for good: the shares are in an IRA)",
+                    money(v.wash_sale_permanent)
+                )
+            }
+        );
+    }
+    if v.lots.iter().any(|d| d.gain < Decimal::ZERO) {
+        outln!(
+            "Buying {} before {} would wash the loss that remains.",
+            v.substantially_identical.join(" or "),
+            v.safe_to_buy_back
+        );
+    }
+    Ok(())
+}
+
+fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
+    if a.lots.is_some() {
+        return Err(BadInput("--lots is for previewing a sale".into()).into());
+    }
+    let store = ctx.store()?;
+    let loaded = load_book(&store, ctx, None, None)?;
+    let account = match &a.account {
+        Some(name) => resolve_account(&loaded.accounts, name)?,
+        None => {
+            let mut taxable: Vec<&str> = loaded
+                .accounts
+                .iter()
+                .filter(|x| x.kind == AccountKind::Taxable)
+                .map(|x| x.name.as_str())
+                .collect();
+            taxable.sort_unstable();
+            taxable.first().map(|s| s.to_string()).ok_or_else(|| {
+                BadInput("no taxable account to buy in; name the account with --account".into())
+            })?
+        }
+    };
+    let p = proposal(ctx, &store, &loaded, account, &a)?;
+    let v = preview::buy(&loaded.transactions, &loaded.policy, &p).map_err(BadInput)?;
+    if ctx.json {
+        return json(&v);
+    }
+    outln!(
+        "Buying {} {} in {} on {} at {}",
+        qty(v.quantity),
+        v.symbol,
+        v.account,
+        v.date,
+        price(v.price)
+    );
+    if v.washes.is_empty() {
+        outln!(
+            "Washes no loss: nothing substantially identical ({}) was sold at a loss in the 30 days before that is not already washed.",
+            loaded
+                .policy
+                .securities()
+                .identical_to(&v.symbol)
+                .join(", ")
+        );
+        return Ok(());
+    }
+    let mut t = Report::new(&["Account", "Symbol", "Sold", "Quantity>", "Disallowed>"]);
+    for w in &v.washes {
+        t.row(vec![
+            w.account.clone(),
+            w.symbol.clone(),
+            w.sold.to_string(),
+            qty(w.quantity),
+            money(w.disallowed),
+        ]);
+    }
+    t.print()?;
+    outln!(
+        "This purchase would disallow {} of loss{}.",
+        money(v.wash_sale_disallowed),
+        if v.washes.iter().any(|w| w.permanent) {
+            format!(
+                " for good: {} is a retirement account, so the loss does not move into its basis",
+                v.account
+            )
+        } else {
+            " (it moves into the new shares' basis and is deducted when they are sold)".to_string()
+        }
+    );
+    Ok(())
+}
