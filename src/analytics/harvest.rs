@@ -2,7 +2,7 @@
 //! selling it on its own today would allow after wash sales, what that is worth, what to buy
 //! instead, and when the original may be bought back. Pure.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -174,7 +174,7 @@ pub fn scan(
         &settings.rates,
     );
     let reinvestments = expected_reinvestments(book, policy, txns, as_of);
-    let unwashed: Vec<String> = book
+    let unwashed: HashSet<String> = book
         .unwashed_losses(as_of)
         .into_iter()
         .map(|l| l.group)
@@ -184,6 +184,7 @@ pub fn scan(
         .unwrap_or(NaiveDate::MIN);
     let mut returns: HashMap<String, Vec<(NaiveDate, f64)>> = HashMap::new();
     let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
+    let mut identical: HashMap<String, Vec<String>> = HashMap::new();
     let mut unpriced: Vec<String> = Vec::new();
     let mut candidates = Vec::new();
     let safe = as_of
@@ -247,7 +248,10 @@ pub fn scan(
             trading_cost: cost,
             net_benefit: saving - cost,
             safe_to_buy_back: safe,
-            blocked_symbols: policy.securities().identical_to(symbol),
+            blocked_symbols: identical
+                .entry(symbol.to_string())
+                .or_insert_with(|| policy.securities().identical_to(symbol))
+                .clone(),
             replacements,
             lot_transaction_id: lot.opened_by,
         });
@@ -412,14 +416,14 @@ fn replacement_ideas(
     symbol: &str,
     market: &Market,
     since: NaiveDate,
-    unwashed_groups: &[String],
+    unwashed_groups: &HashSet<String>,
     returns: &mut HashMap<String, Vec<(NaiveDate, f64)>>,
 ) -> Vec<Idea> {
     let securities = policy.securities();
     let peers: Vec<&str> = securities
         .peers(symbol)
         .into_iter()
-        .filter(|p| !unwashed_groups.iter().any(|g| g == securities.group_of(p)))
+        .filter(|p| !unwashed_groups.contains(securities.group_of(p)))
         .collect();
     for s in peers.iter().copied().chain([symbol]) {
         if !returns.contains_key(s) {
@@ -452,4 +456,144 @@ fn replacement_ideas(
     });
     out.truncate(MAX_REPLACEMENTS);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, LotMethod, securities::Securities};
+    use crate::ledger::replay;
+    use rust_decimal_macros::dec;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn txn(
+        id: i64,
+        date: &str,
+        account: &str,
+        action: Action,
+        symbol: &str,
+        qty: Decimal,
+    ) -> Transaction {
+        Transaction {
+            id,
+            uid: format!("t{id}"),
+            date: d(date),
+            account: account.into(),
+            action,
+            symbol: Some(symbol.into()),
+            quantity: Some(qty),
+            price: Some(dec!(100)),
+            fees: Decimal::ZERO,
+            amount: None,
+            currency: "USD".into(),
+            lot: None,
+            note: None,
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings::from_config(&crate::config::Config::default())
+    }
+
+    fn policy() -> Policy {
+        let acct = |name: &str, kind| Account {
+            name: name.into(),
+            kind,
+            lot_method: LotMethod::Fifo,
+        };
+        Policy::new(
+            &[
+                acct("Taxable", AccountKind::Taxable),
+                acct("IRA", AccountKind::Ira),
+            ],
+            LotMethod::Fifo,
+            Securities::bundled(),
+        )
+    }
+
+    fn run(txns: &[Transaction], price: Decimal, as_of: &str) -> Harvest {
+        let policy = policy();
+        let (book, errors) = replay(txns, &policy);
+        assert!(errors.is_empty(), "{errors:?}");
+        let prices: HashMap<String, Decimal> = ["VTI", "VOO", "IVV"]
+            .iter()
+            .map(|s| (s.to_string(), price))
+            .collect();
+        let closes = HashMap::new();
+        let market = Market {
+            prices: &prices,
+            closes: &closes,
+        };
+        scan(&book, &policy, txns, &market, d(as_of), &settings())
+    }
+
+    #[test]
+    fn quarterly_ira_reinvestments_due_within_30_days_make_a_loss_permanent() {
+        // VOO at a loss in Taxable; IVV (same index) reinvested quarterly in the IRA, the last
+        // on 2025-09-30: the next is expected a median gap (91 and 92 days: 92) later, on
+        // 2025-12-31, within 30 days of 12-10.
+        let mut t = vec![txn(
+            1,
+            "2025-01-02",
+            "Taxable",
+            Action::Buy,
+            "VOO",
+            dec!(10),
+        )];
+        for (i, day) in ["2025-03-31", "2025-06-30", "2025-09-30"]
+            .iter()
+            .enumerate()
+        {
+            t.push(txn(
+                2 + i as i64,
+                day,
+                "IRA",
+                Action::Reinvest,
+                "IVV",
+                dec!(0.5),
+            ));
+        }
+        let h = run(&t, dec!(80), "2025-12-10");
+        let c = &h.candidates[0];
+        assert_eq!(c.symbol, "VOO");
+        assert_eq!(c.wash_status, WashStatus::IraPermanent);
+        assert_eq!(c.blocked_quantity, dec!(0.5));
+        assert_eq!(c.allowed_loss, dec!(190)); // 200 x 9.5 / 10
+        let b = &c.blockers[0];
+        assert!(b.expected && b.retirement && b.symbol == "IVV", "{b:?}");
+        assert_eq!(b.date, d("2025-12-31"));
+        // On 11-20 the next reinvestment (12-31) is more than 30 days away: clean.
+        let h = run(&t, dec!(80), "2025-11-20");
+        assert_eq!(h.candidates[0].wash_status, WashStatus::Clean);
+    }
+
+    #[test]
+    fn a_recent_purchase_as_large_as_the_lot_washes_it_fully_and_ira_lots_are_never_candidates() {
+        let t = vec![
+            txn(1, "2025-01-02", "Taxable", Action::Buy, "VTI", dec!(10)),
+            txn(2, "2025-11-25", "Taxable", Action::Buy, "VTI", dec!(10)),
+            txn(3, "2025-01-02", "IRA", Action::Buy, "VOO", dec!(10)),
+        ];
+        let h = run(&t, dec!(80), "2025-12-01");
+        let symbols: Vec<(&str, WashStatus)> = h
+            .candidates
+            .iter()
+            .map(|c| (c.symbol.as_str(), c.wash_status))
+            .collect();
+        // The January lot is washed by the November one; the November lot (loss 200 too) is
+        // its own purchase and sees the January lot as out of the window: clean.
+        assert_eq!(
+            symbols,
+            [("VTI", WashStatus::Clean), ("VTI", WashStatus::Full)]
+        );
+        let full = &h.candidates[1];
+        assert_eq!(
+            (full.allowed_loss, full.estimated_saving),
+            (dec!(0), dec!(0))
+        );
+        assert!(full.net_benefit < Decimal::ZERO);
+    }
 }

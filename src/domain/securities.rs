@@ -25,8 +25,15 @@ pub struct Security {
     pub group: Option<String>,
 }
 
+/// The table, indexed by group and by class (the harvest scan asks both for every lot).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Securities(HashMap<String, Security>);
+pub struct Securities {
+    table: HashMap<String, Security>,
+    /// Group key -> its listed symbols, sorted.
+    groups: HashMap<String, Vec<String>>,
+    /// Class -> its listed symbols, sorted.
+    classes: HashMap<String, Vec<String>>,
+}
 
 /// The bundled table.
 impl Default for Securities {
@@ -38,7 +45,40 @@ impl Default for Securities {
 impl Securities {
     /// No reference data: every symbol unclassified and substantially identical only to itself.
     pub fn empty() -> Securities {
-        Securities(HashMap::new())
+        Securities::index(HashMap::new())
+    }
+
+    fn index(mut table: HashMap<String, Security>) -> Securities {
+        for sec in table.values_mut() {
+            sec.index = sec.index.trim().to_string();
+            sec.group = sec
+                .group
+                .take()
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty());
+        }
+        let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+        let mut classes: HashMap<String, Vec<String>> = HashMap::new();
+        for (symbol, sec) in &table {
+            let group = match (&sec.group, sec.index.as_str()) {
+                (Some(g), _) => g.clone(),
+                (None, "") => symbol.clone(),
+                (None, index) => index.to_string(),
+            };
+            groups.entry(group).or_default().push(symbol.clone());
+            classes
+                .entry(sec.class.clone())
+                .or_default()
+                .push(symbol.clone());
+        }
+        for v in groups.values_mut().chain(classes.values_mut()) {
+            v.sort_unstable();
+        }
+        Securities {
+            table,
+            groups,
+            classes,
+        }
     }
 
     /// The reference data shipped with folio.
@@ -48,7 +88,7 @@ impl Securities {
 
     pub fn parse(text: &str) -> Result<Securities, toml::de::Error> {
         let table: BTreeMap<String, Security> = toml::from_str(text)?;
-        Ok(Securities(
+        Ok(Securities::index(
             table
                 .into_iter()
                 .map(|(k, v)| (k.trim().to_ascii_uppercase(), v))
@@ -58,12 +98,12 @@ impl Securities {
 
     /// These entries with `overrides` replacing them symbol by symbol.
     pub fn merged(mut self, overrides: Securities) -> Securities {
-        self.0.extend(overrides.0);
-        self
+        self.table.extend(overrides.table);
+        Securities::index(self.table)
     }
 
     pub fn get(&self, symbol: &str) -> Option<&Security> {
-        self.0.get(symbol)
+        self.table.get(symbol)
     }
 
     /// The asset class, or [`UNCLASSIFIED`].
@@ -81,25 +121,22 @@ impl Securities {
     /// bundled groups do (a user's one-word group works too: it only has to differ from tickers).
     pub fn group_of<'a>(&'a self, symbol: &'a str) -> &'a str {
         match self.get(symbol) {
-            Some(Security { group: Some(g), .. }) if !g.trim().is_empty() => g,
-            Some(s) if !s.index.trim().is_empty() => &s.index,
+            Some(Security { group: Some(g), .. }) => g,
+            Some(s) if !s.index.is_empty() => &s.index,
             _ => symbol,
         }
     }
 
     /// Every listed symbol substantially identical to `symbol`, itself included, sorted.
     pub fn identical_to(&self, symbol: &str) -> Vec<String> {
-        let group = self.group_of(symbol);
-        let mut out: Vec<String> = self
-            .0
-            .keys()
-            .filter(|s| self.group_of(s) == group)
+        let mut out = self
+            .groups
+            .get(self.group_of(symbol))
             .cloned()
-            .collect();
-        if !out.iter().any(|s| s == symbol) {
-            out.push(symbol.to_string());
+            .unwrap_or_default();
+        if let Err(at) = out.binary_search_by(|s| s.as_str().cmp(symbol)) {
+            out.insert(at, symbol.to_string());
         }
-        out.sort();
         out
     }
 
@@ -110,14 +147,11 @@ impl Securities {
             return Vec::new();
         };
         let group = self.group_of(symbol);
-        let mut out: Vec<&str> = self
-            .0
+        self.classes[&me.class]
             .iter()
-            .filter(|(s, sec)| sec.class == me.class && self.group_of(s) != group)
-            .map(|(s, _)| s.as_str())
-            .collect();
-        out.sort_unstable();
-        out
+            .map(String::as_str)
+            .filter(|s| self.group_of(s) != group)
+            .collect()
     }
 }
 

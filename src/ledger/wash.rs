@@ -105,7 +105,7 @@ pub(super) fn on_acquire(book: &mut Book, policy: &Policy, t: &Transaction) {
         return;
     };
     for p in pending.iter_mut().filter(|p| p.currency == t.currency) {
-        let Some(i) = lots.iter().position(|l| l.opened_by == t.id && !l.replaced) else {
+        let Some(i) = unreplaced(lots, t.date, t.id) else {
             break;
         };
         absorb(lots, i, p, &mut book.realized, ira);
@@ -155,10 +155,7 @@ pub(super) fn on_sale(book: &mut Book, policy: &Policy, t: &Transaction, first: 
             continue;
         };
         for p in pending.iter_mut().filter(|p| !p.shares.is_zero()) {
-            let Some(i) = lots
-                .iter()
-                .position(|l| l.opened_by == c.opened_by && !l.replaced)
-            else {
+            let Some(i) = unreplaced(lots, c.purchased, c.opened_by) else {
                 break;
             };
             absorb(lots, i, p, &mut book.realized, ira);
@@ -177,8 +174,22 @@ pub(super) fn on_sale(book: &mut Book, policy: &Policy, t: &Transaction, first: 
 struct Candidate {
     account: String,
     symbol: String,
+    purchased: NaiveDate,
     opened_by: i64,
     retirement: bool,
+}
+
+/// The position of the unused part of the lot bought by `opened_by` on `purchased`. Lots are in
+/// purchase order, so this is a binary search and a short scan, not a walk over every lot.
+fn unreplaced(
+    lots: &std::collections::VecDeque<Lot>,
+    purchased: NaiveDate,
+    opened_by: i64,
+) -> Option<usize> {
+    let from = lots.partition_point(|l| l.purchased < purchased);
+    (from..lots.len())
+        .take_while(|&i| lots[i].purchased == purchased)
+        .find(|&i| lots[i].opened_by == opened_by && !lots[i].replaced)
 }
 
 /// Held, unused replacement shares of `group` bought from 30 days before `date` up to `date`,
@@ -201,11 +212,10 @@ fn replacements(
             let Some(lots) = by_symbol.get(symbol) else {
                 continue;
             };
-            for l in lots {
+            let first = lots.partition_point(|l| l.purchased < from);
+            for l in lots.range(first..).take_while(|l| l.purchased <= date) {
                 if l.transferred
                     || l.replaced
-                    || l.purchased < from
-                    || l.purchased > date
                     || l.currency != currency
                     || sold_purchases.contains(&l.opened_by)
                 {
@@ -217,6 +227,7 @@ fn replacements(
                     Candidate {
                         account: account.clone(),
                         symbol: symbol.clone(),
+                        purchased: l.purchased,
                         opened_by: l.opened_by,
                         retirement: retirement(policy, account),
                     },
@@ -315,9 +326,8 @@ impl Book {
         replacements(self, policy, group, date, currency, &[sold_purchase])
             .into_iter()
             .filter_map(|c| {
-                let lot = self
-                    .lots_of(&c.account, &c.symbol)
-                    .find(|l| l.opened_by == c.opened_by && !l.replaced)?;
+                let lots = self.positions.get(&c.account)?.get(&c.symbol)?;
+                let lot = &lots[unreplaced(lots, c.purchased, c.opened_by)?];
                 Some(Replacement {
                     purchased: lot.purchased,
                     quantity: lot.quantity,

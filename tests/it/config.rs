@@ -149,3 +149,58 @@ fn currency_is_normalised_and_an_empty_database_path_means_the_default() {
         .json();
     assert_eq!(out["balances"][0]["currency"], "EUR");
 }
+
+#[test]
+fn tax_settings_out_of_range_are_refused() {
+    let e = bad_config("[tax]\nshort_term_rate = 32\n");
+    assert!(
+        e.contains("tax.short_term_rate: 32 is not a tax rate"),
+        "{e}"
+    );
+    let e = bad_config("[tax]\ncarryforward_long = -500\n");
+    assert!(e.contains("tax.carryforward_long"), "{e}");
+}
+
+#[test]
+fn securities_toml_beside_the_config_extends_the_groups_and_a_bad_one_is_named() {
+    let env = Env::new();
+    let csv = "date,account,action,symbol,quantity,price\n\
+               2025-01-02,A,BUY,FZROX,10,20\n\
+               2025-02-03,A,SELL,FZROX,10,15\n";
+    env.import("t.csv", csv, &[]).ok();
+    let cfg = env.write("config.toml", "");
+    let buy = |env: &Env| {
+        env.run(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "tax",
+            "preview",
+            "buy",
+            "VTI",
+            "10",
+            "--date",
+            "2025-02-10",
+            "--price",
+            "250",
+            "--json",
+        ])
+    };
+    // Bundled: FZROX is unknown, so VTI is not substantially identical to it.
+    assert_eq!(buy(&env).json()["washes"], serde_json::json!([]));
+    // The user says FZROX tracks VTI's index: the purchase now washes the loss.
+    env.write(
+        "securities.toml",
+        "FZROX = { name = \"Fidelity ZERO Total Market\", class = \"US stocks\", index = \"CRSP US Total Market\" }\n",
+    );
+    let v = buy(&env).json();
+    assert_eq!(crate::common::dec(&v, "wash_sale_disallowed"), "50");
+    // A mistake in the file stops folio with the file and line.
+    env.write(
+        "securities.toml",
+        "FZROX = { name = \"x\", clas = \"US stocks\" }\n",
+    );
+    let r = buy(&env);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("securities.toml: line 1"), "{}", r.stderr);
+    assert!(r.stderr.contains("unknown field `clas`"), "{}", r.stderr);
+}

@@ -14,4 +14,5 @@ mod ibkr;
 mod import_errors;
 mod pty;
 mod store;
+mod tax;
 mod tui;
