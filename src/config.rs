@@ -46,7 +46,8 @@ pub struct Tax {
     /// Net capital loss deductible from ordinary income per year (1500 married filing
     /// separately).
     pub loss_offset_limit: f64,
-    /// Capital losses carried into this year from earlier years, by character (positive).
+    /// Capital losses carried into the first year of the ledger with sales, by character
+    /// (positive); later years carry forward what the ledger computes.
     pub carryforward_short: f64,
     pub carryforward_long: f64,
     /// Harvest only lots losing at least this much...

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -99,6 +99,9 @@ pub struct Idea {
     pub index: String,
     /// None without enough common price history.
     pub similarity: Option<Similarity>,
+    /// Itself (or substantially identical to) a harvest candidate: buying it while selling
+    /// that one at a loss would wash that loss. Listed after the others.
+    pub also_a_candidate: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,20 +130,25 @@ pub struct Candidate {
     pub estimated_saving: Decimal,
     pub trading_cost: Decimal,
     pub net_benefit: Decimal,
+    /// The allowed loss reaches `min_loss` and the net benefit is positive: worth doing now.
+    pub worth_harvesting: bool,
     /// The first day buying the symbol (or one substantially identical) back no longer washes
     /// a sale made today.
     pub safe_to_buy_back: NaiveDate,
     /// Buying any of these before `safe_to_buy_back` washes the loss.
     pub blocked_symbols: Vec<String>,
     pub replacements: Vec<Idea>,
-    /// The lot's opening transaction, for a sale that names it.
+    /// The transaction the lot's shares were bought by (a wash sale can split one purchase into
+    /// two lots: the part that replaced sold shares and the rest).
     pub lot_transaction_id: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// The allowed loss of every candidate, summed.
+    /// The allowed loss of the candidates worth harvesting, summed (each estimated on its own:
+    /// candidates can compete for the same blocking purchases).
     pub harvestable_loss: Decimal,
+    /// Candidates worth harvesting.
     pub candidates: usize,
     /// Realized so far this year in taxable accounts, after wash sales, and its netting.
     pub realized: YearSummary,
@@ -158,7 +166,8 @@ pub struct Harvest {
 }
 
 /// Scans `book` (replayed up to `as_of`) for harvest candidates. `txns` are the transactions
-/// the book came from (for dividend reinvestment schedules).
+/// the book came from (for dividend reinvestment schedules). Lots of one position that are all
+/// candidates are taken to be sold together: none of them replaces another.
 pub fn scan(
     book: &Book,
     policy: &Policy,
@@ -167,13 +176,7 @@ pub fn scan(
     as_of: NaiveDate,
     settings: &Settings,
 ) -> Harvest {
-    let year = tax::year_summary(
-        tax::taxable_disposals(book, policy, as_of.year())
-            .filter(|d| d.sold <= as_of && d.currency == settings.currency),
-        as_of.year(),
-        &settings.rates,
-    );
-    let reinvestments = expected_reinvestments(book, policy, txns, as_of);
+    let year = tax::year_to_date(book, policy, as_of, &settings.currency, &settings.rates);
     let unwashed: HashSet<String> = book
         .unwashed_losses(as_of)
         .into_iter()
@@ -182,14 +185,22 @@ pub fn scan(
     let since = as_of
         .checked_sub_days(Days::new(SIMILARITY_DAYS))
         .unwrap_or(NaiveDate::MIN);
-    let mut returns: HashMap<String, Vec<(NaiveDate, f64)>> = HashMap::new();
-    let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
-    let mut identical: HashMap<String, Vec<String>> = HashMap::new();
-    let mut unpriced: Vec<String> = Vec::new();
-    let mut candidates = Vec::new();
     let safe = as_of
         .checked_add_days(Days::new(31))
         .unwrap_or(NaiveDate::MAX);
+
+    // First pass: the lots whose loss passes the thresholds.
+    struct Pre<'b> {
+        account: &'b str,
+        symbol: &'b str,
+        lot: &'b Lot,
+        price: Decimal,
+        value: Decimal,
+        loss: Decimal,
+        loss_pct: Decimal,
+    }
+    let mut pre: Vec<Pre> = Vec::new();
+    let mut unpriced: Vec<String> = Vec::new();
     for (account, symbol, lot) in book.lots() {
         if policy.kind(account) != AccountKind::Taxable || lot.currency != settings.currency {
             continue;
@@ -209,21 +220,78 @@ pub fn scan(
         if loss_pct < settings.min_loss_pct {
             continue;
         }
-        let (status, blocked, blockers) =
-            wash_status(book, policy, symbol, lot, as_of, &reinvestments);
+        pre.push(Pre {
+            account,
+            symbol,
+            lot,
+            price,
+            value,
+            loss,
+            loss_pct,
+        });
+    }
+    // Per position: the purchases of its candidate lots, and whether they are all of it.
+    let mut sold_together: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    for p in &pre {
+        sold_together
+            .entry((p.account, p.symbol))
+            .or_default()
+            .push(p.lot.opened_by);
+    }
+    let whole: HashSet<(&str, &str)> = sold_together
+        .iter()
+        .filter(|((a, s), ids)| book.lots_of(a, s).count() == ids.len())
+        .map(|(k, _)| *k)
+        .collect();
+    let candidate_groups: HashSet<&str> = pre.iter().map(|p| policy.group(p.symbol)).collect();
+    let reinvestments = expected_reinvestments(book, policy, txns, as_of);
+
+    let mut returns: HashMap<String, Vec<similarity::Return>> = HashMap::new();
+    let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
+    let mut identical: HashMap<String, Vec<String>> = HashMap::new();
+    let mut candidates = Vec::new();
+    for p in &pre {
+        let (account, symbol, lot) = (p.account, p.symbol, p.lot);
+        // A reinvestment of a position sold whole does not happen.
+        let due: Vec<&Expected> = reinvestments
+            .iter()
+            .filter(|e| {
+                e.currency == lot.currency
+                    && !(whole.contains(&(account, symbol))
+                        && e.account == account
+                        && e.symbol == symbol)
+            })
+            .collect();
+        let (status, blocked, blockers) = wash_status(
+            book,
+            policy,
+            symbol,
+            lot,
+            &sold_together[&(account, symbol)],
+            as_of,
+            &due,
+        );
         let allowed = if blocked.is_zero() {
-            loss
+            p.loss
         } else {
-            (loss * (lot.quantity - blocked) / lot.quantity).round_dp(2)
+            (p.loss * (lot.quantity - blocked) / lot.quantity).round_dp(2)
         };
         let held = term(lot.acquired, as_of);
         let saving = tax::marginal_saving(&year, allowed, held, &settings.rates);
         let half_spread = settings.spread_bps / Decimal::from(20_000);
-        let cost = (Decimal::TWO * (settings.commission + value * half_spread)).round_dp(2);
+        let cost = (Decimal::TWO * (settings.commission + p.value * half_spread)).round_dp(2);
         let replacements = ideas
             .entry(symbol.to_string())
             .or_insert_with(|| {
-                replacement_ideas(policy, symbol, market, since, &unwashed, &mut returns)
+                replacement_ideas(
+                    policy,
+                    symbol,
+                    market,
+                    since,
+                    &unwashed,
+                    &candidate_groups,
+                    &mut returns,
+                )
             })
             .clone();
         candidates.push(Candidate {
@@ -236,10 +304,10 @@ pub fn scan(
             days_to_long_term: (long_term_from(lot.acquired) - as_of).num_days().max(0),
             quantity: lot.quantity,
             cost_basis: lot.cost,
-            price,
-            value,
-            loss,
-            loss_pct,
+            price: p.price,
+            value: p.value,
+            loss: p.loss,
+            loss_pct: p.loss_pct,
             wash_status: status,
             blocked_quantity: blocked,
             blockers,
@@ -247,6 +315,7 @@ pub fn scan(
             estimated_saving: saving,
             trading_cost: cost,
             net_benefit: saving - cost,
+            worth_harvesting: allowed >= settings.min_loss && saving > cost,
             safe_to_buy_back: safe,
             blocked_symbols: identical
                 .entry(symbol.to_string())
@@ -263,12 +332,13 @@ pub fn scan(
             .then((&a.account, &a.symbol, a.acquired).cmp(&(&b.account, &b.symbol, b.acquired)))
     });
     unpriced.sort();
+    let worth = || candidates.iter().filter(|c| c.worth_harvesting);
     Harvest {
         as_of,
         currency: settings.currency.clone(),
         summary: Summary {
-            harvestable_loss: candidates.iter().map(|c| c.allowed_loss).sum(),
-            candidates: candidates.len(),
+            harvestable_loss: worth().map(|c| c.allowed_loss).sum(),
+            candidates: worth().count(),
             realized: year,
         },
         candidates,
@@ -276,19 +346,21 @@ pub fn scan(
     }
 }
 
-/// What selling `lot` alone on `as_of` would run into: held shares bought in the last 30 days
-/// (in matching order), then reinvestments due in the next 30.
+/// What selling `lot` (with the purchases `sold_with`, its own included) on `as_of` would run
+/// into: held shares bought in the last 30 days (in matching order), then reinvestments due in
+/// the next 30.
 fn wash_status(
     book: &Book,
     policy: &Policy,
     symbol: &str,
     lot: &Lot,
+    sold_with: &[i64],
     as_of: NaiveDate,
-    reinvestments: &[Expected],
+    reinvestments: &[&Expected],
 ) -> (WashStatus, Decimal, Vec<Blocker>) {
     let group = policy.group(symbol);
     let mut blockers: Vec<Blocker> = book
-        .replacements_for(policy, symbol, as_of, &lot.currency, lot.opened_by)
+        .replacements_for(policy, symbol, as_of, &lot.currency, sold_with)
         .into_iter()
         .map(|r| Blocker {
             account: r.account,
@@ -340,6 +412,7 @@ fn wash_status(
 /// A dividend reinvestment expected in the next 30 days.
 struct Expected {
     group: String,
+    currency: String,
     account: String,
     symbol: String,
     date: NaiveDate,
@@ -361,7 +434,9 @@ fn expected_reinvestments(
     let recent = as_of
         .checked_sub_days(Days::new(400))
         .unwrap_or(NaiveDate::MIN);
-    let mut by_position: HashMap<(&str, &str), Vec<(NaiveDate, Decimal)>> = HashMap::new();
+    // Per (account, symbol): (day, quantity, currency) of each reinvestment.
+    type Reinvested<'t> = Vec<(NaiveDate, Decimal, &'t str)>;
+    let mut by_position: HashMap<(&str, &str), Reinvested> = HashMap::new();
     for t in txns {
         if t.action == Action::Reinvest
             && t.date >= recent
@@ -371,7 +446,7 @@ fn expected_reinvestments(
             by_position
                 .entry((t.account.as_str(), symbol))
                 .or_default()
-                .push((t.date, t.quantity.unwrap_or_default()));
+                .push((t.date, t.quantity.unwrap_or_default(), t.currency.as_str()));
         }
     }
     let mut out = Vec::new();
@@ -379,7 +454,7 @@ fn expected_reinvestments(
         if days.len() < 2 || book.lots_of(account, symbol).next().is_none() {
             continue;
         }
-        days.sort();
+        days.sort_by_key(|d| d.0);
         let mut gaps: Vec<i64> = days
             .windows(2)
             .map(|w| (w[1].0 - w[0].0).num_days())
@@ -389,7 +464,7 @@ fn expected_reinvestments(
         if gap < 7 {
             continue; // not a dividend schedule
         }
-        let (last, quantity) = *days.last().expect("two or more");
+        let (last, quantity, currency) = *days.last().expect("two or more");
         let mut next = Some(last);
         while let Some(day) = next.filter(|d| *d <= as_of) {
             next = day.checked_add_days(Days::new(gap as u64));
@@ -397,6 +472,7 @@ fn expected_reinvestments(
         if let Some(next) = next.filter(|d| *d <= horizon) {
             out.push(Expected {
                 group: policy.group(symbol).to_string(),
+                currency: currency.to_string(),
                 account: account.to_string(),
                 symbol: symbol.to_string(),
                 date: next,
@@ -417,7 +493,8 @@ fn replacement_ideas(
     market: &Market,
     since: NaiveDate,
     unwashed_groups: &HashSet<String>,
-    returns: &mut HashMap<String, Vec<(NaiveDate, f64)>>,
+    candidate_groups: &HashSet<&str>,
+    returns: &mut HashMap<String, Vec<similarity::Return>>,
 ) -> Vec<Idea> {
     let securities = policy.securities();
     let peers: Vec<&str> = securities
@@ -445,13 +522,15 @@ fn replacement_ideas(
                 name: sec.name.clone(),
                 index: sec.index.clone(),
                 similarity: similarity::compare(original, &returns[p]),
+                also_a_candidate: candidate_groups.contains(securities.group_of(p)),
             }
         })
         .collect();
     out.sort_by(|a, b| {
         let score = |i: &Idea| i.similarity.map_or(f64::NEG_INFINITY, |s| s.score);
-        score(b)
-            .total_cmp(&score(a))
+        a.also_a_candidate
+            .cmp(&b.also_a_candidate)
+            .then_with(|| score(b).total_cmp(&score(a)))
             .then_with(|| a.symbol.cmp(&b.symbol))
     });
     out.truncate(MAX_REPLACEMENTS);
@@ -571,29 +650,42 @@ mod tests {
     }
 
     #[test]
-    fn a_recent_purchase_as_large_as_the_lot_washes_it_fully_and_ira_lots_are_never_candidates() {
+    fn a_recent_purchase_kept_washes_the_lot_but_a_position_sold_whole_is_clean() {
+        // January 10 VTI at 100, November 10 more at 70; VTI at 80 on 12-01: the November lot
+        // gains and stays, so it replaces the January lot's shares: fully washed, and not worth
+        // harvesting.
+        let mut nov = txn(2, "2025-11-25", "Taxable", Action::Buy, "VTI", dec!(10));
+        nov.price = Some(dec!(70));
         let t = vec![
             txn(1, "2025-01-02", "Taxable", Action::Buy, "VTI", dec!(10)),
-            txn(2, "2025-11-25", "Taxable", Action::Buy, "VTI", dec!(10)),
+            nov,
             txn(3, "2025-01-02", "IRA", Action::Buy, "VOO", dec!(10)),
         ];
         let h = run(&t, dec!(80), "2025-12-01");
-        let symbols: Vec<(&str, WashStatus)> = h
-            .candidates
-            .iter()
-            .map(|c| (c.symbol.as_str(), c.wash_status))
-            .collect();
-        // The January lot is washed by the November one; the November lot (loss 200 too) is
-        // its own purchase and sees the January lot as out of the window: clean.
+        assert_eq!(h.candidates.len(), 1, "the IRA's VOO is never a candidate");
+        let c = &h.candidates[0];
         assert_eq!(
-            symbols,
-            [("VTI", WashStatus::Clean), ("VTI", WashStatus::Full)]
+            (c.wash_status, c.blocked_quantity),
+            (WashStatus::Full, dec!(10))
         );
-        let full = &h.candidates[1];
+        assert_eq!((c.allowed_loss, c.estimated_saving), (dec!(0), dec!(0)));
+        assert!(!c.worth_harvesting && c.net_benefit < Decimal::ZERO);
         assert_eq!(
-            (full.allowed_loss, full.estimated_saving),
-            (dec!(0), dec!(0))
+            (h.summary.candidates, h.summary.harvestable_loss),
+            (0, dec!(0))
         );
-        assert!(full.net_benefit < Decimal::ZERO);
+        // Bought in November at 100 too, both lots lose: the position is sold whole and
+        // neither lot replaces the other.
+        let t = vec![
+            txn(1, "2025-01-02", "Taxable", Action::Buy, "VTI", dec!(10)),
+            txn(2, "2025-11-25", "Taxable", Action::Buy, "VTI", dec!(10)),
+        ];
+        let h = run(&t, dec!(80), "2025-12-01");
+        let status: Vec<WashStatus> = h.candidates.iter().map(|c| c.wash_status).collect();
+        assert_eq!(status, [WashStatus::Clean, WashStatus::Clean]);
+        assert_eq!(
+            (h.summary.candidates, h.summary.harvestable_loss),
+            (2, dec!(400))
+        );
     }
 }

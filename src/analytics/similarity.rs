@@ -24,32 +24,39 @@ pub struct Similarity {
     pub observations: usize,
 }
 
-/// Daily simple returns of a close series (ascending dates), keyed by the day they end.
-pub fn returns(closes: &[(NaiveDate, Decimal)], since: NaiveDate) -> Vec<(NaiveDate, f64)> {
+/// A simple return from one close to the next: (day of the first close, day of the second,
+/// return).
+pub type Return = (NaiveDate, NaiveDate, f64);
+
+/// Simple returns between consecutive closes of a series (ascending dates) ending on or after
+/// `since`.
+pub fn returns(closes: &[(NaiveDate, Decimal)], since: NaiveDate) -> Vec<Return> {
     closes
         .windows(2)
         .filter(|w| w[1].0 >= since)
         .filter_map(|w| {
             let (a, b) = (w[0].1.to_f64()?, w[1].1.to_f64()?);
-            (a > 0.0).then(|| (w[1].0, b / a - 1.0))
+            (a > 0.0).then(|| (w[0].0, w[1].0, b / a - 1.0))
         })
         .collect()
 }
 
-/// Compares `candidate` with `original` on the days both have a return. None with too few
-/// common days or a flat series.
-pub fn compare(
-    original: &[(NaiveDate, f64)],
-    candidate: &[(NaiveDate, f64)],
-) -> Option<Similarity> {
+/// Compares `candidate` with `original` over the periods both measure alike (same first and
+/// last day: a series missing a close does not pair its two-day return with a one-day one).
+/// None with too few common periods or a flat series.
+pub fn compare(original: &[Return], candidate: &[Return]) -> Option<Similarity> {
     let (mut i, mut j) = (0, 0);
     let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
     while i < original.len() && j < candidate.len() {
-        match original[i].0.cmp(&candidate[j].0) {
+        match original[i].1.cmp(&candidate[j].1) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal if original[i].0 != candidate[j].0 => {
+                i += 1;
+                j += 1;
+            }
             std::cmp::Ordering::Equal => {
-                let (a, b) = (original[i].1, candidate[j].1);
+                let (a, b) = (original[i].2, candidate[j].2);
                 n += 1;
                 sa += a;
                 sb += b;
@@ -91,12 +98,13 @@ mod tests {
     use super::*;
     use rand::{RngExt, SeedableRng};
 
-    fn series(values: &[f64]) -> Vec<(NaiveDate, f64)> {
+    fn series(values: &[f64]) -> Vec<Return> {
         let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let day = |i: usize| start + chrono::Days::new(i as u64);
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| (start + chrono::Days::new(i as u64), *v))
+            .map(|(i, v)| (day(i), day(i + 1), *v))
             .collect()
     }
 
@@ -136,7 +144,35 @@ mod tests {
         ];
         let r = returns(&closes, d("2025-01-01"));
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0].0, d("2025-01-03"));
-        assert!((r[0].1 - 0.1).abs() < 1e-12 && (r[1].1 + 0.1).abs() < 1e-12);
+        assert_eq!((r[0].0, r[0].1), (d("2025-01-02"), d("2025-01-03")));
+        assert!((r[0].2 - 0.1).abs() < 1e-12 && (r[1].2 + 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_missing_close_is_not_paired_with_a_one_day_return() {
+        // The same series twice, the candidate without one close: its return over the gap
+        // spans two days and is left out rather than compared with a one-day return.
+        let d0 = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let closes = |skip: Option<u64>| -> Vec<(NaiveDate, Decimal)> {
+            (0..40u64)
+                .filter(|i| Some(*i) != skip)
+                .map(|i| {
+                    let wiggle = if i % 2 == 0 { 1.0 } else { 1.02 };
+                    (
+                        d0 + chrono::Days::new(i),
+                        Decimal::try_from(100.0 * wiggle * 1.001f64.powi(i as i32))
+                            .unwrap()
+                            .round_dp(4),
+                    )
+                })
+                .collect()
+        };
+        let a = returns(&closes(None), d0);
+        let b = returns(&closes(Some(20)), d0);
+        let s = compare(&a, &b).unwrap();
+        // 39 one-day returns; the candidate misses the two around day 20 and has one over
+        // the gap instead: 37 compared.
+        assert_eq!(s.observations, 37);
+        assert!(s.correlation > 0.9999, "{s:?}");
     }
 }

@@ -21,7 +21,8 @@ pub struct Rates {
     pub long_term: Decimal,
     /// Net capital loss deductible from ordinary income per year.
     pub offset_limit: Decimal,
-    /// Losses carried in from earlier years (positive).
+    /// Losses carried into the first year of the ledger with sales, from before it (positive);
+    /// later years carry forward what the ledger computes.
     pub carry_in_short: Decimal,
     pub carry_in_long: Decimal,
 }
@@ -75,15 +76,17 @@ pub fn taxable_disposals<'a>(
         .filter(move |d| d.sold.year() == year && policy.kind(&d.account) == AccountKind::Taxable)
 }
 
+/// The year's figures from its disposals and the losses carried in `(short, long)`.
 pub fn year_summary<'a>(
     disposals: impl IntoIterator<Item = &'a Disposal>,
     year: i32,
     rates: &Rates,
+    carried_in: (Decimal, Decimal),
 ) -> YearSummary {
     let mut s = YearSummary {
         year,
-        carried_in_short: rates.carry_in_short,
-        carried_in_long: rates.carry_in_long,
+        carried_in_short: carried_in.0,
+        carried_in_long: carried_in.1,
         ..YearSummary::default()
     };
     for d in disposals {
@@ -106,6 +109,52 @@ pub fn year_summary<'a>(
     s.carry_out_short = n.carry_short;
     s.carry_out_long = n.carry_long;
     s
+}
+
+/// Losses carried into `year`: the configured carry-in enters the first year with taxable sales
+/// in `currency`, and each year's carry-out is the next year's carry-in.
+pub fn carried_into(
+    book: &Book,
+    policy: &Policy,
+    year: i32,
+    currency: &str,
+    rates: &Rates,
+) -> (Decimal, Decimal) {
+    let first = book
+        .realized
+        .iter()
+        .filter(|d| d.currency == currency && policy.kind(&d.account) == AccountKind::Taxable)
+        .map(|d| d.sold.year())
+        .min()
+        .unwrap_or(year);
+    let mut carry = (rates.carry_in_short, rates.carry_in_long);
+    for y in first..year {
+        let s = year_summary(
+            taxable_disposals(book, policy, y).filter(|d| d.currency == currency),
+            y,
+            rates,
+            carry,
+        );
+        carry = (s.carry_out_short, s.carry_out_long);
+    }
+    carry
+}
+
+/// The year of `as_of` up to that day.
+pub fn year_to_date(
+    book: &Book,
+    policy: &Policy,
+    as_of: NaiveDate,
+    currency: &str,
+    rates: &Rates,
+) -> YearSummary {
+    let year = as_of.year();
+    year_summary(
+        taxable_disposals(book, policy, year).filter(|d| d.sold <= as_of && d.currency == currency),
+        year,
+        rates,
+        carried_into(book, policy, year, currency, rates),
+    )
 }
 
 /// The result of netting one year's short- and long-term nets.
@@ -265,6 +314,7 @@ pub fn report(book: &Book, policy: &Policy, year: i32, currency: &str, rates: &R
         taxable_disposals(book, policy, year).filter(|d| d.currency == currency),
         year,
         rates,
+        carried_into(book, policy, year, currency, rates),
     );
     Report {
         year,
@@ -358,8 +408,7 @@ mod tests {
 
     #[test]
     fn the_summary_counts_wash_adjusted_gains_and_carry_ins() {
-        let mut r = rates();
-        r.carry_in_long = dec!(500);
+        let r = rates();
         let d = |gain: Decimal, term, disallowed: Decimal| Disposal {
             account: "T".into(),
             symbol: "X".into(),
@@ -385,7 +434,7 @@ mod tests {
             d(dec!(0), Term::Short, dec!(700)),
             d(dec!(300), Term::Long, dec!(0)),
         ];
-        let s = year_summary(&ds, 2025, &r);
+        let s = year_summary(&ds, 2025, &r, (dec!(0), dec!(500)));
         assert_eq!(
             (s.short_term_gains, s.short_term_losses, s.long_term_gains),
             (dec!(1200), dec!(4000), dec!(300))

@@ -115,7 +115,7 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
         money(y.ordinary_offset_unused)
     );
     outln!(
-        "Harvestable: {} in {} lot{} (losses of at least {} and {}% of value)",
+        "Harvestable: {} in {} lot{} worth it (losses of at least {} and {}% of value)",
         money(h.summary.harvestable_loss),
         h.summary.candidates,
         if h.summary.candidates == 1 { "" } else { "s" },
@@ -158,13 +158,20 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
             .replacements
             .iter()
             .take(2)
-            .map(|i| match i.similarity {
-                Some(s) => format!("{} {:.2}", i.symbol, s.score),
-                None => i.symbol.clone(),
+            .map(|i| {
+                let mark = if i.also_a_candidate { "*" } else { "" };
+                match i.similarity {
+                    Some(s) => format!("{}{mark} {:.2}", i.symbol, s.score),
+                    None => format!("{}{mark}", i.symbol),
+                }
             })
             .collect();
         r.row(vec![
-            c.account.clone(),
+            if c.worth_harvesting {
+                c.account.clone()
+            } else {
+                format!("({})", c.account)
+            },
             c.symbol.clone(),
             c.acquired.to_string(),
             c.term.as_str().into(),
@@ -213,8 +220,19 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
             );
         }
     }
+    if h.candidates.iter().any(|c| !c.worth_harvesting) {
+        outln!(
+            "(Account): not worth harvesting now: the loss left after wash sales is under the minimum or does not pay for the trades."
+        );
+    }
+    if h.candidates
+        .iter()
+        .any(|c| c.replacements.iter().take(2).any(|i| i.also_a_candidate))
+    {
+        outln!("*: itself a candidate here; buying it while harvesting it would wash that loss.");
+    }
     outln!(
-        "Savings are estimates against this year's realized gains at the [tax] rates, less trading costs (Net). After a sale, buy neither the symbol nor one substantially identical before the buy-back date (check with `folio tax preview buy`)."
+        "Savings are estimates against this year's realized gains at the [tax] rates, less trading costs (Net); lots of one position that are all listed are taken as sold together. After a sale, buy neither the symbol nor one substantially identical before the buy-back date (check with `folio tax preview buy`)."
     );
     Ok(())
 }

@@ -154,6 +154,10 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
         t.print()?;
         outln!();
     }
+    if loaded.account.is_some() {
+        outln!("Netting and carry-forward are for the whole return: run without --account.");
+        return Ok(());
+    }
     let s = &r.summary;
     outln!(
         "Net short term {}, net long term {}{}",
@@ -254,11 +258,16 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let loaded = load_book(&store, ctx, None, a.account.as_deref())?;
     let symbol = crate::domain::parse_symbol(&a.symbol).map_err(BadInput)?;
+    let date = a.date.unwrap_or_else(today);
     let account = match &loaded.account {
         Some(acc) => acc.clone(),
         None => {
-            let holders: Vec<String> = loaded
-                .book
+            // Who holds it on the trade's day, not today.
+            let (held, _) = crate::ledger::replay(
+                loaded.transactions.iter().filter(|t| t.date <= date),
+                &loaded.policy,
+            );
+            let holders: Vec<String> = held
                 .positions()
                 .into_iter()
                 .filter(|p| p.symbol == symbol)
@@ -305,7 +314,7 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
     }
     let how = match lot {
         Some(d) => format!("the lot acquired {d}"),
-        None => v.method.as_str().to_ascii_uppercase(),
+        None => v.method.to_ascii_uppercase(),
     };
     outln!(
         "Selling {} {} from {} on {} at {} ({how})",
@@ -355,10 +364,10 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if v.wash_sale_disallowed.is_zero() {
-        outln!("Wash sale: none from purchases in the 30 days before.");
+        outln!("Wash sale: none from purchases recorded within 30 days before or after.");
     } else {
         outln!(
-            "Wash sale: {} of the loss is disallowed by shares bought in the 30 days before{}.",
+            "Wash sale: {} of the loss is disallowed by shares bought within 30 days before or after{}.",
             money(v.wash_sale_disallowed),
             if v.wash_sale_permanent.is_zero() {
                 String::new()

@@ -136,6 +136,8 @@ pub struct Policy {
     accounts: HashMap<String, (AccountKind, LotMethod)>,
     default_method: LotMethod,
     securities: Securities,
+    /// One transaction relieved by another method than its account's (a previewed sale).
+    one_off: Option<(i64, LotMethod)>,
 }
 
 impl Policy {
@@ -148,10 +150,12 @@ impl Policy {
                 .collect(),
             default_method,
             securities,
+            one_off: None,
         }
     }
 
-    /// Every account taxable with `method`; each symbol substantially identical only to itself.
+    /// Every account taxable with `method`; substantially identical groups from the bundled
+    /// securities table.
     pub fn uniform(method: LotMethod) -> Policy {
         Policy {
             default_method: method,
@@ -165,10 +169,24 @@ impl Policy {
             .map_or(self.default_method, |a| a.1)
     }
 
-    /// Relieves `account`'s lots by `method` from now on (a preview's override).
+    /// Relieves `account`'s lots by `method`, for its whole history (what `folio accounts set`
+    /// does).
     pub fn set_method(&mut self, account: &str, method: LotMethod) {
         let kind = self.kind(account);
         self.accounts.insert(account.to_string(), (kind, method));
+    }
+
+    /// Relieves the lots of transaction `id` alone by `method`.
+    pub fn set_method_for(&mut self, id: i64, method: LotMethod) {
+        self.one_off = Some((id, method));
+    }
+
+    /// The method that relieves `t`'s lots when it names none.
+    pub fn method_for(&self, t: &Transaction) -> LotMethod {
+        match self.one_off {
+            Some((id, m)) if id == t.id => m,
+            _ => self.method(&t.account),
+        }
     }
 
     pub fn kind(&self, account: &str) -> AccountKind {
@@ -362,6 +380,7 @@ fn apply(book: &mut Book, t: &Transaction, policy: &Policy) -> ApplyResult {
                     lot.quantity = q;
                 }
             }
+            wash::on_split(book, t, ratio);
             -t.fees
         }
         TransferIn if t.symbol.is_some() => {
@@ -488,7 +507,7 @@ fn relieve(
             .collect(),
         None => (0..lots.len()).collect(),
     };
-    match (t.lot, policy.method(&t.account)) {
+    match (t.lot, policy.method_for(t)) {
         (Some(_), _) | (None, LotMethod::Fifo) => {}
         (None, LotMethod::Lifo) => order.reverse(),
         (None, LotMethod::Hifo) => order.sort_by(|&a, &b| {

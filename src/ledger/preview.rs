@@ -1,5 +1,10 @@
-//! What a proposed trade would realize and trigger, before it is placed: the same replay as the
-//! real ledger with the trade appended, so a preview and the booked trade can never disagree.
+//! What a proposed trade would realize and trigger, before it is placed: the whole history is
+//! replayed with the trade added as the last transaction of its day, exactly as the ledger
+//! would book it, so a preview and the booked trade cannot disagree (transactions already
+//! recorded after the trade's date count too: a purchase recorded 10 days later washes a
+//! previewed loss).
+
+use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -30,9 +35,10 @@ pub struct SellPreview {
     pub date: NaiveDate,
     pub quantity: Decimal,
     pub price: Decimal,
-    pub method: LotMethod,
+    /// fifo, lifo, hifo, or specific (one lot named by its acquisition date).
+    pub method: String,
     /// The lots relieved, each with its gain and any wash-sale disallowance from shares bought
-    /// in the 30 days before.
+    /// in the 30 days before or after (as recorded).
     pub lots: Vec<Disposal>,
     pub proceeds: Decimal,
     pub cost_basis: Decimal,
@@ -73,7 +79,7 @@ pub struct BuyPreview {
 }
 
 /// Previews selling `p.quantity` shares under `method` (the account's own when None), or out
-/// of the lot bought on `lot`. `history` is every transaction; those after `p.date` are left out.
+/// of the lot bought on `lot`.
 pub fn sell(
     history: &[Transaction],
     policy: &Policy,
@@ -81,15 +87,12 @@ pub fn sell(
     method: Option<LotMethod>,
     lot: Option<NaiveDate>,
 ) -> Result<SellPreview, String> {
+    let (txns, id) = with_proposal(history, p, Action::Sell, lot)?;
     let mut policy = policy.clone();
     if let Some(m) = method {
-        policy.set_method(&p.account, m);
+        policy.set_method_for(id, m);
     }
-    let (txns, id) = with_proposal(history, p, Action::Sell, lot);
-    let (book, errors) = replay(&txns, &policy);
-    if let Some(e) = errors.iter().find(|e| e.id == id) {
-        return Err(e.message.clone());
-    }
+    let book = replay_checked(history, &txns, &policy, id)?;
     let lots: Vec<Disposal> = book
         .realized
         .into_iter()
@@ -97,6 +100,7 @@ pub fn sell(
         .collect();
     let by_term =
         |term: Term| -> Decimal { lots.iter().filter(|d| d.term == term).map(|d| d.gain).sum() };
+    let probe = txns.last().expect("the proposal");
     Ok(SellPreview {
         account: p.account.clone(),
         symbol: p.symbol.clone(),
@@ -104,9 +108,9 @@ pub fn sell(
         quantity: p.quantity,
         price: p.price,
         method: if lot.is_some() {
-            LotMethod::Fifo
+            "specific".into()
         } else {
-            policy.method(&p.account)
+            policy.method_for(probe).as_str().into()
         },
         proceeds: lots.iter().map(|d| d.proceeds).sum(),
         cost_basis: lots.iter().map(|d| d.cost).sum(),
@@ -123,34 +127,44 @@ pub fn sell(
     })
 }
 
-/// Previews buying `p.quantity` shares: the loss sales of the 30 days before that it would wash.
+/// Previews buying `p.quantity` shares: the loss sales it would wash (30 days before it, or
+/// after it if already recorded).
 pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<BuyPreview, String> {
-    let before: Vec<Transaction> = history
-        .iter()
-        .filter(|t| t.date <= p.date)
-        .cloned()
-        .collect();
-    let (base, _) = replay(&before, policy);
-    let (txns, id) = with_proposal(history, p, Action::Buy, None);
-    let (book, errors) = replay(&txns, policy);
-    if let Some(e) = errors.iter().find(|e| e.id == id) {
-        return Err(e.message.clone());
+    let (txns, id) = with_proposal(history, p, Action::Buy, None)?;
+    let (base, _) = replay(history, policy);
+    let book = replay_checked(history, &txns, policy, id)?;
+    // Per sale: (disallowed, shares washed, permanent) before and after.
+    let totals = |ds: &[Disposal]| {
+        let mut m: BTreeMap<i64, (Decimal, Decimal, Decimal)> = BTreeMap::new();
+        for d in ds {
+            let e = m.entry(d.sold_by).or_default();
+            e.0 += d.disallowed;
+            e.1 += d.washed;
+            e.2 += d.permanent;
+        }
+        m
+    };
+    let before = totals(&base.realized);
+    let after = totals(&book.realized);
+    let mut washes: Vec<Washed> = Vec::new();
+    for (sale, (disallowed, shares, permanent)) in &after {
+        let (d0, s0, p0) = before.get(sale).copied().unwrap_or_default();
+        if *disallowed <= d0 {
+            continue;
+        }
+        let Some(d) = book.realized.iter().find(|d| d.sold_by == *sale) else {
+            continue;
+        };
+        washes.push(Washed {
+            account: d.account.clone(),
+            symbol: d.symbol.clone(),
+            sold: d.sold,
+            quantity: shares - s0,
+            disallowed: disallowed - d0,
+            permanent: *permanent > p0,
+        });
     }
-    let kind = policy.kind(&p.account);
-    let washes: Vec<Washed> = base
-        .realized
-        .iter()
-        .zip(&book.realized)
-        .filter(|(a, b)| b.disallowed > a.disallowed)
-        .map(|(a, b)| Washed {
-            account: b.account.clone(),
-            symbol: b.symbol.clone(),
-            sold: b.sold,
-            quantity: b.washed - a.washed,
-            disallowed: b.disallowed - a.disallowed,
-            permanent: kind != crate::domain::AccountKind::Taxable,
-        })
-        .collect();
+    washes.sort_by(|a, b| (a.sold, &a.symbol).cmp(&(b.sold, &b.symbol)));
     Ok(BuyPreview {
         account: p.account.clone(),
         symbol: p.symbol.clone(),
@@ -162,20 +176,47 @@ pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<Buy
     })
 }
 
-/// The history up to `p.date` with the proposal appended as the day's last transaction; returns
-/// the proposal's id.
+/// Replays `txns` (the history with the proposal `id`); an error of the proposal, or one it
+/// causes in a later transaction (a recorded sale left without shares), is the answer.
+fn replay_checked(
+    history: &[Transaction],
+    txns: &[Transaction],
+    policy: &Policy,
+    id: i64,
+) -> Result<super::Book, String> {
+    let (book, errors) = replay(txns, policy);
+    if let Some(e) = errors.iter().find(|e| e.id == id) {
+        return Err(e.message.clone());
+    }
+    if errors.is_empty() {
+        return Ok(book);
+    }
+    let (_, before) = replay(history, policy);
+    match errors.iter().find(|e| !before.iter().any(|b| b.id == e.id)) {
+        Some(e) => Err(format!(
+            "this trade would leave a transaction recorded after it unable to apply: {}",
+            e.message
+        )),
+        None => Ok(book),
+    }
+}
+
+/// The history with the proposal added as the last transaction of its day; returns the
+/// proposal's id.
 fn with_proposal(
     history: &[Transaction],
     p: &Proposal,
     action: Action,
     lot: Option<NaiveDate>,
-) -> (Vec<Transaction>, i64) {
-    let mut txns: Vec<Transaction> = history
+) -> Result<(Vec<Transaction>, i64), String> {
+    let id = history
         .iter()
-        .filter(|t| t.date <= p.date)
-        .cloned()
-        .collect();
-    let id = history.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+        .map(|t| t.id)
+        .max()
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or("the database's transaction ids are exhausted")?;
+    let mut txns = history.to_vec();
     txns.push(Transaction {
         id,
         uid: "preview".into(),
@@ -191,5 +232,5 @@ fn with_proposal(
         lot,
         note: None,
     });
-    (txns, id)
+    Ok((txns, id))
 }

@@ -36,11 +36,17 @@ pub(super) struct State {
     pending: HashMap<String, Vec<Pending>>,
     /// Per group: the symbols seen so far, so that a sale looks only where replacements can be.
     members: HashMap<String, Vec<String>>,
+    /// Splits applied to pending losses, by symbol and day (a split recorded in several
+    /// accounts happens once).
+    splits: std::collections::HashSet<(String, NaiveDate)>,
 }
 
 #[derive(Debug, Clone)]
 struct Pending {
     sold: NaiveDate,
+    /// The symbol sold (a split of it rescales `shares`), and new shares per share sold.
+    symbol: String,
+    ratio: Decimal,
     /// Index of the sale's [`Disposal`] in [`Book::realized`].
     disposal: usize,
     /// Loss shares not matched yet, and the loss on them (positive).
@@ -112,6 +118,25 @@ pub(super) fn on_acquire(book: &mut Book, policy: &Policy, t: &Transaction) {
     }
 }
 
+/// Called for a SPLIT of `t.symbol` by `ratio`: loss shares sold before it and still waiting
+/// for replacements are counted in new shares, so that a purchase after the split replaces as
+/// many old shares as it is worth (a 2-for-1 split: 100 new shares replace 50 sold).
+pub(super) fn on_split(book: &mut Book, t: &Transaction, ratio: Decimal) {
+    let symbol = t.symbol.as_deref().unwrap_or_default();
+    if !book.wash.splits.insert((symbol.to_string(), t.date)) {
+        return;
+    }
+    for p in book.wash.pending.values_mut().flatten() {
+        if p.symbol == symbol
+            && p.sold < t.date
+            && let (Some(q), Some(r)) = (p.shares.checked_mul(ratio), p.ratio.checked_mul(ratio))
+        {
+            p.shares = q;
+            p.ratio = r;
+        }
+    }
+}
+
 /// Called after a SELL recorded its disposals (from index `first` of `book.realized`): the loss
 /// pieces are matched with replacement shares held now and bought in the 30 days before; what
 /// is left waits for purchases in the 30 days after.
@@ -130,12 +155,15 @@ pub(super) fn on_sale(book: &mut Book, policy: &Policy, t: &Transaction, first: 
     if losses.is_empty() {
         return;
     }
-    losses.sort_by_key(|(i, d)| (d.acquired, d.purchased, *i));
+    // Sold shares in the order they were acquired (bought), as the replacements are.
+    losses.sort_by_key(|(i, d)| (d.purchased, d.opened_by, *i));
     let sold_purchases: Vec<i64> = losses.iter().map(|(_, d)| d.opened_by).collect();
     let mut pending: Vec<Pending> = losses
         .iter()
         .map(|&(i, d)| Pending {
             sold: t.date,
+            symbol: d.symbol.clone(),
+            ratio: Decimal::ONE,
             disposal: i,
             shares: d.quantity,
             loss: -d.gain,
@@ -262,7 +290,11 @@ fn absorb(
     p.loss -= amount;
     let d = &mut realized[p.disposal];
     d.disallowed += amount;
-    d.washed += shares;
+    d.washed += if p.ratio == Decimal::ONE {
+        shares
+    } else {
+        (shares / p.ratio).round_dp(SPLIT_DP)
+    };
     d.gain += amount;
     if ira {
         d.permanent += amount;
@@ -311,19 +343,19 @@ impl Book {
         out
     }
 
-    /// The shares that would replace a sale on `date` of shares of `symbol` bought by
-    /// transaction `sold_purchase`: held, unused, substantially identical shares bought in the
-    /// 30 days up to `date`, in any account, in matching order.
+    /// The shares that would replace a sale on `date` of shares of `symbol` bought by the
+    /// transactions `sold_purchases`: held, unused, substantially identical shares bought in
+    /// the 30 days up to `date`, in any account, in matching order.
     pub fn replacements_for(
         &self,
         policy: &Policy,
         symbol: &str,
         date: NaiveDate,
         currency: &str,
-        sold_purchase: i64,
+        sold_purchases: &[i64],
     ) -> Vec<Replacement> {
         let group = policy.group(symbol);
-        replacements(self, policy, group, date, currency, &[sold_purchase])
+        replacements(self, policy, group, date, currency, sold_purchases)
             .into_iter()
             .filter_map(|c| {
                 let lots = self.positions.get(&c.account)?.get(&c.symbol)?;

@@ -51,6 +51,18 @@ impl B {
         self.add(date, "Taxable", Action::Sell, symbol, qty, price);
         self
     }
+    fn sell_lot(
+        &mut self,
+        date: &str,
+        symbol: &str,
+        qty: Decimal,
+        price: Decimal,
+        lot: &str,
+    ) -> &mut Self {
+        self.add(date, "Taxable", Action::Sell, symbol, qty, price)
+            .lot = Some(d(lot));
+        self
+    }
     fn buy_in(
         &mut self,
         account: &str,
@@ -534,6 +546,145 @@ fn fees_count_in_the_loss_and_partial_lots_split_exactly() {
     assert_eq!(r.disallowed, dec!(10.66666667));
     assert_eq!(r.gain, dec!(-21.33333333));
     assert_eq!(r.disallowed - r.gain, dec!(32));
+}
+
+#[test]
+fn a_split_between_the_sale_and_the_repurchase_counts_shares_in_new_units() {
+    // 100 sold at a loss of 10 each on 03-03; 2-for-1 on 03-10 (recorded in two accounts, but
+    // one split); 100 new shares bought 03-15 are worth 50 old ones: half the loss washed.
+    let mut b = B::default();
+    b.buy("2025-01-02", "VTI", dec!(100), dec!(50))
+        .buy_in("Taxable2", "2025-01-02", "VTI", dec!(1), dec!(50))
+        .sell("2025-03-03", "VTI", dec!(100), dec!(40));
+    b.add(
+        "2025-03-10",
+        "Taxable",
+        Action::Split,
+        "VTI",
+        dec!(2),
+        dec!(0),
+    )
+    .price = None;
+    b.add(
+        "2025-03-10",
+        "Taxable2",
+        Action::Split,
+        "VTI",
+        dec!(2),
+        dec!(0),
+    )
+    .price = None;
+    b.buy("2025-03-15", "VTI", dec!(100), dec!(20));
+    let book = b.run();
+    let r = &book.realized[0];
+    assert_eq!(
+        (r.disallowed, r.washed, r.gain),
+        (dec!(500), dec!(50), dec!(-500))
+    );
+    // The 100 new shares carry 5 each.
+    let lot = book
+        .lots()
+        .find(|(a, _, l)| *a == "Taxable" && l.replaced)
+        .map(|(_, _, l)| (l.quantity, l.cost))
+        .unwrap();
+    assert_eq!(lot, (dec!(100), dec!(2500)));
+}
+
+#[test]
+fn sold_shares_are_matched_in_order_of_purchase_not_of_carried_holding_period() {
+    // Lot A bought 2025-04-01; lot R bought 2025-06-20 replaced a loss of shares held since
+    // 2024-01-02 (its holding period starts long before A's). Selling both at a loss (A 200,
+    // R 300), then buying 10: they replace A's shares (bought first), not R's.
+    let book = B::default()
+        .buy("2024-01-02", "VTI", dec!(10), dec!(120))
+        .buy("2025-04-01", "VTI", dec!(10), dec!(110))
+        .sell_lot("2025-06-10", "VTI", dec!(10), dec!(100), "2024-01-02")
+        .buy("2025-06-20", "VTI", dec!(10), dec!(100))
+        .sell("2025-09-02", "VTI", dec!(20), dec!(90))
+        .buy("2025-09-10", "VTI", dec!(10), dec!(90))
+        .run();
+    let september: Vec<(NaiveDate, Decimal)> = book
+        .realized
+        .iter()
+        .filter(|r| r.sold == d("2025-09-02"))
+        .map(|r| (r.purchased, r.disallowed))
+        .collect();
+    assert_eq!(
+        september,
+        [(d("2025-04-01"), dec!(200)), (d("2025-06-20"), dec!(0))]
+    );
+}
+
+#[test]
+fn a_previewed_sale_uses_its_method_alone_and_sees_purchases_recorded_after_it() {
+    use super::preview::{self, Proposal};
+    // FIFO account: 10 @100, 10 @200, 10 sold @150 (FIFO: the @100 lot, +500).
+    let b = B::default()
+        .buy("2024-01-02", "VTI", dec!(10), dec!(100))
+        .buy("2024-02-01", "VTI", dec!(10), dec!(200))
+        .sell("2024-03-01", "VTI", dec!(10), dec!(150))
+        .buy("2024-04-20", "VTI", dec!(5), dec!(140))
+        .txns
+        .clone();
+    let p = Proposal {
+        date: d("2024-04-10"),
+        account: "Taxable".into(),
+        symbol: "VTI".into(),
+        quantity: dec!(10),
+        price: dec!(150),
+        fees: dec!(0),
+        currency: "USD".into(),
+    };
+    let v = preview::sell(&b, &B::policy(), &p, Some(LotMethod::Hifo), None).unwrap();
+    // Only the @200 lot is left whatever the method: the March sale stays FIFO.
+    assert_eq!((v.cost_basis, v.proceeds), (dec!(2000), dec!(1500)));
+    // The 5 bought 04-20, already recorded, wash half of it.
+    assert_eq!(v.wash_sale_disallowed, dec!(250));
+    assert_eq!(v.method, "hifo");
+    // And buying on 03-05 would not wash the March gain; selling too much is refused.
+    let buy = preview::buy(
+        &b,
+        &B::policy(),
+        &Proposal {
+            date: d("2024-03-05"),
+            ..p.clone()
+        },
+    )
+    .unwrap();
+    assert!(buy.washes.is_empty());
+    let too_much = preview::sell(
+        &b,
+        &B::policy(),
+        &Proposal {
+            quantity: dec!(11),
+            ..p.clone()
+        },
+        None,
+        None,
+    );
+    assert!(too_much.unwrap_err().contains("only 10 are held"));
+    // A sale that would leave a later recorded sale without shares says so.
+    let mut later = b.clone();
+    later.push(Transaction {
+        id: 99,
+        uid: "t99".into(),
+        date: d("2024-05-01"),
+        quantity: Some(dec!(15)),
+        action: Action::Sell,
+        ..later[0].clone()
+    });
+    let err = preview::sell(
+        &later,
+        &B::policy(),
+        &Proposal {
+            quantity: dec!(5),
+            ..p
+        },
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(err.contains("recorded after it"), "{err}");
 }
 
 // --- IRS Publication 550, "Wash Sales" (2014 edition's text and dates; the amounts are the

@@ -50,6 +50,10 @@ pub struct Security {
     /// Annual dividend yield, paid quarterly.
     #[serde(default)]
     pub dividend_yield: f64,
+    /// Draw this security's own noise from a stream of this seed instead of the shared one, so
+    /// that adding it leaves every other security's prices as they were.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// A factor's extra log return, spread evenly over a window.
@@ -109,6 +113,11 @@ pub fn simulate(spec: &Spec) -> Result<BTreeMap<String, Vec<(NaiveDate, Decimal)
         .collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
     let mut level: Vec<f64> = spec.securities.iter().map(|s| s.start_price.ln()).collect();
+    let mut own: Vec<Option<Xoshiro256PlusPlus>> = spec
+        .securities
+        .iter()
+        .map(|s| s.seed.map(Xoshiro256PlusPlus::seed_from_u64))
+        .collect();
     let mut out: BTreeMap<String, Vec<(NaiveDate, Decimal)>> = BTreeMap::new();
     for (i, day) in days.iter().enumerate() {
         let shocks: Vec<f64> = spec
@@ -128,7 +137,10 @@ pub fn simulate(spec: &Spec) -> Result<BTreeMap<String, Vec<(NaiveDate, Decimal)
             }
         }
         for (k, s) in spec.securities.iter().enumerate() {
-            let z: f64 = StandardNormal.sample(&mut rng);
+            let z: f64 = match &mut own[k] {
+                Some(r) => StandardNormal.sample(r),
+                None => StandardNormal.sample(&mut rng),
+            };
             if i > 0 {
                 let var: f64 = s
                     .loadings

@@ -73,13 +73,25 @@ impl Portfolio {
             prices: &prices,
             closes: &self.closes,
         };
+        let settings = Settings::from_config(config);
+        if self.transactions.iter().any(|t| t.date > today) {
+            // Rows dated after today are not in today's lots (nor washing today's sales yet).
+            let past: Vec<Transaction> = self
+                .transactions
+                .iter()
+                .filter(|t| t.date <= today)
+                .cloned()
+                .collect();
+            let (book, _) = ledger::replay(&past, &self.policy);
+            return scan(&book, &self.policy, &past, &market, today, &settings);
+        }
         scan(
             &self.book,
             &self.policy,
             &self.transactions,
             &market,
             today,
-            &Settings::from_config(config),
+            &settings,
         )
     }
 

@@ -450,22 +450,8 @@ fn tax_preview_sell_shows_lots_gains_and_wash_consequences() {
 
 #[test]
 fn tax_preview_buy_says_which_losses_it_would_wash() {
-    let env = fixture();
-    // On 02-10 the VOO loss of 02-03 is still open: 10 VOO would wash 10 of its 20 shares.
-    let v = env
-        .run(&[
-            "tax",
-            "preview",
-            "buy",
-            "VOO",
-            "10",
-            "--date",
-            "2025-02-10",
-            "--price",
-            "450",
-            "--json",
-        ])
-        .json();
+    // QQQM tracks QQQ's index: buying 4 on 12-01 washes 4 shares (200) of the 11-20 loss.
+    let v = env_preview(&["QQQM", "4", "--date", "2025-12-01"]);
     assert_eq!(s(&v, "account"), "Taxable");
     let w = &v["washes"][0];
     assert_eq!(
@@ -475,60 +461,60 @@ fn tax_preview_buy_says_which_losses_it_would_wash() {
             dec(w, "quantity"),
             dec(w, "disallowed")
         ),
-        ("VOO", "2025-02-03", "10".into(), "500".into())
+        ("QQQ", "2025-11-20", "4".into(), "200".into())
     );
     assert_eq!(w["permanent"], false);
     // The same in the IRA: lost for good.
-    let v = env
-        .run(&[
-            "tax",
-            "preview",
-            "buy",
-            "IVV",
-            "10",
-            "--account",
-            "ira",
-            "--date",
-            "2025-02-10",
-            "--price",
-            "450",
-            "--json",
-        ])
-        .json();
+    let v = env_preview(&["QQQM", "4", "--account", "ira", "--date", "2025-12-01"]);
     assert_eq!(v["washes"][0]["permanent"], true);
-    assert_eq!(dec(&v, "wash_sale_disallowed"), "500");
-    // QQQM tracks QQQ's index: buying 4 on 12-01 washes 4 shares (200) of the 11-20 loss.
-    let v = env
-        .run(&[
-            "tax",
-            "preview",
-            "buy",
-            "QQQM",
-            "4",
-            "--date",
-            "2025-12-01",
-            "--json",
-        ])
-        .json();
     assert_eq!(dec(&v, "wash_sale_disallowed"), "200");
-    // After the window, nothing.
-    let v = env
-        .run(&[
-            "tax",
-            "preview",
-            "buy",
-            "VOO",
-            "1",
-            "--date",
-            "2025-03-10",
-            "--json",
-        ])
-        .json();
+    // On 02-10 the VOO loss of 02-03 is open, but the purchases already recorded after that
+    // day (IVV 02-20, SPY 02-25, VOO 02-27) wash all of it: 10 more add nothing.
+    let v = env_preview(&["VOO", "10", "--date", "2025-02-10", "--price", "450"]);
     assert_eq!(v["washes"], serde_json::json!([]));
+    // After the window, nothing either.
+    let v = env_preview(&["QQQ", "1", "--date", "2025-12-21"]);
+    assert_eq!(v["washes"], serde_json::json!([]));
+    let env = fixture();
     let table = env.run(&["tax", "preview", "buy", "QQQ", "4", "--date", "2025-12-01"]);
     assert!(
         table.ok().stdout.contains("would disallow 200.00"),
         "{}",
         table.stdout
+    );
+}
+
+/// `folio tax preview buy ARGS --json` on the fixture.
+fn env_preview(args: &[&str]) -> serde_json::Value {
+    let env = fixture();
+    let mut a = vec!["tax", "preview", "buy"];
+    a.extend(args);
+    a.push("--json");
+    env.run(&a).json()
+}
+
+#[test]
+fn a_years_carry_forward_feeds_the_next_year() {
+    // The demo's 2022: a net short-term loss of 5,007.00: 3,000 against ordinary income and
+    // 2,007.00 carried into 2023, where it meets 2023's long-term gain of 2,556.12.
+    let env = Env::new();
+    let run = |year: &str| {
+        env.command()
+            .args(["--demo", "--json", "tax", "report", "--year", year])
+            .output()
+            .unwrap()
+    };
+    let v: serde_json::Value = serde_json::from_slice(&run("2022").stdout).unwrap();
+    assert_eq!(dec(&v["summary"], "carry_out_short"), "2007");
+    let v: serde_json::Value = serde_json::from_slice(&run("2023").stdout).unwrap();
+    let s = &v["summary"];
+    assert_eq!(dec(s, "carried_in_short"), "2007");
+    assert_eq!(
+        (
+            dec(s, "net_short_term"),
+            dec(s, "net_long_term"),
+            dec(s, "carry_out_short")
+        ),
+        ("-2007".into(), "2556.125".into(), "0".into())
     );
 }

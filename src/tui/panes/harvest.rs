@@ -53,8 +53,9 @@ const HELP: &[(&str, &str)] = &[
 #[derive(Default)]
 pub struct HarvestPane {
     list: List,
-    /// The lot shown in detail: (account, symbol, lot transaction).
-    detail: Option<(String, String, i64)>,
+    /// The lot shown in detail: its index in the scan's candidates, and its account, symbol
+    /// and purchase to check that it is still the same lot.
+    detail: Option<(usize, String, String, i64)>,
 }
 
 impl Pane for HarvestPane {
@@ -91,8 +92,13 @@ impl Pane for HarvestPane {
         }
         match key.code {
             KeyCode::Enter => {
-                if let Some(c) = rows.get(self.list.cursor.selected) {
-                    self.detail = Some((c.account.clone(), c.symbol.clone(), c.lot_transaction_id));
+                if let Some((i, c)) = rows.get(self.list.cursor.selected) {
+                    self.detail = Some((
+                        *i,
+                        c.account.clone(),
+                        c.symbol.clone(),
+                        c.lot_transaction_id,
+                    ));
                 }
             }
             KeyCode::Char('/') => self.list.filter.start(),
@@ -108,8 +114,8 @@ impl Pane for HarvestPane {
             f.render_widget(Paragraph::new("Scanning lots...").style(t.dim()), area);
             return;
         };
-        if let Some((account, symbol, id)) = &self.detail {
-            match h.candidates.iter().find(|c| {
+        if let Some((i, account, symbol, id)) = &self.detail {
+            match h.candidates.get(*i).filter(|c| {
                 &c.account == account && &c.symbol == symbol && c.lot_transaction_id == *id
             }) {
                 Some(c) => return draw_detail(f, area, c, view),
@@ -146,17 +152,19 @@ impl Pane for HarvestPane {
                 note: None,
             },
             t,
-            |c| cells(c, view),
+            |(_, c)| cells(c, view),
         );
     }
 }
 
 impl HarvestPane {
-    fn shown<'h>(&self, h: &'h Harvest, view: &View) -> Vec<&'h Candidate> {
+    /// The candidates that pass the filter, with their index in the scan.
+    fn shown<'h>(&self, h: &'h Harvest, view: &View) -> Vec<(usize, &'h Candidate)> {
         let needle = self.list.filter.text().to_lowercase();
         h.candidates
             .iter()
-            .filter(|c| {
+            .enumerate()
+            .filter(|(_, c)| {
                 needle.is_empty()
                     || matches(&c.symbol, &needle)
                     || matches(&c.account, &needle)
@@ -186,14 +194,19 @@ fn cells(c: &Candidate, view: &View) -> Vec<CellText> {
         WashStatus::Partial => t.warn(),
         WashStatus::Full | WashStatus::IraPermanent => t.error(),
     };
-    let ideas: Vec<&str> = c
+    let ideas: Vec<String> = c
         .replacements
         .iter()
         .take(2)
-        .map(|i| i.symbol.as_str())
+        .map(|i| format!("{}{}", i.symbol, if i.also_a_candidate { "*" } else { "" }))
         .collect();
+    let base = if c.worth_harvesting {
+        Style::new()
+    } else {
+        t.dim()
+    };
     vec![
-        (c.account.clone(), Style::new()),
+        (c.account.clone(), base),
         (c.symbol.clone(), Style::new()),
         (c.acquired.to_string(), Style::new()),
         (c.term.as_str().into(), Style::new()),
@@ -202,7 +215,7 @@ fn cells(c: &Candidate, view: &View) -> Vec<CellText> {
         (signed_pct(-c.loss_pct), t.loss()),
         (wash_label(c), wash_style),
         (money(c.estimated_saving), t.gain()),
-        (signed_money(c.net_benefit), Style::new()),
+        (signed_money(c.net_benefit), base),
         (c.safe_to_buy_back.to_string(), Style::new()),
         (ideas.join(" "), Style::new()),
     ]
@@ -216,7 +229,7 @@ fn draw_summary(f: &mut Frame, area: Rect, h: &Harvest, view: &View) {
             TextSpan::styled("Harvestable ", t.dim()),
             TextSpan::styled(money(h.summary.harvestable_loss), t.accent()),
             TextSpan::styled(
-                format!(" {} in {} lots", h.currency, h.summary.candidates),
+                format!(" {} in {} lots worth it", h.currency, h.summary.candidates),
                 t.dim(),
             ),
             TextSpan::styled("   offset unused ", t.dim()),
@@ -345,8 +358,14 @@ fn draw_detail(f: &mut Frame, area: Rect, c: &Candidate, view: &View) {
             c.blocked_symbols.join(", ")
         )),
     ]));
+    if !c.worth_harvesting {
+        lines.push(Line::styled(
+            "Not worth harvesting now: the loss left after wash sales is under the minimum or does not pay for the trades.",
+            t.warn(),
+        ));
+    }
     lines.push(Line::styled(
-        "Replacements: same class, other index; similarity of daily returns, last year",
+        "Replacements: other index, same class; similarity, last year; * a candidate too",
         t.dim(),
     ));
     // Wrapped lines take more rows: count them at this width.
@@ -375,7 +394,14 @@ fn draw_detail(f: &mut Frame, area: Rect, c: &Candidate, view: &View) {
             let num = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
             let s = i.similarity;
             vec![
-                (i.symbol.clone(), Style::new()),
+                (
+                    format!("{}{}", i.symbol, if i.also_a_candidate { "*" } else { "" }),
+                    if i.also_a_candidate {
+                        t.dim()
+                    } else {
+                        Style::new()
+                    },
+                ),
                 (i.index.clone(), Style::new()),
                 (num(s.map(|s| s.score)), t.accent()),
                 (num(s.map(|s| s.correlation)), Style::new()),
