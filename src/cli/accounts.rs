@@ -129,7 +129,8 @@ fn set(
             &accounts,
             ctx.config.ledger.lot_method,
             crate::domain::securities::Securities::empty(),
-        );
+        )
+        .without_wash_sales();
         policy.set_method(&account.name, method);
         let (_, errors) = ledger::replay(&txns, &policy);
         if let Some(e) = errors.first() {

@@ -156,7 +156,8 @@ pub fn plan(
             accounts,
             default_method,
             crate::domain::securities::Securities::empty(),
-        ),
+        )
+        .without_wash_sales(),
     );
     if !errors.is_empty() {
         let mut problems: Vec<Problem> = errors

@@ -138,6 +138,8 @@ pub struct Policy {
     securities: Securities,
     /// One transaction relieved by another method than its account's (a previewed sale).
     one_off: Option<(i64, LotMethod)>,
+    /// Apply the wash-sale rule (off when only the errors are wanted: it never causes one).
+    wash_sales: bool,
 }
 
 impl Policy {
@@ -151,7 +153,16 @@ impl Policy {
             default_method,
             securities,
             one_off: None,
+            wash_sales: true,
         }
+    }
+
+    /// This policy without the wash-sale rule: the same lots, quantities, cash and errors, with
+    /// bases and holding periods unadjusted. For checks that only want the errors (an import,
+    /// a change of lot method), which it makes several times faster on busy histories.
+    pub fn without_wash_sales(mut self) -> Policy {
+        self.wash_sales = false;
+        self
     }
 
     /// Every account taxable with `method`; substantially identical groups from the bundled
@@ -159,6 +170,7 @@ impl Policy {
     pub fn uniform(method: LotMethod) -> Policy {
         Policy {
             default_method: method,
+            wash_sales: true,
             ..Policy::default()
         }
     }
@@ -317,7 +329,9 @@ fn apply(book: &mut Book, t: &Transaction, policy: &Policy) -> ApplyResult {
     let cash_delta = match t.action {
         Buy | Reinvest => {
             open_lot(book, t, t.gross() + t.fees, t.date, false);
-            wash::on_acquire(book, policy, t);
+            if policy.wash_sales {
+                wash::on_acquire(book, policy, t);
+            }
             if t.action == Buy {
                 -(t.gross() + t.fees)
             } else {
@@ -358,7 +372,9 @@ fn apply(book: &mut Book, t: &Transaction, policy: &Policy) -> ApplyResult {
                     opened_by: lot.opened_by,
                 });
             }
-            wash::on_sale(book, policy, t, first);
+            if policy.wash_sales {
+                wash::on_sale(book, policy, t, first);
+            }
             proceeds
         }
         Dividend | Interest | Deposit => amount,
@@ -380,7 +396,9 @@ fn apply(book: &mut Book, t: &Transaction, policy: &Policy) -> ApplyResult {
                     lot.quantity = q;
                 }
             }
-            wash::on_split(book, t, ratio);
+            if policy.wash_sales {
+                wash::on_split(book, t, ratio);
+            }
             -t.fees
         }
         TransferIn if t.symbol.is_some() => {

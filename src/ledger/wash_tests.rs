@@ -937,3 +937,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, rng_seed: proptest::test_runner::RngSeed::Fixed(6), ..ProptestConfig::default() })]
+
+    /// Checks that only want the errors replay without the rule: it must not change them, nor
+    /// the quantities held or the cash.
+    #[test]
+    fn the_wash_sale_rule_changes_bases_never_quantities_cash_or_errors(steps in history()) {
+        let mut txns = build(&steps);
+        // Also some sales of more than is held, to have errors to compare.
+        for t in txns.iter_mut().filter(|t| t.action == Action::Sell).step_by(5) {
+            t.quantity = t.quantity.map(|q| q + dec!(7));
+        }
+        let with = replay(&txns, &B::policy());
+        let without = replay(&txns, &B::policy().without_wash_sales());
+        prop_assert_eq!(&with.1, &without.1);
+        let held = |b: &Book| {
+            let mut m: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+            for (a, s, l) in b.lots() {
+                *m.entry((a.to_string(), s.to_string())).or_default() += l.quantity;
+            }
+            m
+        };
+        prop_assert_eq!(held(&with.0), held(&without.0));
+        prop_assert_eq!(with.0.cash().collect::<Vec<_>>(), without.0.cash().collect::<Vec<_>>());
+    }
+}
