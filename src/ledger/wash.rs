@@ -309,7 +309,26 @@ fn absorb(
             .checked_sub_days(Days::new(p.held_days))
             .unwrap_or(NaiveDate::MIN);
     }
-    if lots[i].quantity.is_zero() {
+    // Shares of one purchase that took losses with the same holding period are one lot: merge
+    // with the piece split off just before rather than fragmenting the position further.
+    let same = |l: &Lot| {
+        l.replaced
+            && l.opened_by == piece.opened_by
+            && l.purchased == piece.purchased
+            && l.acquired == piece.acquired
+    };
+    if let Some(prev) = i
+        .checked_sub(1)
+        .and_then(|j| lots.get_mut(j))
+        .filter(|l| same(l))
+    {
+        prev.quantity += piece.quantity;
+        prev.cost += piece.cost;
+        prev.wash_adjustment += piece.wash_adjustment;
+        if lots[i].quantity.is_zero() {
+            lots.remove(i);
+        }
+    } else if lots[i].quantity.is_zero() {
         lots[i] = piece;
     } else {
         lots.insert(i, piece);

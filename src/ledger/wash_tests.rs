@@ -964,3 +964,39 @@ proptest! {
         prop_assert_eq!(with.0.cash().collect::<Vec<_>>(), without.0.cash().collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn shares_of_one_purchase_that_take_losses_with_the_same_holding_period_stay_one_lot() {
+    // Two lots bought the same day sold together at a loss; one purchase of 20 replaces both:
+    // the two replaced parts have the same purchase and holding period, so they are one lot.
+    let book = B::default()
+        .buy("2025-01-02", "VTI", dec!(10), dec!(100))
+        .buy("2025-01-02", "VTI", dec!(10), dec!(110))
+        .sell("2025-03-03", "VTI", dec!(20), dec!(90))
+        .buy("2025-03-10", "VTI", dec!(25), dec!(90))
+        .run();
+    assert_eq!(
+        lots(&book),
+        vec![
+            // Held 60 days before the sale: from 2025-01-09.
+            lot(
+                "Taxable",
+                "VTI",
+                "2025-01-09",
+                "2025-03-10",
+                dec!(20),
+                dec!(2100),
+                dec!(300)
+            ),
+            lot(
+                "Taxable",
+                "VTI",
+                "2025-03-10",
+                "2025-03-10",
+                dec!(5),
+                dec!(450),
+                dec!(0)
+            ),
+        ]
+    );
+}
