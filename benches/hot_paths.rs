@@ -119,11 +119,9 @@ fn database() -> &'static PathBuf {
     .1
 }
 
-#[divan::bench(sample_count = 20)]
-fn rebuild_all_lots_from_100k_transactions(bencher: divan::Bencher) {
-    let txns = Store::open(database()).unwrap().transactions().unwrap();
-    assert_eq!(txns.len(), ROWS);
-    let (book, _) = folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo));
+/// How many lots and disposals the replay makes of `txns` (wash sales split lots).
+fn print_pieces(txns: &[folio::domain::Transaction]) {
+    let (book, _) = folio::ledger::replay(txns, &folio::ledger::Policy::uniform(LotMethod::Fifo));
     let washed = book
         .realized
         .iter()
@@ -134,6 +132,13 @@ fn rebuild_all_lots_from_100k_transactions(bencher: divan::Bencher) {
         book.lots().count(),
         book.realized.len()
     );
+}
+
+#[divan::bench(sample_count = 20)]
+fn rebuild_all_lots_from_100k_transactions(bencher: divan::Bencher) {
+    let txns = Store::open(database()).unwrap().transactions().unwrap();
+    assert_eq!(txns.len(), ROWS);
+    print_pieces(&txns);
     bencher.bench_local(|| {
         let (book, errors) =
             folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo));
@@ -163,17 +168,7 @@ fn rebuild_all_lots_random_walk_prices(bencher: divan::Bencher) {
         }
         t.price = Some(rust_decimal::Decimal::try_from(*p).unwrap().round_dp(2));
     }
-    let (book, _) = folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo));
-    let washed = book
-        .realized
-        .iter()
-        .filter(|d| !d.disallowed.is_zero())
-        .count();
-    eprintln!(
-        "{} open lots, {} disposals, {washed} of them wash sales",
-        book.lots().count(),
-        book.realized.len()
-    );
+    print_pieces(&txns);
     bencher.bench_local(|| {
         folio::ledger::replay(&txns, &folio::ledger::Policy::uniform(LotMethod::Fifo))
     });

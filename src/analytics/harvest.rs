@@ -91,6 +91,24 @@ pub struct Blocker {
     pub retirement: bool,
 }
 
+impl Blocker {
+    /// "150 VWO bought 2026-05-12 in IRA", or the expected reinvestment.
+    pub fn describe(&self) -> String {
+        let q = crate::format::qty(self.quantity);
+        if self.expected {
+            format!(
+                "a reinvestment of about {q} {} expected {} in {}",
+                self.symbol, self.date, self.account
+            )
+        } else {
+            format!(
+                "{q} {} bought {} in {}",
+                self.symbol, self.date, self.account
+            )
+        }
+    }
+}
+
 /// A security to hold instead for the 31 days.
 #[derive(Debug, Clone, Serialize)]
 pub struct Idea {

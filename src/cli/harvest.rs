@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::output::{Report, json, money, outln, pct, qty};
 use super::{BadInput, Ctx, load_book, today};
 use crate::analytics::harvest::{Harvest, Market, Settings, WashStatus, scan};
+use crate::format::signed_money;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -93,19 +94,19 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
     let y = &h.summary.realized;
     let pct_of = |r: Decimal| format!("{}%", (r * Decimal::ONE_HUNDRED).normalize());
     outln!(
-        "Harvest scan as of {} ({}, taxable accounts; tax at {} short term, {} long term)",
+        "Harvest scan {} ({}, taxable accounts; tax {} short, {} long)",
         h.as_of,
         h.currency,
         pct_of(s.rates.short_term),
         pct_of(s.rates.long_term)
     );
     outln!(
-        "Realized in {}: short term {} gains, {} losses; long term {} gains, {} losses; {} disallowed by wash sales",
+        "Realized in {}: short term {} / {}, long term {} / {}; {} washed",
         y.year,
-        money(y.short_term_gains),
-        money(y.short_term_losses),
-        money(y.long_term_gains),
-        money(y.long_term_losses),
+        signed_money(y.short_term_gains),
+        signed_money(-y.short_term_losses),
+        signed_money(y.long_term_gains),
+        signed_money(-y.long_term_losses),
         money(y.wash_sale_disallowed)
     );
     outln!(
@@ -115,7 +116,7 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
         money(y.ordinary_offset_unused)
     );
     outln!(
-        "Harvestable: {} in {} lot{} worth it (losses of at least {} and {}% of value)",
+        "Worth harvesting: {} in {} lot{} (losses from {} and {}% of value)",
         money(h.summary.harvestable_loss),
         h.summary.candidates,
         if h.summary.candidates == 1 { "" } else { "s" },
@@ -133,19 +134,21 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
     }
     outln!();
     let mut r = Report::new(&[
+        // Hidden from the right on a narrow terminal: the details go before the advice.
         "Account",
         "Symbol",
-        "~Acquired",
-        "Term",
-        "Quantity>",
-        "~Cost basis>",
-        "~Value>",
         "Loss>",
         "Wash",
         "Saving>",
-        "~Net>",
-        "~Buy back on",
+        "Buy back",
         "~Replace with",
+        "~Term",
+        "~Quantity>",
+        "~Loss %>",
+        "~Acquired",
+        "~Cost basis>",
+        "~Value>",
+        "~Net>",
     ]);
     for c in &h.candidates {
         let wash = match c.wash_status {
@@ -173,39 +176,24 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
                 format!("({})", c.account)
             },
             c.symbol.clone(),
-            c.acquired.to_string(),
-            c.term.as_str().into(),
-            qty(c.quantity),
-            money(c.cost_basis),
-            money(c.value),
-            format!("{} ({})", money(c.loss), pct(-c.loss_pct)),
+            money(c.loss),
             wash,
             money(c.estimated_saving),
-            money(c.net_benefit),
             c.safe_to_buy_back.to_string(),
             ideas.join(", "),
+            c.term.as_str().into(),
+            qty(c.quantity),
+            pct(-c.loss_pct),
+            c.acquired.to_string(),
+            money(c.cost_basis),
+            money(c.value),
+            money(c.net_benefit),
         ]);
     }
     r.print()?;
     for c in h.candidates.iter().filter(|c| !c.blockers.is_empty()) {
         for b in &c.blockers {
-            let what = if b.expected {
-                format!(
-                    "a reinvestment of about {} {} expected {} in {}",
-                    qty(b.quantity),
-                    b.symbol,
-                    b.date,
-                    b.account
-                )
-            } else {
-                format!(
-                    "{} {} bought {} in {}",
-                    qty(b.quantity),
-                    b.symbol,
-                    b.date,
-                    b.account
-                )
-            };
+            let what = b.describe();
             let effect = if b.retirement {
                 "washes it for good (IRA)"
             } else {
@@ -222,17 +210,17 @@ fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
     }
     if h.candidates.iter().any(|c| !c.worth_harvesting) {
         outln!(
-            "(Account): not worth harvesting now: the loss left after wash sales is under the minimum or does not pay for the trades."
+            "(Account): not worth it now: after wash sales the loss is under the minimum or\ndoes not pay for the trades."
         );
     }
     if h.candidates
         .iter()
         .any(|c| c.replacements.iter().take(2).any(|i| i.also_a_candidate))
     {
-        outln!("*: itself a candidate here; buying it while harvesting it would wash that loss.");
+        outln!("*: a candidate itself; buying it while harvesting it would wash that loss.");
     }
-    outln!(
-        "Savings are estimates against this year's realized gains at the [tax] rates, less trading costs (Net); lots of one position that are all listed are taken as sold together. After a sale, buy neither the symbol nor one substantially identical before the buy-back date (check with `folio tax preview buy`)."
-    );
+    outln!("Saving: estimated against this year's gains at the [tax] rates. Net: less costs.");
+    outln!("A position's listed lots count as sold together. After selling, buy nothing");
+    outln!("substantially identical before the buy-back date (`folio tax preview buy`).");
     Ok(())
 }

@@ -328,23 +328,7 @@ fn draw_detail(f: &mut Frame, area: Rect, c: &Candidate, view: &View) {
         signed_money(c.net_benefit)
     )));
     for b in &c.blockers {
-        let what = if b.expected {
-            format!(
-                "reinvestment of ~{} {} expected {} in {}",
-                qty(b.quantity),
-                b.symbol,
-                b.date,
-                b.account
-            )
-        } else {
-            format!(
-                "{} {} bought {} in {}",
-                qty(b.quantity),
-                b.symbol,
-                b.date,
-                b.account
-            )
-        };
+        let what = b.describe();
         lines.push(Line::styled(
             format!("            blocked by {what}"),
             if b.retirement { t.error() } else { t.warn() },
