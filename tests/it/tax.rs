@@ -236,7 +236,9 @@ fn harvest_ranks_candidates_with_wash_status_saving_and_replacements() {
     let table = env.run(&["harvest", "--as-of", "2025-12-01"]);
     table.ok();
     assert!(
-        table.stdout.contains("Worth harvesting: 1,975.00 in 3 lots"),
+        table
+            .stdout
+            .contains("Worth harvesting: 1,975.00 in 3 lots"),
         "{}",
         table.stdout
     );
