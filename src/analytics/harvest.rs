@@ -248,56 +248,101 @@ pub fn scan(
             loss_pct,
         });
     }
-    // Per position: the purchases of its candidate lots, and whether they are all of it.
-    let mut sold_together: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
-    for p in &pre {
-        sold_together
-            .entry((p.account, p.symbol))
-            .or_default()
-            .push(p.lot.opened_by);
-    }
-    let whole: HashSet<(&str, &str)> = sold_together
-        .iter()
-        .filter(|((a, s), ids)| book.lots_of(a, s).count() == ids.len())
-        .map(|(k, _)| *k)
-        .collect();
     let candidate_groups: HashSet<&str> = pre.iter().map(|p| policy.group(p.symbol)).collect();
-    let reinvestments = expected_reinvestments(book, policy, txns, as_of);
+    let unwashed_losses = book.unwashed_losses(as_of);
+    let reinvestments = expected_reinvestments(book, policy, txns, as_of, &unwashed_losses);
+    let half_spread = settings.spread_bps / Decimal::from(20_000);
 
-    let mut returns: HashMap<String, Vec<similarity::Return>> = HashMap::new();
-    let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
-    let mut identical: HashMap<String, Vec<String>> = HashMap::new();
-    let mut candidates = Vec::new();
-    for p in &pre {
+    // What selling a lot together with the lots `sold_with` of its position would realize.
+    struct Assessed {
+        status: WashStatus,
+        blocked: Decimal,
+        blockers: Vec<Blocker>,
+        allowed: Decimal,
+        saving: Decimal,
+        cost: Decimal,
+        worth: bool,
+    }
+    let assess = |p: &Pre, sold_with: &[i64], whole: bool| -> Assessed {
         let (account, symbol, lot) = (p.account, p.symbol, p.lot);
         // A reinvestment of a position sold whole does not happen.
         let due: Vec<&Expected> = reinvestments
             .iter()
             .filter(|e| {
-                e.currency == lot.currency
-                    && !(whole.contains(&(account, symbol))
-                        && e.account == account
-                        && e.symbol == symbol)
+                e.currency == lot.currency && !(whole && e.account == account && e.symbol == symbol)
             })
             .collect();
-        let (status, blocked, blockers) = wash_status(
-            book,
-            policy,
-            symbol,
-            lot,
-            &sold_together[&(account, symbol)],
-            as_of,
-            &due,
-        );
+        let (status, blocked, blockers) =
+            wash_status(book, policy, symbol, lot, sold_with, as_of, &due);
         let allowed = if blocked.is_zero() {
             p.loss
         } else {
             (p.loss * (lot.quantity - blocked) / lot.quantity).round_dp(2)
         };
-        let held = term(lot.acquired, as_of);
-        let saving = tax::marginal_saving(&year, allowed, held, &settings.rates);
-        let half_spread = settings.spread_bps / Decimal::from(20_000);
+        let saving =
+            tax::marginal_saving(&year, allowed, term(lot.acquired, as_of), &settings.rates);
         let cost = (Decimal::TWO * (settings.commission + p.value * half_spread)).round_dp(2);
+        Assessed {
+            status,
+            blocked,
+            blockers,
+            allowed,
+            saving,
+            cost,
+            worth: allowed >= settings.min_loss && saving > cost,
+        }
+    };
+    // The lots of a position worth harvesting are sold together: none replaces another. Start
+    // with every lot past the thresholds and drop the ones not worth it until nothing changes
+    // (fewer lots sold only adds blockers, so this ends).
+    let mut by_position: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, p) in pre.iter().enumerate() {
+        by_position
+            .entry((p.account, p.symbol))
+            .or_default()
+            .push(i);
+    }
+    let mut sold: HashMap<(&str, &str), Vec<i64>> = by_position
+        .iter()
+        .map(|(k, ix)| (*k, ix.iter().map(|&i| pre[i].lot.opened_by).collect()))
+        .collect();
+    let mut assessed: Vec<Option<Assessed>> = (0..pre.len()).map(|_| None).collect();
+    let mut dirty: Vec<(&str, &str)> = by_position.keys().copied().collect();
+    for _round in 0..8 {
+        let mut changed = Vec::new();
+        for key in dirty {
+            let ids = &sold[&key];
+            let whole = book.lots_of(key.0, key.1).count() == ids.len();
+            for &i in &by_position[&key] {
+                let mut with = ids.clone();
+                if !with.contains(&pre[i].lot.opened_by) {
+                    with.push(pre[i].lot.opened_by);
+                }
+                assessed[i] = Some(assess(&pre[i], &with, whole));
+            }
+            let worth: Vec<i64> = by_position[&key]
+                .iter()
+                .filter(|&&i| assessed[i].as_ref().is_some_and(|a| a.worth))
+                .map(|&i| pre[i].lot.opened_by)
+                .collect();
+            if &worth != ids {
+                sold.insert(key, worth);
+                changed.push(key);
+            }
+        }
+        if changed.is_empty() {
+            break;
+        }
+        dirty = changed;
+    }
+
+    let mut returns: HashMap<String, Vec<similarity::Return>> = HashMap::new();
+    let mut ideas: HashMap<String, Vec<Idea>> = HashMap::new();
+    let mut identical: HashMap<String, Vec<String>> = HashMap::new();
+    let mut candidates = Vec::new();
+    for (p, a) in pre.iter().zip(assessed) {
+        let Some(a) = a else { continue };
+        let (account, symbol, lot) = (p.account, p.symbol, p.lot);
         let replacements = ideas
             .entry(symbol.to_string())
             .or_insert_with(|| {
@@ -318,7 +363,7 @@ pub fn scan(
             name: policy.securities().name_of(symbol).map(String::from),
             acquired: lot.purchased,
             holding_period_from: lot.acquired,
-            term: held,
+            term: term(lot.acquired, as_of),
             days_to_long_term: (long_term_from(lot.acquired) - as_of).num_days().max(0),
             quantity: lot.quantity,
             cost_basis: lot.cost,
@@ -326,14 +371,14 @@ pub fn scan(
             value: p.value,
             loss: p.loss,
             loss_pct: p.loss_pct,
-            wash_status: status,
-            blocked_quantity: blocked,
-            blockers,
-            allowed_loss: allowed,
-            estimated_saving: saving,
-            trading_cost: cost,
-            net_benefit: saving - cost,
-            worth_harvesting: allowed >= settings.min_loss && saving > cost,
+            wash_status: a.status,
+            blocked_quantity: a.blocked,
+            blockers: a.blockers,
+            allowed_loss: a.allowed,
+            estimated_saving: a.saving,
+            trading_cost: a.cost,
+            net_benefit: a.saving - a.cost,
+            worth_harvesting: a.worth,
             safe_to_buy_back: safe,
             blocked_symbols: identical
                 .entry(symbol.to_string())
@@ -439,12 +484,15 @@ struct Expected {
 }
 
 /// Reinvestments due within 30 days after `as_of`, projected from each still-held position's
-/// reinvestments of the last 400 days (the median gap between them; at least two needed).
+/// reinvestments of the last 400 days (the median gap between them; at least two needed), less
+/// the shares that would go to losses already sold and still unwashed on that day (a purchase
+/// replaces the earliest loss first).
 fn expected_reinvestments(
     book: &Book,
     policy: &Policy,
     txns: &[Transaction],
     as_of: NaiveDate,
+    unwashed: &[crate::ledger::UnwashedLoss],
 ) -> Vec<Expected> {
     let horizon = as_of
         .checked_add_days(Days::new(30))
@@ -488,6 +536,19 @@ fn expected_reinvestments(
             next = day.checked_add_days(Days::new(gap as u64));
         }
         if let Some(next) = next.filter(|d| *d <= horizon) {
+            let group = policy.group(symbol);
+            let window = next
+                .checked_sub_days(Days::new(30))
+                .unwrap_or(NaiveDate::MIN);
+            let taken: Decimal = unwashed
+                .iter()
+                .filter(|l| l.group == group && l.sold >= window)
+                .map(|l| l.shares)
+                .sum();
+            let quantity = quantity - taken;
+            if quantity <= Decimal::ZERO {
+                continue;
+            }
             out.push(Expected {
                 group: policy.group(symbol).to_string(),
                 currency: currency.to_string(),
@@ -704,6 +765,44 @@ mod tests {
         assert_eq!(
             (h.summary.candidates, h.summary.harvestable_loss),
             (2, dec!(400))
+        );
+    }
+
+    #[test]
+    fn a_lot_not_worth_harvesting_stays_held_and_washes_the_rest_of_its_position() {
+        // A: 1,000 VTI bought in January at 100; B: 10 more on 11-21 at 100; C: 10 in another
+        // account on 11-26 at 75. At 80 on 12-01, B is fully washed by C (not worth selling),
+        // so it stays, and selling A alone is washed by both B and C: 20 shares, not 10.
+        let mut c = txn(3, "2025-11-26", "Taxable2", Action::Buy, "VTI", dec!(10));
+        c.price = Some(dec!(75));
+        let t = vec![
+            txn(1, "2025-01-02", "Taxable", Action::Buy, "VTI", dec!(1000)),
+            txn(2, "2025-11-21", "Taxable", Action::Buy, "VTI", dec!(10)),
+            c,
+        ];
+        let h = run(&t, dec!(80), "2025-12-01");
+        let a = h
+            .candidates
+            .iter()
+            .find(|c| c.quantity == dec!(1000))
+            .unwrap();
+        assert_eq!(
+            (a.wash_status, a.blocked_quantity),
+            (WashStatus::Partial, dec!(20))
+        );
+        assert_eq!(a.allowed_loss, dec!(19600));
+        let b = h
+            .candidates
+            .iter()
+            .find(|c| c.quantity == dec!(10))
+            .unwrap();
+        assert!(
+            !b.worth_harvesting && b.wash_status == WashStatus::Full,
+            "{b:?}"
+        );
+        assert_eq!(
+            (h.summary.candidates, h.summary.harvestable_loss),
+            (1, dec!(19600))
         );
     }
 }

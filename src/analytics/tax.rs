@@ -127,6 +127,9 @@ pub fn carried_into(
         .map(|d| d.sold.year())
         .min()
         .unwrap_or(year);
+    if year < first {
+        return (Decimal::ZERO, Decimal::ZERO);
+    }
     let mut carry = (rates.carry_in_short, rates.carry_in_long);
     for y in first..year {
         let s = year_summary(
@@ -264,15 +267,25 @@ pub struct Report {
     pub rows: Vec<ReportRow>,
     pub short_term: TermTotal,
     pub long_term: TermTotal,
-    pub summary: YearSummary,
+    /// The year's netting; None for a report on one account.
+    pub summary: Option<YearSummary>,
     /// Currencies other than the report's whose rows are listed but left out of the totals.
     pub other_currencies: Vec<String>,
 }
 
-/// Every lot closed in `year` in a taxable account, ordered by sale date, with totals by term in
-/// `currency` and the year's netting.
-pub fn report(book: &Book, policy: &Policy, year: i32, currency: &str, rates: &Rates) -> Report {
+/// Every lot closed in `year` in a taxable account (in `account` only, when given), ordered by
+/// sale date, with totals by term in `currency`, and the year's netting (the whole return's:
+/// None for one account).
+pub fn report(
+    book: &Book,
+    policy: &Policy,
+    year: i32,
+    currency: &str,
+    rates: &Rates,
+    account: Option<&str>,
+) -> Report {
     let mut rows: Vec<ReportRow> = taxable_disposals(book, policy, year)
+        .filter(|d| account.is_none_or(|a| d.account == a))
         .map(|d| ReportRow {
             description: format!("{} sh {}", d.quantity.normalize(), d.symbol),
             account: d.account.clone(),
@@ -310,12 +323,14 @@ pub fn report(book: &Book, policy: &Policy, year: i32, currency: &str, rates: &R
         t.adjustment += r.adjustment;
         t.gain += r.gain;
     }
-    let summary = year_summary(
-        taxable_disposals(book, policy, year).filter(|d| d.currency == currency),
-        year,
-        rates,
-        carried_into(book, policy, year, currency, rates),
-    );
+    let summary = account.is_none().then(|| {
+        year_summary(
+            taxable_disposals(book, policy, year).filter(|d| d.currency == currency),
+            year,
+            rates,
+            carried_into(book, policy, year, currency, rates),
+        )
+    });
     Report {
         year,
         rows,

@@ -84,8 +84,9 @@ fn run_scan(
     );
     if loaded.account.is_some() {
         h.candidates.retain(|c| loaded.wants(&c.account));
-        h.summary.candidates = h.candidates.len();
-        h.summary.harvestable_loss = h.candidates.iter().map(|c| c.allowed_loss).sum();
+        let worth = || h.candidates.iter().filter(|c| c.worth_harvesting);
+        h.summary.candidates = worth().count();
+        h.summary.harvestable_loss = worth().map(|c| c.allowed_loss).sum();
     }
     Ok(h)
 }

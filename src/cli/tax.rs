@@ -88,13 +88,17 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
         return Err(BadInput(format!("--year {}: use a year such as 2025", args.year)).into());
     }
     let store = ctx.store()?;
-    let mut loaded = load_book(&store, ctx, None, args.account.as_deref())?;
-    if let Some(a) = &loaded.account {
-        loaded.book.realized.retain(|d| &d.account == a);
-    }
+    let loaded = load_book(&store, ctx, None, args.account.as_deref())?;
     let currency = &ctx.config.general.default_currency;
     let rates = Rates::from_config(&ctx.config.tax);
-    let r = tax::report(&loaded.book, &loaded.policy, args.year, currency, &rates);
+    let r = tax::report(
+        &loaded.book,
+        &loaded.policy,
+        args.year,
+        currency,
+        &rates,
+        loaded.account.as_deref(),
+    );
     if args.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout().lock());
         for row in &r.rows {
@@ -106,12 +110,18 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
     if ctx.json {
         return json(&r);
     }
+    let carried_in = r
+        .summary
+        .as_ref()
+        .is_some_and(|s| !(s.carried_in_short.is_zero() && s.carried_in_long.is_zero()));
     if r.rows.is_empty() {
         outln!(
             "No sales in taxable accounts in {}. (Sales inside IRAs are not taxable; see `folio realized`.)",
             args.year
         );
-        return Ok(());
+        if !carried_in {
+            return Ok(());
+        }
     }
     for (term, title, total) in [
         (Term::Short, "Short term (Form 8949 Part I)", &r.short_term),
@@ -154,11 +164,10 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
         t.print()?;
         outln!();
     }
-    if loaded.account.is_some() {
+    let Some(s) = &r.summary else {
         outln!("Netting and carry-forward are for the whole return: run without --account.");
         return Ok(());
-    }
-    let s = &r.summary;
+    };
     outln!(
         "Net short term {}, net long term {}{}",
         money(s.net_short_term),
@@ -423,9 +432,19 @@ fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
         v.date,
         price(v.price)
     );
+    for c in &v.other_changes {
+        outln!(
+            "The {} sale of {} in {} would relieve other lots: its gain goes from {} to {}.",
+            c.sold,
+            c.symbol,
+            c.account,
+            money(c.gain_before),
+            money(c.gain_after)
+        );
+    }
     if v.washes.is_empty() {
         outln!(
-            "Washes no loss: nothing substantially identical ({}) was sold at a loss in the 30 days before that is not already washed.",
+            "Washes no loss: nothing substantially identical ({}) was sold at a loss within 30 days that is not already washed.",
             loaded
                 .policy
                 .securities()
@@ -434,7 +453,14 @@ fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let mut t = Report::new(&["Account", "Symbol", "Sold", "Quantity>", "Disallowed>"]);
+    let mut t = Report::new(&[
+        "Account",
+        "Symbol",
+        "Sold",
+        "Quantity>",
+        "Disallowed>",
+        "Lost for good>",
+    ]);
     for w in &v.washes {
         t.row(vec![
             w.account.clone(),
@@ -442,20 +468,27 @@ fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
             w.sold.to_string(),
             qty(w.quantity),
             money(w.disallowed),
+            money(w.permanent),
         ]);
     }
     t.print()?;
-    outln!(
-        "This purchase would disallow {} of loss{}.",
-        money(v.wash_sale_disallowed),
-        if v.washes.iter().any(|w| w.permanent) {
-            format!(
-                " for good: {} is a retirement account, so the loss does not move into its basis",
-                v.account
-            )
-        } else {
-            " (it moves into the new shares' basis and is deducted when they are sold)".to_string()
-        }
-    );
+    if !v.wash_sale_disallowed.is_zero() {
+        outln!(
+            "This purchase would disallow {} of loss{}.",
+            money(v.wash_sale_disallowed),
+            if v.wash_sale_permanent.is_zero() {
+                " (it moves into the new shares' basis and is deducted when they are sold)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !v.wash_sale_permanent.is_zero() {
+        outln!(
+            "{} of disallowed loss would be lost for good: {} is a retirement account, so the loss does not move into its basis.",
+            money(v.wash_sale_permanent),
+            v.account
+        );
+    }
     Ok(())
 }

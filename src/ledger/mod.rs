@@ -131,7 +131,7 @@ pub struct Book {
 
 /// What the replay needs besides the transactions: each account's kind and lot-relief method,
 /// and which symbols are substantially identical.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     accounts: HashMap<String, (AccountKind, LotMethod)>,
     default_method: LotMethod,
@@ -168,11 +168,7 @@ impl Policy {
     /// Every account taxable with `method`; substantially identical groups from the bundled
     /// securities table.
     pub fn uniform(method: LotMethod) -> Policy {
-        Policy {
-            default_method: method,
-            wash_sales: true,
-            ..Policy::default()
-        }
+        Policy::new(&[], method, Securities::bundled())
     }
 
     pub fn method(&self, account: &str) -> LotMethod {

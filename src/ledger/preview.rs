@@ -62,8 +62,19 @@ pub struct Washed {
     pub quantity: Decimal,
     /// The part of the sale's loss the purchase disallows.
     pub disallowed: Decimal,
-    /// Bought in an IRA or Roth IRA: that loss is lost for good.
-    pub permanent: bool,
+    /// The part of the sale's disallowed loss that becomes lost for good (the purchase is in an
+    /// IRA or Roth IRA and takes it over from a replacement that would have carried it).
+    pub permanent: Decimal,
+}
+
+/// A recorded sale whose lots change because of the purchase (it relieves other lots).
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    pub account: String,
+    pub symbol: String,
+    pub sold: NaiveDate,
+    pub gain_before: Decimal,
+    pub gain_after: Decimal,
 }
 
 /// What buying would do.
@@ -76,6 +87,9 @@ pub struct BuyPreview {
     pub price: Decimal,
     pub washes: Vec<Washed>,
     pub wash_sale_disallowed: Decimal,
+    pub wash_sale_permanent: Decimal,
+    /// Sales recorded after the purchase that would relieve other lots.
+    pub other_changes: Vec<Changed>,
 }
 
 /// Previews selling `p.quantity` shares under `method` (the account's own when None), or out
@@ -133,36 +147,53 @@ pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<Buy
     let (txns, id) = with_proposal(history, p, Action::Buy, None)?;
     let (base, _) = replay(history, policy);
     let book = replay_checked(history, &txns, policy, id)?;
-    // Per sale: (disallowed, shares washed, permanent) before and after.
+    // Per sale: disallowed, shares washed, permanent, gain; before and after.
+    #[derive(Default, Clone, Copy)]
+    struct Sale {
+        disallowed: Decimal,
+        washed: Decimal,
+        permanent: Decimal,
+        gain: Decimal,
+    }
     let totals = |ds: &[Disposal]| {
-        let mut m: BTreeMap<i64, (Decimal, Decimal, Decimal)> = BTreeMap::new();
+        let mut m: BTreeMap<i64, Sale> = BTreeMap::new();
         for d in ds {
             let e = m.entry(d.sold_by).or_default();
-            e.0 += d.disallowed;
-            e.1 += d.washed;
-            e.2 += d.permanent;
+            e.disallowed += d.disallowed;
+            e.washed += d.washed;
+            e.permanent += d.permanent;
+            e.gain += d.gain;
         }
         m
     };
     let before = totals(&base.realized);
     let after = totals(&book.realized);
     let mut washes: Vec<Washed> = Vec::new();
-    for (sale, (disallowed, shares, permanent)) in &after {
-        let (d0, s0, p0) = before.get(sale).copied().unwrap_or_default();
-        if *disallowed <= d0 {
-            continue;
-        }
+    let mut other_changes: Vec<Changed> = Vec::new();
+    for (sale, a) in &after {
+        let b = before.get(sale).copied().unwrap_or_default();
         let Some(d) = book.realized.iter().find(|d| d.sold_by == *sale) else {
             continue;
         };
-        washes.push(Washed {
-            account: d.account.clone(),
-            symbol: d.symbol.clone(),
-            sold: d.sold,
-            quantity: shares - s0,
-            disallowed: disallowed - d0,
-            permanent: *permanent > p0,
-        });
+        if a.disallowed > b.disallowed || a.permanent > b.permanent {
+            washes.push(Washed {
+                account: d.account.clone(),
+                symbol: d.symbol.clone(),
+                sold: d.sold,
+                quantity: (a.washed - b.washed).max(Decimal::ZERO),
+                disallowed: (a.disallowed - b.disallowed).max(Decimal::ZERO),
+                permanent: (a.permanent - b.permanent).max(Decimal::ZERO),
+            });
+        }
+        if a.gain - a.disallowed != b.gain - b.disallowed {
+            other_changes.push(Changed {
+                account: d.account.clone(),
+                symbol: d.symbol.clone(),
+                sold: d.sold,
+                gain_before: b.gain,
+                gain_after: a.gain,
+            });
+        }
     }
     washes.sort_by(|a, b| (a.sold, &a.symbol).cmp(&(b.sold, &b.symbol)));
     Ok(BuyPreview {
@@ -172,7 +203,9 @@ pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<Buy
         quantity: p.quantity,
         price: p.price,
         wash_sale_disallowed: washes.iter().map(|w| w.disallowed).sum(),
+        wash_sale_permanent: washes.iter().map(|w| w.permanent).sum(),
         washes,
+        other_changes,
     })
 }
 

@@ -114,13 +114,21 @@ pub(super) fn on_acquire(book: &mut Book, policy: &Policy, t: &Transaction) {
         let Some(i) = unreplaced(lots, t.date, t.id) else {
             break;
         };
-        absorb(lots, i, p, &mut book.realized, ira);
+        // Shares of the very symbol sold count in its units at the sale (after a 2-for-1
+        // split, two new shares replace one sold); other symbols share for share.
+        let ratio = if p.symbol == symbol {
+            p.ratio
+        } else {
+            Decimal::ONE
+        };
+        absorb(lots, i, p, &mut book.realized, ira, ratio);
     }
 }
 
-/// Called for a SPLIT of `t.symbol` by `ratio`: loss shares sold before it and still waiting
-/// for replacements are counted in new shares, so that a purchase after the split replaces as
-/// many old shares as it is worth (a 2-for-1 split: 100 new shares replace 50 sold).
+/// Called for a SPLIT of `t.symbol` by `ratio`: loss shares of that symbol sold before it (every
+/// one still pending was, in replay order) and still waiting for replacements remember the
+/// split, so that a later purchase of the symbol replaces as many old shares as it is worth (a
+/// 2-for-1 split: 100 new shares replace 50 sold). Other symbols of the group are not affected.
 pub(super) fn on_split(book: &mut Book, t: &Transaction, ratio: Decimal) {
     let symbol = t.symbol.as_deref().unwrap_or_default();
     if !book.wash.splits.insert((symbol.to_string(), t.date)) {
@@ -128,10 +136,8 @@ pub(super) fn on_split(book: &mut Book, t: &Transaction, ratio: Decimal) {
     }
     for p in book.wash.pending.values_mut().flatten() {
         if p.symbol == symbol
-            && p.sold < t.date
-            && let (Some(q), Some(r)) = (p.shares.checked_mul(ratio), p.ratio.checked_mul(ratio))
+            && let Some(r) = p.ratio.checked_mul(ratio)
         {
-            p.shares = q;
             p.ratio = r;
         }
     }
@@ -186,7 +192,7 @@ pub(super) fn on_sale(book: &mut Book, policy: &Policy, t: &Transaction, first: 
             let Some(i) = unreplaced(lots, c.purchased, c.opened_by) else {
                 break;
             };
-            absorb(lots, i, p, &mut book.realized, ira);
+            absorb(lots, i, p, &mut book.realized, ira, Decimal::ONE);
         }
     }
     pending.retain(|p| !p.shares.is_zero());
@@ -269,37 +275,51 @@ fn replacements(
 
 /// Lets lot `i` of `lots` absorb as much of `p` as it can: the matched shares are split off as
 /// their own lot (marked replaced; basis and holding period adjusted unless in an IRA), and the
-/// sale's disposal records the disallowed loss.
+/// sale's disposal records the disallowed loss. `ratio` is how many of the lot's shares stand
+/// for one share sold (splits since the sale).
 fn absorb(
     lots: &mut std::collections::VecDeque<Lot>,
     i: usize,
     p: &mut Pending,
     realized: &mut [Disposal],
     ira: bool,
+    ratio: Decimal,
 ) {
-    let shares = p.shares.min(lots[i].quantity);
-    if shares.is_zero() {
+    let held = lots[i].quantity;
+    // In shares sold, and in shares of this lot.
+    let (sold, taken) = if ratio == Decimal::ONE {
+        let n = p.shares.min(held);
+        (n, n)
+    } else {
+        let worth = (held / ratio).round_dp(SPLIT_DP);
+        if p.shares >= worth {
+            (worth, held)
+        } else {
+            (p.shares, (p.shares * ratio).round_dp(SPLIT_DP).min(held))
+        }
+    };
+    if sold.is_zero() || taken.is_zero() {
         return;
     }
-    let amount = if shares == p.shares {
+    let amount = if sold == p.shares {
         p.loss
     } else {
-        (p.loss * shares / p.shares).round_dp(SPLIT_DP)
+        // Multiply first for precision; divide first where the product would overflow.
+        p.loss
+            .checked_mul(sold)
+            .map_or_else(|| p.loss / p.shares * sold, |x| x / p.shares)
+            .round_dp(SPLIT_DP)
     };
-    p.shares -= shares;
+    p.shares -= sold;
     p.loss -= amount;
     let d = &mut realized[p.disposal];
     d.disallowed += amount;
-    d.washed += if p.ratio == Decimal::ONE {
-        shares
-    } else {
-        (shares / p.ratio).round_dp(SPLIT_DP)
-    };
+    d.washed += sold;
     d.gain += amount;
     if ira {
         d.permanent += amount;
     }
-    let mut piece = split_off(&mut lots[i], shares);
+    let mut piece = split_off(&mut lots[i], taken);
     piece.replaced = true;
     if !ira {
         piece.cost += amount;
@@ -309,13 +329,18 @@ fn absorb(
             .checked_sub_days(Days::new(p.held_days))
             .unwrap_or(NaiveDate::MIN);
     }
-    // Shares of one purchase that took losses with the same holding period are one lot: merge
-    // with the piece split off just before rather than fragmenting the position further.
+    // Shares of one purchase that took losses with the same holding period and now have the
+    // same basis per share cannot be told apart: merge with the piece split off just before
+    // rather than fragmenting the position further.
     let same = |l: &Lot| {
         l.replaced
             && l.opened_by == piece.opened_by
             && l.purchased == piece.purchased
             && l.acquired == piece.acquired
+            && matches!(
+                (l.cost.checked_mul(piece.quantity), piece.cost.checked_mul(l.quantity)),
+                (Some(a), Some(b)) if a == b
+            )
     };
     if let Some(prev) = i
         .checked_sub(1)

@@ -591,6 +591,53 @@ fn a_split_between_the_sale_and_the_repurchase_counts_shares_in_new_units() {
 }
 
 #[test]
+fn a_split_of_the_sold_symbol_leaves_other_symbols_of_the_group_share_for_share() {
+    // 100 VOO sold at a loss of 10 each; VOO splits 2-for-1 the same day (recorded after the
+    // sale); 100 IVV bought: IVV did not split, so its 100 shares replace all 100 sold.
+    let mut b = B::default();
+    b.buy("2025-01-02", "VOO", dec!(101), dec!(500)).sell(
+        "2025-03-03",
+        "VOO",
+        dec!(100),
+        dec!(490),
+    );
+    b.add(
+        "2025-03-03",
+        "Taxable",
+        Action::Split,
+        "VOO",
+        dec!(2),
+        dec!(0),
+    )
+    .price = None;
+    b.buy("2025-03-15", "IVV", dec!(100), dec!(245));
+    let book = b.run();
+    let r = &book.realized[0];
+    assert_eq!((r.disallowed, r.washed), (dec!(1000), dec!(100)));
+    // The same with VOO bought back: 100 new VOO are 50 sold shares.
+    let mut b = B::default();
+    b.buy("2025-01-02", "VOO", dec!(101), dec!(500)).sell(
+        "2025-03-03",
+        "VOO",
+        dec!(100),
+        dec!(490),
+    );
+    b.add(
+        "2025-03-03",
+        "Taxable",
+        Action::Split,
+        "VOO",
+        dec!(2),
+        dec!(0),
+    )
+    .price = None;
+    b.buy("2025-03-15", "VOO", dec!(100), dec!(245));
+    let book = b.run();
+    let r = &book.realized[0];
+    assert_eq!((r.disallowed, r.washed), (dec!(500), dec!(50)));
+}
+
+#[test]
 fn sold_shares_are_matched_in_order_of_purchase_not_of_carried_holding_period() {
     // Lot A bought 2025-04-01; lot R bought 2025-06-20 replaced a loss of shares held since
     // 2024-01-02 (its holding period starts long before A's). Selling both at a loss (A 200,
@@ -685,6 +732,54 @@ fn a_previewed_sale_uses_its_method_alone_and_sees_purchases_recorded_after_it()
     )
     .unwrap_err();
     assert!(err.contains("recorded after it"), "{err}");
+}
+
+#[test]
+fn a_previewed_ira_purchase_that_takes_over_a_washed_loss_makes_it_permanent() {
+    use super::preview::{self, Proposal};
+    // Loss of 1,000 sold 06-01, washed by a taxable purchase recorded on 06-20. Buying in the
+    // IRA on 06-10 (earlier) takes the loss over: no more is disallowed, but all of it is
+    // lost for good.
+    let b = B::default()
+        .buy("2025-01-02", "VTI", dec!(100), dec!(50))
+        .sell("2025-06-01", "VTI", dec!(100), dec!(40))
+        .buy("2025-06-20", "VTI", dec!(100), dec!(41))
+        .txns
+        .clone();
+    let p = Proposal {
+        date: d("2025-06-10"),
+        account: "IRA".into(),
+        symbol: "VTI".into(),
+        quantity: dec!(100),
+        price: dec!(40),
+        fees: dec!(0),
+        currency: "USD".into(),
+    };
+    let v = preview::buy(&b, &B::policy(), &p).unwrap();
+    assert_eq!(v.wash_sale_disallowed, dec!(0));
+    assert_eq!(v.wash_sale_permanent, dec!(1000));
+    assert_eq!(v.washes[0].permanent, dec!(1000));
+    // A HIFO account: a costlier purchase before a recorded sale is the lot that sale relieves.
+    let b = B::default()
+        .buy("2025-01-02", "VTI", dec!(10), dec!(100))
+        .sell("2025-03-20", "VTI", dec!(10), dec!(90))
+        .txns
+        .clone();
+    let mut policy = B::policy();
+    policy.set_method("Taxable", LotMethod::Hifo);
+    let p = Proposal {
+        date: d("2025-03-10"),
+        account: "Taxable".into(),
+        price: dec!(105),
+        quantity: dec!(10),
+        ..p
+    };
+    let v = preview::buy(&b, &policy, &p).unwrap();
+    let c = &v.other_changes[0];
+    assert_eq!(
+        (c.sold, c.gain_before, c.gain_after),
+        (d("2025-03-20"), dec!(-100), dec!(-150))
+    );
 }
 
 // --- IRS Publication 550, "Wash Sales" (2014 edition's text and dates; the amounts are the
@@ -967,26 +1062,25 @@ proptest! {
 
 #[test]
 fn shares_of_one_purchase_that_take_losses_with_the_same_holding_period_stay_one_lot() {
-    // Two lots bought the same day sold together at a loss; one purchase of 20 replaces both:
-    // the two replaced parts have the same purchase and holding period, so they are one lot.
+    // Two lots bought the same day at the same price, sold together at a loss; one purchase of
+    // 25 replaces both: the two replaced parts cannot be told apart, so they are one lot.
     let book = B::default()
         .buy("2025-01-02", "VTI", dec!(10), dec!(100))
-        .buy("2025-01-02", "VTI", dec!(10), dec!(110))
+        .buy("2025-01-02", "VTI", dec!(10), dec!(100))
         .sell("2025-03-03", "VTI", dec!(20), dec!(90))
         .buy("2025-03-10", "VTI", dec!(25), dec!(90))
         .run();
-    assert_eq!(
-        lots(&book),
+    // Held 60 days before the sale: from 2025-01-09.
+    let expect = |cost_first: Decimal, adj_first: Decimal| {
         vec![
-            // Held 60 days before the sale: from 2025-01-09.
             lot(
                 "Taxable",
                 "VTI",
                 "2025-01-09",
                 "2025-03-10",
                 dec!(20),
-                dec!(2100),
-                dec!(300)
+                cost_first,
+                adj_first,
             ),
             lot(
                 "Taxable",
@@ -995,8 +1089,27 @@ fn shares_of_one_purchase_that_take_losses_with_the_same_holding_period_stay_one
                 "2025-03-10",
                 dec!(5),
                 dec!(450),
-                dec!(0)
+                dec!(0),
             ),
+        ]
+    };
+    assert_eq!(lots(&book), expect(dec!(2000), dec!(200)));
+    // Bought at different prices, the replaced parts carry different bases per share and stay
+    // apart (HIFO must still tell them apart).
+    let book = B::default()
+        .buy("2025-01-02", "VTI", dec!(10), dec!(100))
+        .buy("2025-01-02", "VTI", dec!(10), dec!(110))
+        .sell("2025-03-03", "VTI", dec!(20), dec!(90))
+        .buy("2025-03-10", "VTI", dec!(25), dec!(90))
+        .run();
+    let costs: Vec<(Decimal, Decimal)> =
+        book.lots().map(|(_, _, l)| (l.quantity, l.cost)).collect();
+    assert_eq!(
+        costs,
+        [
+            (dec!(10), dec!(1000)),
+            (dec!(10), dec!(1100)),
+            (dec!(5), dec!(450))
         ]
     );
 }

@@ -465,10 +465,11 @@ fn tax_preview_buy_says_which_losses_it_would_wash() {
         ),
         ("QQQ", "2025-11-20", "4".into(), "200".into())
     );
-    assert_eq!(w["permanent"], false);
+    assert_eq!(dec(w, "permanent"), "0");
     // The same in the IRA: lost for good.
     let v = env_preview(&["QQQM", "4", "--account", "ira", "--date", "2025-12-01"]);
-    assert_eq!(v["washes"][0]["permanent"], true);
+    assert_eq!(dec(&v["washes"][0], "permanent"), "200");
+    assert_eq!(dec(&v, "wash_sale_permanent"), "200");
     assert_eq!(dec(&v, "wash_sale_disallowed"), "200");
     // On 02-10 the VOO loss of 02-03 is open, but the purchases already recorded after that
     // day (IVV 02-20, SPY 02-25, VOO 02-27) wash all of it: 10 more add nothing.
