@@ -8,6 +8,11 @@ pub fn money(d: Decimal) -> String {
 }
 
 /// A quantity for people: as many decimals as it has, thousands separators.
+/// Money, or nothing for zero (an adjustment column where most rows have none).
+pub fn money_or_blank(d: Decimal) -> String {
+    if d.is_zero() { String::new() } else { money(d) }
+}
+
 pub fn qty(d: Decimal) -> String {
     let n = d.normalize();
     group(n, n.scale())

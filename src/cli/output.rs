@@ -3,7 +3,7 @@
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, Table, presets};
 use serde::Serialize;
 
-pub use crate::format::{money, opt, pct, price, qty};
+pub use crate::format::{money, money_or_blank, opt, pct, price, qty};
 
 /// Writes one line to stdout. A closed pipe (`folio lots | head`) is an io error that `main`
 /// turns into a quiet exit, never a panic.

@@ -6,7 +6,7 @@ use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::output::{Report, json, money, outln, qty};
+use super::output::{Report, json, money, money_or_blank, outln, qty};
 use super::{Ctx, load_book};
 use crate::domain::Term;
 use crate::ledger::Disposal;
@@ -107,11 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             qty(d.quantity),
             money(d.proceeds),
             money(d.cost),
-            if d.disallowed.is_zero() {
-                String::new()
-            } else {
-                money(d.disallowed)
-            },
+            money_or_blank(d.disallowed),
             money(d.gain),
             d.term.as_str().into(),
             d.currency.clone(),

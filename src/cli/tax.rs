@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::output::{Report, json, money, outln, price, qty};
+use super::output::{Report, json, money, money_or_blank, outln, price, qty};
 use super::{BadInput, Ctx, Loaded, load_book, resolve_account, today};
 use crate::analytics::tax::{self, Rates, TermTotal};
 use crate::domain::{AccountKind, LotMethod, Term};
@@ -152,11 +152,7 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
                 money(x.proceeds),
                 money(x.cost_basis),
                 x.code.clone(),
-                if x.adjustment.is_zero() {
-                    String::new()
-                } else {
-                    money(x.adjustment)
-                },
+                money_or_blank(x.adjustment),
                 money(x.gain),
             ]);
         }
@@ -348,11 +344,7 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
             qty(d.quantity),
             money(d.cost),
             money(d.proceeds),
-            if d.disallowed.is_zero() {
-                String::new()
-            } else {
-                money(d.disallowed)
-            },
+            money_or_blank(d.disallowed),
             money(d.gain),
             d.term.as_str().into(),
         ]);
