@@ -195,11 +195,8 @@ pub fn scan(
     settings: &Settings,
 ) -> Harvest {
     let year = tax::year_to_date(book, policy, as_of, &settings.currency, &settings.rates);
-    let unwashed: HashSet<String> = book
-        .unwashed_losses(as_of)
-        .into_iter()
-        .map(|l| l.group)
-        .collect();
+    let unwashed_losses = book.unwashed_losses(as_of);
+    let unwashed: HashSet<&str> = unwashed_losses.iter().map(|l| l.group.as_str()).collect();
     let since = as_of
         .checked_sub_days(Days::new(SIMILARITY_DAYS))
         .unwrap_or(NaiveDate::MIN);
@@ -249,7 +246,6 @@ pub fn scan(
         });
     }
     let candidate_groups: HashSet<&str> = pre.iter().map(|p| policy.group(p.symbol)).collect();
-    let unwashed_losses = book.unwashed_losses(as_of);
     let reinvestments = expected_reinvestments(book, policy, txns, as_of, &unwashed_losses);
     let half_spread = settings.spread_bps / Decimal::from(20_000);
 
@@ -571,7 +567,7 @@ fn replacement_ideas(
     symbol: &str,
     market: &Market,
     since: NaiveDate,
-    unwashed_groups: &HashSet<String>,
+    unwashed_groups: &HashSet<&str>,
     candidate_groups: &HashSet<&str>,
     returns: &mut HashMap<String, Vec<similarity::Return>>,
 ) -> Vec<Idea> {
@@ -619,7 +615,6 @@ fn replacement_ideas(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Account, LotMethod, securities::Securities};
     use crate::ledger::replay;
     use rust_decimal_macros::dec;
 
@@ -656,24 +651,8 @@ mod tests {
         Settings::from_config(&crate::config::Config::default())
     }
 
-    fn policy() -> Policy {
-        let acct = |name: &str, kind| Account {
-            name: name.into(),
-            kind,
-            lot_method: LotMethod::Fifo,
-        };
-        Policy::new(
-            &[
-                acct("Taxable", AccountKind::Taxable),
-                acct("IRA", AccountKind::Ira),
-            ],
-            LotMethod::Fifo,
-            Securities::bundled(),
-        )
-    }
-
     fn run(txns: &[Transaction], price: Decimal, as_of: &str) -> Harvest {
-        let policy = policy();
+        let policy = crate::ledger::test_policy();
         let (book, errors) = replay(txns, &policy);
         assert!(errors.is_empty(), "{errors:?}");
         let prices: HashMap<String, Decimal> = ["VTI", "VOO", "IVV"]

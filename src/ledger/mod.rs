@@ -573,6 +573,27 @@ fn relieve(
     Ok(pieces)
 }
 
+/// For tests: accounts "Taxable" and "Taxable2" (taxable), "IRA" and "Roth", all FIFO, with the
+/// bundled securities table.
+#[cfg(test)]
+pub(crate) fn test_policy() -> Policy {
+    let account = |name: &str, kind| Account {
+        name: name.into(),
+        kind,
+        lot_method: LotMethod::Fifo,
+    };
+    Policy::new(
+        &[
+            account("Taxable", AccountKind::Taxable),
+            account("Taxable2", AccountKind::Taxable),
+            account("IRA", AccountKind::Ira),
+            account("Roth", AccountKind::Roth),
+        ],
+        LotMethod::Fifo,
+        Securities::bundled(),
+    )
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -106,7 +106,7 @@ pub fn sell(
     if let Some(m) = method {
         policy.set_method_for(id, m);
     }
-    let book = replay_checked(history, &txns, &policy, id)?;
+    let book = replay_checked(&txns, &policy, id, || replay(history, &policy).1)?;
     let lots: Vec<Disposal> = book
         .realized
         .into_iter()
@@ -145,8 +145,8 @@ pub fn sell(
 /// after it if already recorded).
 pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<BuyPreview, String> {
     let (txns, id) = with_proposal(history, p, Action::Buy, None)?;
-    let (base, _) = replay(history, policy);
-    let book = replay_checked(history, &txns, policy, id)?;
+    let (base, base_errors) = replay(history, policy);
+    let book = replay_checked(&txns, policy, id, || base_errors)?;
     // Per sale: disallowed, shares washed, permanent, gain; before and after.
     #[derive(Default, Clone, Copy)]
     struct Sale {
@@ -211,11 +211,12 @@ pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<Buy
 
 /// Replays `txns` (the history with the proposal `id`); an error of the proposal, or one it
 /// causes in a later transaction (a recorded sale left without shares), is the answer.
+/// `history_errors` gives the errors of the history alone (asked only when there are errors).
 fn replay_checked(
-    history: &[Transaction],
     txns: &[Transaction],
     policy: &Policy,
     id: i64,
+    history_errors: impl FnOnce() -> Vec<super::LedgerError>,
 ) -> Result<super::Book, String> {
     let (book, errors) = replay(txns, policy);
     if let Some(e) = errors.iter().find(|e| e.id == id) {
@@ -224,7 +225,7 @@ fn replay_checked(
     if errors.is_empty() {
         return Ok(book);
     }
-    let (_, before) = replay(history, policy);
+    let before = history_errors();
     match errors.iter().find(|e| !before.iter().any(|b| b.id == e.id)) {
         Some(e) => Err(format!(
             "this trade would leave a transaction recorded after it unable to apply: {}",

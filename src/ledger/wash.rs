@@ -44,7 +44,8 @@ pub(super) struct State {
 #[derive(Debug, Clone)]
 struct Pending {
     sold: NaiveDate,
-    /// The symbol sold (a split of it rescales `shares`), and new shares per share sold.
+    /// The symbol sold, and how many of its shares now stand for one share sold (the splits
+    /// since the sale).
     symbol: String,
     ratio: Decimal,
     /// Index of the sale's [`Disposal`] in [`Book::realized`].
@@ -57,15 +58,12 @@ struct Pending {
     currency: String,
 }
 
-/// A loss sold in the last 30 days that a purchase of `group` would still wash.
+/// Shares sold at a loss in the last 30 days that a purchase of `group` would still wash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnwashedLoss {
     pub group: String,
     pub sold: NaiveDate,
-    pub account: String,
-    pub symbol: String,
     pub shares: Decimal,
-    pub loss: Decimal,
 }
 
 /// Shares that would replace shares sold at a loss.
@@ -93,9 +91,15 @@ fn retirement(policy: &Policy, account: &str) -> bool {
 pub(super) fn on_acquire(book: &mut Book, policy: &Policy, t: &Transaction) {
     let symbol = t.symbol.as_deref().unwrap_or_default();
     let group = policy.group(symbol);
-    let members = book.wash.members.entry(group.to_string()).or_default();
-    if !members.iter().any(|m| m == symbol) {
-        members.push(symbol.to_string());
+    // Looked up before inserting: no key allocated for every acquisition.
+    match book.wash.members.get_mut(group) {
+        Some(m) if m.iter().any(|s| s == symbol) => {}
+        Some(m) => m.push(symbol.to_string()),
+        None => {
+            book.wash
+                .members
+                .insert(group.to_string(), vec![symbol.to_string()]);
+        }
     }
     let Some(pending) = book.wash.pending.get_mut(group) else {
         return;
@@ -371,19 +375,13 @@ impl Book {
             .iter()
             .flat_map(|(group, ps)| ps.iter().map(move |p| (group, p)))
             .filter(|(_, p)| p.sold >= from && p.sold <= date && !p.shares.is_zero())
-            .map(|(group, p)| {
-                let d = &self.realized[p.disposal];
-                UnwashedLoss {
-                    group: group.clone(),
-                    sold: p.sold,
-                    account: d.account.clone(),
-                    symbol: d.symbol.clone(),
-                    shares: p.shares,
-                    loss: p.loss,
-                }
+            .map(|(group, p)| UnwashedLoss {
+                group: group.clone(),
+                sold: p.sold,
+                shares: p.shares,
             })
             .collect();
-        out.sort_by(|a, b| (a.sold, &a.symbol).cmp(&(b.sold, &b.symbol)));
+        out.sort_by(|a, b| (a.sold, &a.group).cmp(&(b.sold, &b.group)));
         out
     }
 

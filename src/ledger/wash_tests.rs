@@ -75,21 +75,7 @@ impl B {
         self
     }
     fn policy() -> Policy {
-        let account = |name: &str, kind| Account {
-            name: name.into(),
-            kind,
-            lot_method: LotMethod::Fifo,
-        };
-        Policy::new(
-            &[
-                account("Taxable", AccountKind::Taxable),
-                account("Taxable2", AccountKind::Taxable),
-                account("IRA", AccountKind::Ira),
-                account("Roth", AccountKind::Roth),
-            ],
-            LotMethod::Fifo,
-            Securities::bundled(),
-        )
+        test_policy()
     }
     fn run(&self) -> Book {
         let (book, errors) = replay(&self.txns, &B::policy());
