@@ -28,6 +28,7 @@ pub struct Config {
     pub ibkr: Ibkr,
     pub http: Http,
     pub tax: Tax,
+    pub plan: Plan,
     pub log: Log,
     /// Reference data: the bundled table with `securities.toml` beside the config file over it.
     #[serde(skip)]
@@ -72,6 +73,34 @@ impl Default for Tax {
             min_loss_pct: 5.0,
             commission: 0.0,
             spread_bps: 5.0,
+        }
+    }
+}
+
+/// `folio plan` and the Plan pane.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Plan {
+    /// Robert Shiller's monthly data (the datahub CSV layout) or a CSV of yearly returns
+    /// (`year,stocks,bonds,inflation`): downloaded once for the history models and cached in the
+    /// data directory.
+    pub history_url: String,
+    /// Paths per run when `--paths` is not given.
+    pub paths: usize,
+    /// The seed when `--seed` is not given.
+    pub seed: u64,
+}
+
+/// The datahub copy of Shiller's monthly data (see ../shared/data/README.md).
+pub const SHILLER_URL: &str =
+    "https://raw.githubusercontent.com/datasets/s-and-p-500/main/data/data.csv";
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            history_url: SHILLER_URL.into(),
+            paths: 10_000,
+            seed: 42,
         }
     }
 }
@@ -315,6 +344,15 @@ impl Config {
             return Err(format!(
                 "tax: min_loss_pct must be 0 to 100 (it is {}) and spread_bps 0 to 1000 (it is {})",
                 t.min_loss_pct, t.spread_bps
+            ));
+        }
+        let p = &config.plan;
+        if !(p.history_url.starts_with("http://") || p.history_url.starts_with("https://"))
+            || !(1..=10_000_000).contains(&p.paths)
+        {
+            return Err(format!(
+                "plan: history_url must start with http:// or https:// (it is '{}') and paths be 1 to 10000000 (it is {})",
+                p.history_url, p.paths
             ));
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {

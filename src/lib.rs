@@ -10,6 +10,7 @@ pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod market;
+pub mod plans;
 pub mod secrets;
 pub mod store;
 pub mod tui;

@@ -2,5 +2,6 @@
 //! similarity of securities. No IO.
 
 pub mod harvest;
+pub mod montecarlo;
 pub mod similarity;
 pub mod tax;

@@ -10,6 +10,7 @@ mod holdings;
 mod import;
 mod lots;
 mod output;
+mod plan;
 mod positions;
 mod prices;
 mod quotes;
@@ -80,6 +81,8 @@ enum Command {
     Harvest(harvest::Args),
     /// The tax year's report (Form 8949 style), and previews of a sale or a purchase
     Tax(tax::Args),
+    /// Monte Carlo plans: will the money last, will the goal be reached
+    Plan(Box<plan::Args>),
     /// The transaction history
     Transactions(transactions::Args),
     /// Cash balance per account and currency
@@ -94,6 +97,8 @@ pub struct Ctx {
     /// Why the config could not be used (only `doctor` runs on with the defaults).
     pub config_problem: Option<String>,
     pub db_path: PathBuf,
+    /// Where downloads are cached (None without a home directory).
+    pub data_dir: Option<PathBuf>,
     pub json: bool,
     /// Keeps the demo database alive for the run.
     _demo: Option<tempfile::TempDir>,
@@ -200,6 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config_file,
         config_problem,
         db_path,
+        data_dir: dirs.as_ref().map(|d| d.data_dir.clone()),
         json: cli.json,
         _demo: demo,
     };
@@ -215,6 +221,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Harvest(a) => harvest::run(&ctx, a),
         Command::Tax(a) => tax::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, *a),
         Command::Transactions(a) => transactions::run(&ctx, a),
         Command::Cash(a) => cash::run(&ctx, a),
     }

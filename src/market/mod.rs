@@ -4,5 +4,6 @@
 pub mod feed;
 pub mod http;
 pub mod ibkr;
+pub mod returns;
 pub mod sim;
 pub mod simfeed;

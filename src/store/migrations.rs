@@ -63,6 +63,15 @@ const STEPS: &[M<'static>] = &[
             freshness TEXT NOT NULL
         ) WITHOUT ROWID;",
     ),
+    // 3: saved Monte Carlo plans: the inputs as stated (JSON) and the last run's summary (JSON).
+    M::up(
+        "CREATE TABLE plans (
+            name TEXT PRIMARY KEY,
+            saved TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            summary TEXT NOT NULL
+        ) WITHOUT ROWID;",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

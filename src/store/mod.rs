@@ -142,6 +142,40 @@ impl Store {
         Ok(out)
     }
 
+    /// Saved plans, by name.
+    pub fn plans(&self) -> Result<Vec<SavedPlan>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, saved, inputs, summary FROM plans ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SavedPlan {
+                name: r.get(0)?,
+                saved: r.get(1)?,
+                inputs: r.get(2)?,
+                summary: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Saves a plan under its name, replacing one saved before under it.
+    pub fn save_plan(&self, plan: &SavedPlan) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO plans (name, saved, inputs, summary) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET saved = ?2, inputs = ?3, summary = ?4",
+            params![plan.name, plan.saved, plan.inputs, plan.summary],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a saved plan; false when there was none of that name.
+    pub fn delete_plan(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM plans WHERE name = ?1", params![name])?
+            > 0)
+    }
+
     /// Latest close on or before `as_of` for every symbol.
     pub fn latest_closes(&self, as_of: NaiveDate) -> Result<HashMap<String, (NaiveDate, Decimal)>> {
         let mut stmt = self.conn.prepare_cached(
@@ -279,6 +313,18 @@ pub struct PriceRow {
     pub high: Option<Decimal>,
     pub low: Option<Decimal>,
     pub volume: Option<Decimal>,
+}
+
+/// A plan saved by `folio plan --save` or the Plan pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedPlan {
+    pub name: String,
+    /// RFC 3339 time of the save.
+    pub saved: String,
+    /// The plan's inputs as JSON.
+    pub inputs: String,
+    /// The last run's headline figures as JSON.
+    pub summary: String,
 }
 
 impl Writer<'_> {

@@ -1,0 +1,365 @@
+//! A plan as the user states it (the `folio plan` flags, the Plan pane's fields, a saved plan),
+//! and the [`Spec`] built from it with the portfolio's estimates and a history.
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use super::estimate::{Estimate, by_column, prior, prior_corr};
+use super::{Asset, Column, History, Model, Spec, SpecError, Strategy, Withdrawal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelName {
+    #[default]
+    Gbm,
+    StudentT,
+    Bootstrap,
+    BlockBootstrap,
+    Historical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyName {
+    #[default]
+    ConstantReal,
+    ConstantNominal,
+    Percent,
+    GuytonKlinger,
+    Vpw,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepsName {
+    Monthly,
+    #[default]
+    Yearly,
+}
+
+/// The plan as stated. Amounts are in today's dollars; rates are yearly fractions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Inputs {
+    pub initial: Option<Decimal>,
+    /// Assets, weights and statistics from the holdings (the value too, unless `initial`).
+    pub from_portfolio: bool,
+    /// With `from_portfolio`: only this account's holdings and cash.
+    pub account: Option<String>,
+    pub years: Option<usize>,
+    /// A goal date: the plan runs the whole years from today to it.
+    pub by: Option<NaiveDate>,
+    pub withdrawal_rate: Option<f64>,
+    pub withdrawal: Option<Decimal>,
+    pub strategy: StrategyName,
+    pub floor: Option<Decimal>,
+    pub ceiling: Option<Decimal>,
+    pub vpw_return: f64,
+    pub stocks: Option<f64>,
+    pub bonds: Option<f64>,
+    pub cash: Option<f64>,
+    /// Overrides: expected return, volatility per asset name; correlation per pair.
+    pub mu: Vec<(String, f64)>,
+    pub sigma: Vec<(String, f64)>,
+    pub corr: Vec<(String, String, f64)>,
+    pub model: ModelName,
+    pub nu: f64,
+    pub block: usize,
+    /// Yearly returns for the history models (else the cached download).
+    pub history: Option<std::path::PathBuf>,
+    /// A fixed inflation rate; None: 2.5% for GBM and Student-t, the history's for the others.
+    pub inflation: Option<f64>,
+    /// Per year.
+    pub contribution: Option<Decimal>,
+    pub retire_in: Option<usize>,
+    pub goal: Option<Decimal>,
+    pub fee: f64,
+    pub rebalance: bool,
+    pub paths: Option<usize>,
+    pub seed: Option<u64>,
+    pub steps: StepsName,
+    /// Weight of the priors in the portfolio's estimates (0..=1).
+    pub shrinkage: f64,
+}
+
+pub const DEFAULT_YEARS: usize = 30;
+pub const DEFAULT_INFLATION: f64 = 0.025;
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            initial: None,
+            from_portfolio: false,
+            account: None,
+            years: None,
+            by: None,
+            withdrawal_rate: None,
+            withdrawal: None,
+            strategy: StrategyName::ConstantReal,
+            floor: None,
+            ceiling: None,
+            vpw_return: 0.04,
+            stocks: None,
+            bonds: None,
+            cash: None,
+            mu: Vec::new(),
+            sigma: Vec::new(),
+            corr: Vec::new(),
+            model: ModelName::Gbm,
+            nu: 5.0,
+            block: 5,
+            history: None,
+            inflation: None,
+            contribution: None,
+            retire_in: None,
+            goal: None,
+            fee: 0.0,
+            rebalance: true,
+            paths: None,
+            seed: None,
+            steps: StepsName::Yearly,
+            shrinkage: 0.5,
+        }
+    }
+}
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+fn invalid(s: impl Into<String>) -> SpecError {
+    SpecError::Invalid(s.into())
+}
+
+/// Whole years from `today` to `by` (at least 1).
+pub fn years_until(today: NaiveDate, by: NaiveDate) -> Result<usize, SpecError> {
+    if by <= today {
+        return Err(invalid(format!(
+            "the goal date {by} is not after today ({today})"
+        )));
+    }
+    let mut years = by.year() - today.year();
+    if (by.month(), by.day()) < (today.month(), today.day()) {
+        years -= 1;
+    }
+    Ok(years.max(1) as usize)
+}
+
+impl Inputs {
+    /// The years the plan runs.
+    pub fn horizon(&self, today: NaiveDate) -> Result<usize, SpecError> {
+        match (self.years, self.by) {
+            (Some(_), Some(_)) => Err(invalid(
+                "give the plan's length with --years or --by, not both",
+            )),
+            (Some(y), None) => Ok(y),
+            (None, Some(by)) => years_until(today, by),
+            (None, None) => Ok(DEFAULT_YEARS),
+        }
+    }
+
+    /// The spec: `portfolio` is the holdings' estimate (needed with `from_portfolio`), `history`
+    /// the yearly returns (needed by the history models); `paths` and `seed` fill what the
+    /// inputs leave open.
+    pub fn spec(
+        &self,
+        today: NaiveDate,
+        portfolio: Option<&Estimate>,
+        portfolio_value: f64,
+        history: Option<History>,
+        paths: usize,
+        seed: u64,
+    ) -> Result<Spec, SpecError> {
+        let (mut assets, mut corr) = if self.from_portfolio {
+            let e = portfolio.ok_or_else(|| invalid("no portfolio estimate"))?;
+            if self.stocks.is_some() || self.bonds.is_some() || self.cash.is_some() {
+                return Err(invalid(
+                    "--from-portfolio takes the weights from the holdings; leave out --stocks, --bonds and --cash",
+                ));
+            }
+            (e.assets.clone(), e.corr.clone())
+        } else {
+            self.mix()?
+        };
+        let model = match self.model {
+            ModelName::Gbm => Model::Gbm,
+            ModelName::StudentT => Model::StudentT { nu: self.nu },
+            ModelName::Bootstrap => Model::Bootstrap,
+            ModelName::BlockBootstrap => Model::BlockBootstrap { block: self.block },
+            ModelName::Historical => Model::Historical,
+        };
+        if model.uses_history() && self.from_portfolio {
+            (assets, corr) = by_column(&assets);
+        }
+        self.apply_overrides(&mut assets, &mut corr)?;
+        let initial = match (self.initial, self.from_portfolio) {
+            (Some(v), _) => f(v),
+            (None, true) => portfolio_value,
+            (None, false) => 0.0,
+        };
+        let withdrawal = match (self.withdrawal_rate, self.withdrawal) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("give --withdrawal-rate or --withdrawal, not both"));
+            }
+            (Some(r), None) => Withdrawal::Rate(r),
+            (None, Some(a)) => Withdrawal::Amount(f(a)),
+            (None, None) => Withdrawal::None,
+        };
+        let strategy = match self.strategy {
+            StrategyName::ConstantReal => Strategy::ConstantReal,
+            StrategyName::ConstantNominal => Strategy::ConstantNominal,
+            StrategyName::Percent => Strategy::Percent {
+                floor: self.floor.map(f),
+                ceiling: self.ceiling.map(f),
+            },
+            StrategyName::GuytonKlinger => Strategy::GuytonKlinger,
+            StrategyName::Vpw => Strategy::Vpw {
+                real_return: self.vpw_return,
+            },
+        };
+        if (self.floor.is_some() || self.ceiling.is_some())
+            && self.strategy != StrategyName::Percent
+        {
+            return Err(invalid(
+                "--floor and --ceiling apply to --strategy percent only",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.shrinkage) {
+            return Err(invalid(format!(
+                "the shrinkage is {}; give 0 (the holdings' own history) to 1 (the priors)",
+                self.shrinkage
+            )));
+        }
+        let years = self.horizon(today)?;
+        let inflation = match (self.inflation, model.uses_history()) {
+            (Some(i), _) => Some(i),
+            (None, true) => None,
+            (None, false) => Some(DEFAULT_INFLATION),
+        };
+        Ok(Spec {
+            assets,
+            corr,
+            model,
+            history: if model.uses_history() { history } else { None },
+            inflation,
+            years,
+            steps_per_year: match self.steps {
+                StepsName::Monthly => 12,
+                StepsName::Yearly => 1,
+            },
+            initial,
+            contribution: self.contribution.map_or(0.0, f),
+            withdrawal,
+            strategy,
+            retire_in: self.retire_in.unwrap_or(0),
+            fee: self.fee,
+            rebalance: self.rebalance,
+            goal: self.goal.map(f),
+            paths: self.paths.unwrap_or(paths),
+            seed: self.seed.unwrap_or(seed),
+        })
+    }
+
+    /// Stocks, bonds and cash from the flags (60/40 when none is given), with the defaults'
+    /// statistics.
+    fn mix(&self) -> Result<(Vec<Asset>, Vec<f64>), SpecError> {
+        let given = [
+            ("stocks", self.stocks, Column::Stocks),
+            ("bonds", self.bonds, Column::Bonds),
+            ("cash", self.cash, Column::Cash),
+        ];
+        let any = given.iter().any(|g| g.1.is_some());
+        let mut assets = Vec::new();
+        for (name, w, column) in given {
+            let weight = match (any, w, column) {
+                (true, w, _) => w.unwrap_or(0.0),
+                (false, _, Column::Stocks) => 0.6,
+                (false, _, Column::Bonds) => 0.4,
+                (false, _, Column::Cash) => 0.0,
+            };
+            if !weight.is_finite() || weight < 0.0 {
+                return Err(invalid(format!(
+                    "--{name} is {weight}; a weight is a fraction from 0 to 1"
+                )));
+            }
+            if weight > 0.0 {
+                let (mu, sigma) = prior(column);
+                assets.push(Asset {
+                    name: name.into(),
+                    weight,
+                    mu,
+                    sigma,
+                    column,
+                });
+            }
+        }
+        if assets.is_empty() {
+            return Err(invalid(
+                "every weight is 0; give --stocks, --bonds or --cash summing to 1",
+            ));
+        }
+        let n = assets.len();
+        let corr = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                if i == j {
+                    1.0
+                } else {
+                    prior_corr(assets[i].column, assets[j].column)
+                }
+            })
+            .collect();
+        Ok((assets, corr))
+    }
+
+    fn apply_overrides(&self, assets: &mut [Asset], corr: &mut [f64]) -> Result<(), SpecError> {
+        let names: Vec<String> = assets.iter().map(|a| a.name.clone()).collect();
+        let find = |name: &str| {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "no asset '{name}' in the plan; its assets are {}",
+                        names.join(", ")
+                    ))
+                })
+        };
+        for (name, mu) in &self.mu {
+            assets[find(name)?].mu = *mu;
+        }
+        for (name, sigma) in &self.sigma {
+            assets[find(name)?].sigma = *sigma;
+        }
+        let n = assets.len();
+        for (a, b, c) in &self.corr {
+            let (i, j) = (find(a)?, find(b)?);
+            if i == j {
+                return Err(invalid(format!(
+                    "--corr {a}:{b}: an asset's correlation with itself is 1"
+                )));
+            }
+            corr[i * n + j] = *c;
+            corr[j * n + i] = *c;
+        }
+        Ok(())
+    }
+}
+
+/// The default estimate's statistics in one line per asset, for people.
+pub fn describe_assets(assets: &[Asset]) -> Vec<String> {
+    assets
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {:.1}% (return {:.1}%, volatility {:.1}%)",
+                a.name,
+                a.weight * 100.0,
+                a.mu * 100.0,
+                a.sigma * 100.0
+            )
+        })
+        .collect()
+}
