@@ -37,6 +37,7 @@ pub fn spec() -> Spec {
         withdrawal: Withdrawal::Rate(0.04),
         strategy: Strategy::ConstantReal,
         retire_in: 0,
+        withdraw_at_end: false,
         fee: 0.0,
         rebalance: true,
         goal: None,

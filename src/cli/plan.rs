@@ -19,6 +19,7 @@ use crate::plans::{self, Portfolio, Ready};
 use crate::store::SavedPlan;
 
 #[derive(clap::Args, Debug, Default)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// Starting value in today's dollars (1000000, 1,000,000, 250k, 1.5m)
     #[arg(long, value_name = "AMOUNT", value_parser = parse_money)]
@@ -63,6 +64,9 @@ pub struct Args {
     /// Contributions stop and withdrawals start after this many years [default: 0]
     #[arg(long, value_name = "YEARS", value_parser = parse_years)]
     retire_in: Option<usize>,
+    /// When a year's withdrawal is taken
+    #[arg(long, value_enum, value_name = "WHEN")]
+    withdraw_at: Option<WithdrawAt>,
     /// Weight of stocks (0.6 or 60%); the weights given must sum to 1 [default: 0.6 with bonds 0.4]
     #[arg(long, value_name = "WEIGHT", value_parser = parse_rate)]
     stocks: Option<f64>,
@@ -132,11 +136,20 @@ pub struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "save")]
     load: Option<String>,
     /// List the saved plans
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     list: bool,
     /// Delete a saved plan
-    #[arg(long, value_name = "NAME", exclusive = true)]
+    #[arg(long, value_name = "NAME", conflicts_with = "list")]
     delete: Option<String>,
+}
+
+/// When a year's withdrawal is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WithdrawAt {
+    /// At the start of the year, before its returns [default]
+    Start,
+    /// At the end of the year, after its returns (the Trinity study's timing)
+    End,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -295,6 +308,7 @@ impl Args {
             inflation: self.inflation,
             contribution: self.contribution.map(|c| c.per_year),
             retire_in: self.retire_in,
+            withdraw_at_end: self.withdraw_at == Some(WithdrawAt::End),
             goal: self.goal,
             fee: self.fee.unwrap_or(d.fee),
             rebalance: !self.no_rebalance,
@@ -307,6 +321,17 @@ impl Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    if (args.list || args.delete.is_some())
+        && (args.inputs() != Inputs::default()
+            || args.save.is_some()
+            || args.load.is_some()
+            || args.solve.is_some())
+    {
+        return Err(BadInput(
+            "--list and --delete go alone (with --json at most); run a plan separately".into(),
+        )
+        .into());
+    }
     if args.list {
         return list(ctx);
     }
@@ -868,13 +893,16 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
             ),
         }
     }
-    outln!(
-        "\nSuccess {} (95% CI {} to {}): paths with money left after {} years",
-        pct1(out.success_rate),
-        pct1(out.success_ci95[0]),
-        pct1(out.success_ci95[1]),
-        out.years
-    );
+    outln!();
+    if !out.withdrawals.is_empty() {
+        outln!(
+            "Success {} (95% CI {} to {}): paths with money left after {} years",
+            pct1(out.success_rate),
+            pct1(out.success_ci95[0]),
+            pct1(out.success_ci95[1]),
+            out.years
+        );
+    }
     if let Some(g) = &out.goal {
         outln!(
             "Goal {}{}: reached on {} of paths (95% CI {} to {})",

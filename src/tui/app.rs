@@ -110,15 +110,30 @@ impl App {
     pub fn set_now(&mut self, now: DateTime<Utc>, today: NaiveDate) {
         self.now = now;
         self.today = today;
+        // Background work of the panes (a plan's run): take in what finished, move gauges.
+        for pane in &mut self.panes {
+            if pane.poll() {
+                self.dirty = true;
+            }
+        }
         if self.wake_at.is_some_and(|w| w <= now) {
             self.dirty = true;
         }
         self.plan_wake();
     }
 
+    /// True while a pane has work running in the background.
+    pub fn busy(&self) -> bool {
+        self.panes.iter().any(|p| p.busy())
+    }
+
     /// When the loop should wake even if nothing arrives.
     pub fn wake_at(&self) -> Option<DateTime<Utc>> {
-        self.wake_at
+        // A pane working in the background is looked at ten times a second.
+        let busy = self
+            .busy()
+            .then(|| self.now + chrono::Duration::milliseconds(100));
+        [self.wake_at, busy].into_iter().flatten().min()
     }
 
     fn plan_wake(&mut self) {

@@ -37,6 +37,12 @@ pub struct Portfolio {
     pub harvest: Option<Harvest>,
     /// The quotes the last session left in the database.
     pub stored_quotes: Vec<Quote>,
+    /// The database file (None for a portfolio built in memory): the Plan pane saves there.
+    pub db_path: Option<std::path::PathBuf>,
+    /// Plans saved in the database, by name.
+    pub saved_plans: Vec<crate::store::SavedPlan>,
+    /// The config it was loaded with (the Plan pane runs with its `[plan]` section).
+    pub config: crate::config::Config,
     /// The symbols with an open position, sorted (derived from `book` once, not per frame).
     held: Vec<String>,
 }
@@ -56,6 +62,8 @@ impl Portfolio {
             store.quotes()?,
         );
         p.harvest = Some(p.harvest_scan(config, today));
+        p.saved_plans = store.plans()?;
+        p.db_path = Some(db.to_path_buf());
         Ok(p)
     }
 
@@ -128,6 +136,9 @@ impl Portfolio {
             policy,
             harvest: None,
             stored_quotes,
+            db_path: None,
+            saved_plans: Vec::new(),
+            config: config.clone(),
         }
     }
 

@@ -12,6 +12,7 @@ mod http;
 mod http_peer;
 mod ibkr;
 mod import_errors;
+mod plan;
 mod pty;
 mod store;
 mod tax;

@@ -271,9 +271,11 @@ fn panes_switch_with_numbers_and_tab() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Harvest");
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Plan");
+    press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Dashboard");
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.current_pane(), "Harvest");
+    assert_eq!(app.current_pane(), "Plan");
     press(&mut app, KeyCode::Char('2'));
     assert_eq!(app.current_pane(), "Holdings");
     press(&mut app, KeyCode::Char('9'));
@@ -634,5 +636,140 @@ fn the_dashboard_shows_the_brokers_valuation_beside_the_ledgers() {
     assert!(
         screen.contains("Broker net liquidation USD 13,345.67   cash 100.50   U111, U222"),
         "{screen}"
+    );
+}
+
+/// Lets the Plan pane's background run finish and takes its result in.
+fn settle(app: &mut App) {
+    let start = std::time::Instant::now();
+    loop {
+        app.set_now(now(), today());
+        if !app.busy() {
+            return;
+        }
+        assert!(start.elapsed().as_secs() < 60, "the plan did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn snapshots_of_the_plan_pane() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('5'));
+        draw(&mut app, w, h);
+        settle(&mut app);
+        insta::assert_snapshot!(format!("plan_{w}x{h}"), draw(&mut app, w, h).backend());
+    }
+}
+
+/// The success rate the pane shows, as a number.
+fn success(screen: &str) -> f64 {
+    let line = screen
+        .lines()
+        .find_map(|l| l.split("Success ").nth(1))
+        .unwrap_or_else(|| panic!("no success rate:\n{screen}"));
+    line.split('%').next().unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn the_plan_pane_runs_on_its_own_and_what_if_keys_run_again() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('5'));
+    draw(&mut app, 120, 40);
+    settle(&mut app);
+    let first = text(&mut app, 120, 40);
+    assert!(first.contains("Withdrawal   4.00%"), "{first}");
+    assert!(first.contains("10,000 paths"), "{first}");
+    let base = success(&first);
+    // More withdrawn: a lower success rate.
+    press(&mut app, KeyCode::Char('+'));
+    assert!(app.busy(), "the key starts a run");
+    settle(&mut app);
+    let more = text(&mut app, 120, 40);
+    assert!(more.contains("Withdrawal   4.25%"), "{more}");
+    assert!(success(&more) < base, "{base} -> {more}");
+    press(&mut app, KeyCode::Char('-'));
+    press(&mut app, KeyCode::Char('-'));
+    settle(&mut app);
+    let less = text(&mut app, 120, 40);
+    assert!(less.contains("Withdrawal   3.75%"), "{less}");
+    assert!(success(&less) > base, "{base} -> {less}");
+    // The stock share moves by 5 points.
+    let stocks = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("Stocks"))
+            .unwrap()
+            .to_string()
+    };
+    let before = stocks(&less);
+    press(&mut app, KeyCode::Char(']'));
+    settle(&mut app);
+    assert_ne!(stocks(&text(&mut app, 120, 40)), before);
+    // Editing a field in place: Years to 20.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "20");
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app);
+    let twenty = text(&mut app, 120, 40);
+    assert!(twenty.contains("Years        20"), "{twenty}");
+    assert!(twenty.contains("year 20"), "{twenty}");
+    // Bad text changes nothing and says what the field takes; q while typing is text.
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "lots q");
+    press(&mut app, KeyCode::Enter);
+    assert!(!app.quit);
+    let bad = text(&mut app, 120, 40);
+    assert!(bad.contains("Years: 'lots q' is not 1 to 100"), "{bad}");
+    assert!(bad.contains("Years        20"), "{bad}");
+    // A choice cycles with the arrows: the model.
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Right);
+    settle(&mut app);
+    assert!(text(&mut app, 120, 40).contains("student-t"));
+}
+
+#[test]
+fn a_plan_run_can_be_cancelled_and_a_plan_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    folio::demo::build(&db).unwrap();
+    let p = Portfolio::load(&db, &Config::default(), today()).unwrap();
+    let mut app = App::new(setup(), Theme { color: false }, now(), today());
+    app.update(Msg::Loaded(Ok(Box::new(p))));
+    press(&mut app, KeyCode::Char('5'));
+    draw(&mut app, 100, 30);
+    settle(&mut app);
+    // A million paths, cancelled at once.
+    for _ in 0..11 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "1000000");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.busy());
+    let running = text(&mut app, 100, 30);
+    assert!(running.contains("Esc cancels"), "{running}");
+    press(&mut app, KeyCode::Esc);
+    settle(&mut app);
+    assert!(text(&mut app, 100, 30).contains("Cancelled."));
+    // Save under a name: in the database, and listed.
+    press(&mut app, KeyCode::Char('S'));
+    typed(&mut app, "early retirement");
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app);
+    let saved = text(&mut app, 100, 30);
+    assert!(saved.contains("Saved as 'early retirement'."), "{saved}");
+    assert!(saved.contains("Saved (o): early retirement"), "{saved}");
+    let plans = folio::store::Store::open(&db).unwrap().plans().unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].name, "early retirement");
+    assert!(
+        plans[0].inputs.contains("\"paths\":1000000"),
+        "{}",
+        plans[0].inputs
     );
 }

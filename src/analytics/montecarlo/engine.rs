@@ -22,6 +22,8 @@ const CHUNK: usize = 256;
 pub struct Control {
     /// Paths simulated so far (over every run of a solver).
     pub done: AtomicUsize,
+    /// The paths the watcher expects in all (set by whoever starts the work).
+    pub total: AtomicUsize,
     pub cancel: AtomicBool,
 }
 
@@ -171,9 +173,11 @@ fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Can
 struct Batch {
     value: Vec<f64>,
     cpi: Vec<f64>,
+    /// The price level and the value at the start of the year.
+    year_cpi: Vec<f64>,
+    year_value: Vec<f64>,
     failed: Vec<bool>,
     state: Vec<RuleState>,
-    /// The year's withdrawal per path (nominal), and the contribution per step (real).
     gross: Vec<f64>,
     inflation: Vec<f64>,
     /// Asset-major, like `gross` (buy and hold only).
@@ -222,8 +226,13 @@ impl Batch {
         }
         for year in 0..spec.years {
             draw.year(rng, year);
-            if withdraws && year >= spec.retire_in {
-                self.withdraw(spec, year, acc);
+            let withdrawing = withdraws && year >= spec.retire_in;
+            if withdrawing {
+                self.year_cpi.clone_from(&self.cpi);
+                self.year_value.clone_from(&self.value);
+                if !spec.withdraw_at_end {
+                    self.withdraw(spec, year, acc);
+                }
             }
             let contributing = (year < spec.retire_in || !withdraws) && spec.contribution > 0.0;
             for _ in 0..steps {
@@ -266,6 +275,9 @@ impl Batch {
                     *c *= f;
                 }
             }
+            if withdrawing && spec.withdraw_at_end {
+                self.withdraw(spec, year, acc);
+            }
             for (v, c) in self.value.iter().zip(&self.cpi) {
                 acc.values.add(year + 1, v / c);
             }
@@ -283,7 +295,8 @@ impl Batch {
         }
     }
 
-    /// The year's withdrawal on every path still paying.
+    /// The year's withdrawal on every path still paying (at the start of the year, or at its
+    /// end with `withdraw_at_end`).
     fn withdraw(&mut self, spec: &Spec, year: usize, acc: &mut Acc) {
         let len = self.value.len();
         for p in 0..len {
@@ -291,10 +304,22 @@ impl Batch {
                 acc.withdrawals.add(year, 0.0);
                 continue;
             }
-            let (value, cpi) = (self.value[p], self.cpi[p]);
+            // The year's budget is set in the price level of the year's start.
+            let (value, cpi) = (self.value[p], self.year_cpi[p]);
+            // A first-year rate applies to the value when the year starts, whenever it is paid.
+            let first = match spec.withdrawal {
+                Withdrawal::Rate(r)
+                    if spec.withdraw_at_end
+                        && year == spec.retire_in
+                        && !matches!(spec.strategy, Strategy::Percent { .. }) =>
+                {
+                    Withdrawal::Amount(r * self.year_value[p] / cpi)
+                }
+                w => w,
+            };
             let w = yearly_withdrawal(
                 spec.strategy,
-                spec.withdrawal,
+                first,
                 &mut self.state[p],
                 year - spec.retire_in,
                 spec.years - year,

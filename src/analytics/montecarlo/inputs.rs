@@ -74,6 +74,8 @@ pub struct Inputs {
     /// Per year.
     pub contribution: Option<Decimal>,
     pub retire_in: Option<usize>,
+    /// Withdraw at the end of each year (the Trinity study's timing).
+    pub withdraw_at_end: bool,
     pub goal: Option<Decimal>,
     pub fee: f64,
     pub rebalance: bool,
@@ -114,6 +116,7 @@ impl Default for Inputs {
             inflation: None,
             contribution: None,
             retire_in: None,
+            withdraw_at_end: false,
             goal: None,
             fee: 0.0,
             rebalance: true,
@@ -254,6 +257,7 @@ impl Inputs {
             withdrawal,
             strategy,
             retire_in: self.retire_in.unwrap_or(0),
+            withdraw_at_end: self.withdraw_at_end,
             fee: self.fee,
             rebalance: self.rebalance,
             goal: self.goal.map(f),

@@ -2,8 +2,9 @@
 //! [`Outcome`] out, on rayon's threads (see ../shared/TAX_AND_ANALYTICS.md section 6).
 //!
 //! Conventions (documented in the README, `folio plan`):
-//! - Flows happen at the start of each step; a year's withdrawal is decided at the start of the
-//!   year (rules look at the value then) and paid in equal parts over its steps.
+//! - Contributions come at the start of each step. A year's withdrawal is taken once, at the
+//!   start of the year (or at its end with `withdraw_at_end`, the Trinity study's timing), in the
+//!   price level of the year's start; rules look at the value when it is taken.
 //! - Contributions and amounts are in today's dollars and grow with inflation.
 //! - A path fails in the first step whose withdrawal it cannot pay in full; success is money
 //!   left at the horizon (for VPW, which spends down by design: every withdrawal paid).
@@ -144,6 +145,8 @@ pub struct Spec {
     pub strategy: Strategy,
     /// Contributions stop and withdrawals start at this year (0 = now).
     pub retire_in: usize,
+    /// Withdraw at the end of each year (the Trinity study's timing) instead of the start.
+    pub withdraw_at_end: bool,
     /// Yearly fee as a fraction of the value.
     pub fee: f64,
     /// Rebalance to the target weights every step (else buy and hold, flows pro rata).

@@ -4,6 +4,7 @@
 mod dashboard;
 mod harvest;
 mod holdings;
+mod plan;
 mod trades;
 
 use std::cmp::Ordering;
@@ -58,6 +59,15 @@ pub trait Pane {
     fn typing(&self) -> bool {
         false
     }
+    /// True while the pane has work running in the background (the loop then wakes often to
+    /// show its progress).
+    fn busy(&self) -> bool {
+        false
+    }
+    /// Takes in what background work finished; true when the screen changed.
+    fn poll(&mut self) -> bool {
+        false
+    }
 }
 
 /// The panes in tab order (number keys 1, 2, 3...).
@@ -67,6 +77,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::<holdings::Holdings>::default(),
         Box::<trades::Trades>::default(),
         Box::<harvest::HarvestPane>::default(),
+        Box::<plan::PlanPane>::default(),
     ]
 }
 
