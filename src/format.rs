@@ -76,6 +76,26 @@ pub fn signed_pct(d: Decimal) -> String {
     }
 }
 
+/// An amount a person typed: 1000000, 1,000,000, $250k, 1.5m. None when it is not one, or
+/// negative, or above 10^12.
+pub fn parse_amount(s: &str) -> Option<Decimal> {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | '$' | ' '))
+        .collect();
+    let (digits, factor) = match t.chars().last().map(|c| c.to_ascii_lowercase()) {
+        Some('k') => (&t[..t.len() - 1], Decimal::from(1_000)),
+        Some('m') => (&t[..t.len() - 1], Decimal::from(1_000_000)),
+        _ => (t.as_str(), Decimal::ONE),
+    };
+    digits
+        .parse::<Decimal>()
+        .ok()
+        .and_then(|d| d.checked_mul(factor))
+        .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(1_000_000_000_000i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

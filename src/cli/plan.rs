@@ -167,30 +167,14 @@ pub struct Contribution {
 }
 
 fn parse_money(s: &str) -> Result<Decimal, String> {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ',' | '_' | '$'))
-        .collect();
-    let (digits, factor) = match t.chars().last().map(|c| c.to_ascii_lowercase()) {
-        Some('k') => (&t[..t.len() - 1], Decimal::from(1_000)),
-        Some('m') => (&t[..t.len() - 1], Decimal::from(1_000_000)),
-        _ => (t.as_str(), Decimal::ONE),
-    };
-    let v = digits
-        .parse::<Decimal>()
-        .ok()
-        .and_then(|d| d.checked_mul(factor))
-        .ok_or_else(|| {
-            format!("'{s}' is not an amount; write it like 1000000, 1,000,000, 250k or 1.5m")
-        })?;
-    if v < Decimal::ZERO {
+    if s.trim().starts_with('-') {
         return Err(format!("'{s}': an amount cannot be negative"));
     }
-    if v > Decimal::from(1_000_000_000_000i64) {
-        return Err(format!("'{s}' is too large (at most 1,000,000,000,000)"));
-    }
-    Ok(v)
+    crate::format::parse_amount(s).ok_or_else(|| {
+        format!(
+            "'{s}' is not an amount; write it like 1000000, 1,000,000, 250k or 1.5m (at most 10^12)"
+        )
+    })
 }
 
 fn parse_signed_rate(s: &str) -> Result<f64, String> {

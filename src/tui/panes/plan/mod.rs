@@ -10,23 +10,26 @@ use std::sync::mpsc::{Receiver, channel};
 use chrono::NaiveDate;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::FromPrimitive;
+
+mod chart;
+mod fields;
 
 use super::{Handled, Pane, View};
-use crate::analytics::montecarlo::inputs::{Inputs, ModelName, StepsName, StrategyName};
+use crate::analytics::montecarlo::inputs::Inputs;
 use crate::analytics::montecarlo::{Column as AssetColumn, run};
 use crate::analytics::montecarlo::{Control, Outcome, Spec};
 use crate::config::Config;
 use crate::plans::{self, Portfolio as PlanPortfolio};
 use crate::store::{SavedPlan, Store};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::compact;
+use chart::fan_chart;
+use fields::{FIELDS, dollars, short};
 
 const HELP: &[(&str, &str)] = &[
     ("↑ ↓ j k", "choose a field"),
@@ -41,64 +44,6 @@ const HELP: &[(&str, &str)] = &[
     ("S", "save the plan under a name"),
     ("o", "open the next saved plan"),
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Start,
-    Years,
-    Rate,
-    Strategy,
-    Stocks,
-    Model,
-    Steps,
-    Inflation,
-    Contribution,
-    RetireIn,
-    Goal,
-    Paths,
-    Seed,
-}
-
-const FIELDS: [Field; 13] = [
-    Field::Start,
-    Field::Years,
-    Field::Rate,
-    Field::Strategy,
-    Field::Stocks,
-    Field::Model,
-    Field::Steps,
-    Field::Inflation,
-    Field::Contribution,
-    Field::RetireIn,
-    Field::Goal,
-    Field::Paths,
-    Field::Seed,
-];
-
-impl Field {
-    fn label(self) -> &'static str {
-        match self {
-            Field::Start => "Start value",
-            Field::Years => "Years",
-            Field::Rate => "Withdrawal",
-            Field::Strategy => "Strategy",
-            Field::Stocks => "Stocks",
-            Field::Model => "Model",
-            Field::Steps => "Steps",
-            Field::Inflation => "Inflation",
-            Field::Contribution => "Saving/year",
-            Field::RetireIn => "Retire in",
-            Field::Goal => "Goal",
-            Field::Paths => "Paths",
-            Field::Seed => "Seed",
-        }
-    }
-
-    /// Fields chosen from a list (← → cycle them).
-    fn is_choice(self) -> bool {
-        matches!(self, Field::Strategy | Field::Model | Field::Steps)
-    }
-}
 
 /// What the background work sends back.
 enum Done {
@@ -153,227 +98,7 @@ impl Default for PlanPane {
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
-}
-
-fn dollars(x: f64) -> String {
-    Decimal::from_f64(x.round()).map_or_else(
-        || format!("{x:.0}"),
-        |d| crate::format::money(d).trim_end_matches(".00").to_string(),
-    )
-}
-
-/// Whole dollars below 10,000, else compact (81.2k, 1.23M).
-fn short(x: f64) -> String {
-    if x.abs() < 1e4 {
-        dollars(x)
-    } else {
-        compact(x)
-    }
-}
-
-fn parse_amount(s: &str) -> Option<Decimal> {
-    let t: String = s
-        .chars()
-        .filter(|c| !matches!(c, ',' | '_' | '$' | ' '))
-        .collect();
-    let (digits, factor) = match t.chars().last().map(|c| c.to_ascii_lowercase()) {
-        Some('k') => (&t[..t.len() - 1], Decimal::from(1_000)),
-        Some('m') => (&t[..t.len() - 1], Decimal::from(1_000_000)),
-        _ => (t.as_str(), Decimal::ONE),
-    };
-    digits
-        .parse::<Decimal>()
-        .ok()
-        .and_then(|d| d.checked_mul(factor))
-        .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(1_000_000_000_000i64))
-}
-
-/// "4", "4%" and "0.04" all mean 4% (a number above 1 is a percent).
-fn parse_percent(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('%').trim();
-    let v = t.parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(if s.contains('%') || v.abs() > 1.0 {
-        v / 100.0
-    } else {
-        v
-    })
-}
-
 impl PlanPane {
-    fn value(&self, field: Field) -> String {
-        let i = &self.inputs;
-        match field {
-            Field::Start => i
-                .initial
-                .map_or("-".into(), |d| dollars(d.to_f64().unwrap_or(0.0))),
-            Field::Years => i.years.unwrap_or(30).to_string(),
-            Field::Rate => i.withdrawal_rate.map_or("none".into(), pct),
-            Field::Strategy => match i.strategy {
-                StrategyName::ConstantReal => "constant-real",
-                StrategyName::ConstantNominal => "constant-nominal",
-                StrategyName::Percent => "percent",
-                StrategyName::GuytonKlinger => "guyton-klinger",
-                StrategyName::Vpw => "vpw",
-            }
-            .into(),
-            Field::Stocks => format!("{:.0}%", i.stocks.unwrap_or(0.0) * 100.0),
-            Field::Model => match i.model {
-                ModelName::Gbm => "gbm",
-                ModelName::StudentT => "student-t",
-                ModelName::Bootstrap => "bootstrap",
-                ModelName::BlockBootstrap => "block-bootstrap",
-                ModelName::Historical => "historical",
-            }
-            .into(),
-            Field::Steps => match i.steps {
-                StepsName::Monthly => "monthly",
-                StepsName::Yearly => "yearly",
-            }
-            .into(),
-            Field::Inflation => i.inflation.map_or(
-                if matches!(i.model, ModelName::Gbm | ModelName::StudentT) {
-                    "2.50%".into()
-                } else {
-                    "history".into()
-                },
-                pct,
-            ),
-            Field::Contribution => i
-                .contribution
-                .map_or("0".into(), |d| dollars(d.to_f64().unwrap_or(0.0))),
-            Field::RetireIn => i.retire_in.unwrap_or(0).to_string(),
-            Field::Goal => i
-                .goal
-                .map_or("none".into(), |d| dollars(d.to_f64().unwrap_or(0.0))),
-            Field::Paths => i.paths.unwrap_or(10_000).to_string(),
-            Field::Seed => i.seed.unwrap_or(42).to_string(),
-        }
-    }
-
-    /// Applies typed text to a field; an error says what the field takes.
-    fn apply(&mut self, field: Field, text: &str) -> Result<(), String> {
-        let t = text.trim();
-        let i = &mut self.inputs;
-        let bad = |what: &str| format!("{}: '{t}' is not {what}", field.label());
-        match field {
-            Field::Start => i.initial = Some(parse_amount(t).ok_or_else(|| bad("an amount"))?),
-            Field::Years => {
-                i.years = Some(
-                    t.parse()
-                        .ok()
-                        .filter(|y| (1..=100).contains(y))
-                        .ok_or_else(|| bad("1 to 100 years"))?,
-                )
-            }
-            Field::Rate => {
-                i.withdrawal_rate = if t.is_empty() || t == "0" || t == "none" {
-                    None
-                } else {
-                    Some(
-                        parse_percent(t)
-                            .filter(|r| (0.0..=1.0).contains(r))
-                            .ok_or_else(|| bad("a rate such as 4%"))?,
-                    )
-                }
-            }
-            Field::Stocks => {
-                let s = parse_percent(t)
-                    .filter(|r| (0.0..=1.0).contains(r))
-                    .ok_or_else(|| bad("a share such as 60%"))?;
-                i.stocks = Some(s);
-                i.bonds = Some(1.0 - s);
-            }
-            Field::Inflation => {
-                i.inflation = if t.is_empty() || t == "history" {
-                    None
-                } else {
-                    Some(
-                        parse_percent(t)
-                            .filter(|r| (-0.5..=1.0).contains(r))
-                            .ok_or_else(|| bad("a rate such as 2.5%"))?,
-                    )
-                }
-            }
-            Field::Contribution => {
-                i.contribution = Some(parse_amount(t).ok_or_else(|| bad("an amount per year"))?)
-                    .filter(|d| !d.is_zero())
-            }
-            Field::RetireIn => {
-                i.retire_in = Some(
-                    t.parse()
-                        .ok()
-                        .filter(|y| *y <= 100)
-                        .ok_or_else(|| bad("a number of years"))?,
-                )
-            }
-            Field::Goal => {
-                i.goal = if t.is_empty() || t == "0" || t == "none" {
-                    None
-                } else {
-                    Some(parse_amount(t).ok_or_else(|| bad("an amount"))?)
-                }
-            }
-            Field::Paths => {
-                i.paths = Some(
-                    t.parse()
-                        .ok()
-                        .filter(|p| (1..=1_000_000).contains(p))
-                        .ok_or_else(|| bad("1 to 1,000,000 paths"))?,
-                )
-            }
-            Field::Seed => i.seed = Some(t.parse().map_err(|_| bad("a whole number"))?),
-            Field::Strategy | Field::Model | Field::Steps => {}
-        }
-        Ok(())
-    }
-
-    fn cycle(&mut self, field: Field, forward: bool) {
-        fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
-            let i = all.iter().position(|x| *x == now).unwrap_or(0);
-            let n = all.len();
-            all[if forward {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            }]
-        }
-        let i = &mut self.inputs;
-        match field {
-            Field::Strategy => {
-                i.strategy = step(
-                    &[
-                        StrategyName::ConstantReal,
-                        StrategyName::ConstantNominal,
-                        StrategyName::Percent,
-                        StrategyName::GuytonKlinger,
-                        StrategyName::Vpw,
-                    ],
-                    i.strategy,
-                    forward,
-                )
-            }
-            Field::Model => {
-                i.model = step(
-                    &[
-                        ModelName::Gbm,
-                        ModelName::StudentT,
-                        ModelName::Bootstrap,
-                        ModelName::BlockBootstrap,
-                        ModelName::Historical,
-                    ],
-                    i.model,
-                    forward,
-                )
-            }
-            Field::Steps => {
-                i.steps = step(&[StepsName::Yearly, StepsName::Monthly], i.steps, forward)
-            }
-            _ => {}
-        }
-    }
-
     /// The portfolio's value and its stock share (bonds and cash as the rest), once.
     fn start_from(&mut self, view: &View) {
         if self.started {
@@ -593,7 +318,7 @@ impl Pane for PlanPane {
                             self.save(name, view.portfolio.db_path.clone());
                         }
                     } else {
-                        match self.apply(FIELDS[self.selected], &text) {
+                        match FIELDS[self.selected].apply(&mut self.inputs, &text) {
                             Ok(()) => self.start_run(config, view.today),
                             Err(e) => self.message = Some((e, true)),
                         }
@@ -621,11 +346,11 @@ impl Pane for PlanPane {
                 self.selected = (self.selected + FIELDS.len() - 1) % FIELDS.len()
             }
             KeyCode::Left | KeyCode::Right if field.is_choice() => {
-                self.cycle(field, key.code == KeyCode::Right);
+                field.cycle(&mut self.inputs, key.code == KeyCode::Right);
                 self.start_run(config, view.today);
             }
             KeyCode::Enter if field.is_choice() => {
-                self.cycle(field, true);
+                field.cycle(&mut self.inputs, true);
                 self.start_run(config, view.today);
             }
             KeyCode::Enter => self.editing = Some(String::new()),
@@ -682,7 +407,7 @@ impl PlanPane {
                 let chosen = k == self.selected;
                 let value = match (&self.editing, chosen && !self.naming) {
                     (Some(text), true) => format!("{text}▏"),
-                    _ => self.value(*field),
+                    _ => field.value(&self.inputs),
                 };
                 let style = if chosen {
                     theme.selected()
@@ -843,97 +568,5 @@ impl PlanPane {
             return;
         };
         fan_chart(f.buffer_mut(), inner, o, spec.goal, theme);
-    }
-}
-
-/// The 5-95 and 25-75 bands of the value over the years, the median line and the goal line,
-/// one column per step of the x axis, y from 0 to the highest 95th percentile (or the goal).
-fn fan_chart(buf: &mut Buffer, area: Rect, o: &Outcome, goal: Option<f64>, theme: Theme) {
-    let label_width = 7u16;
-    if area.width < label_width + 10 || area.height < 4 {
-        return;
-    }
-    let plot = Rect {
-        x: area.x + label_width,
-        y: area.y,
-        width: area.width - label_width,
-        height: area.height - 1,
-    };
-    let top = o
-        .values
-        .iter()
-        .map(|p| p.p95)
-        .fold(goal.unwrap_or(0.0), f64::max)
-        .max(1.0)
-        * 1.05;
-    let rows = f64::from(plot.height);
-    // The row (0 = top) a value falls in.
-    let row_of = |v: f64| -> u16 {
-        let r = ((1.0 - v / top) * rows).floor().clamp(0.0, rows - 1.0);
-        r as u16
-    };
-    let years = o.values.len().saturating_sub(1).max(1);
-    for c in 0..plot.width {
-        let t = f64::from(c) / f64::from((plot.width - 1).max(1)) * years as f64;
-        let (i, frac) = (t.floor() as usize, t.fract());
-        let at = |g: fn(&crate::analytics::montecarlo::Percentiles) -> f64| {
-            let a = g(&o.values[i.min(years)]);
-            let b = g(&o.values[(i + 1).min(years)]);
-            a + (b - a) * frac
-        };
-        let (p5, p25, p50, p75, p95) = (
-            at(|p| p.p5),
-            at(|p| p.p25),
-            at(|p| p.p50),
-            at(|p| p.p75),
-            at(|p| p.p95),
-        );
-        let x = plot.x + c;
-        for r in row_of(p95)..=row_of(p5) {
-            buf[(x, plot.y + r)].set_char('░').set_style(theme.dim());
-        }
-        for r in row_of(p75)..=row_of(p25) {
-            buf[(x, plot.y + r)].set_char('▒').set_style(theme.chart());
-        }
-        buf[(x, plot.y + row_of(p50))]
-            .set_char('━')
-            .set_style(theme.accent());
-    }
-    if let Some(g) = goal {
-        let r = row_of(g);
-        for c in 0..plot.width {
-            let cell = &mut buf[(plot.x + c, plot.y + r)];
-            if cell.symbol() != "━" {
-                cell.set_char('┄').set_style(theme.warn());
-            }
-        }
-        buf.set_string(area.x, plot.y + r, format!("{:>6}", "goal"), theme.warn());
-    }
-    // Axis labels: the top, the middle and 0; the first, middle and last year.
-    for (v, r) in [
-        (top, 0),
-        (top / 2.0, plot.height / 2),
-        (0.0, plot.height - 1),
-    ] {
-        let label = if v == 0.0 {
-            "0".to_string()
-        } else {
-            compact(v)
-        };
-        buf.set_string(area.x, plot.y + r, format!("{label:>6}"), theme.dim());
-    }
-    let bottom = area.y + area.height - 1;
-    buf.set_string(plot.x, bottom, "0", theme.dim());
-    let end = format!("year {years}");
-    let w = end.len() as u16;
-    buf.set_string(
-        plot.x + plot.width.saturating_sub(w),
-        bottom,
-        &end,
-        theme.dim(),
-    );
-    let legend = "░ 5-95%  ▒ 25-75%  ━ median";
-    if plot.width as usize > legend.chars().count() + 16 {
-        buf.set_string(plot.x + 3, bottom, legend, theme.dim());
     }
 }
