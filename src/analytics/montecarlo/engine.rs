@@ -150,10 +150,7 @@ fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Can
                 if !control.cancelled() {
                     let from = chunk * CHUNK;
                     let to = (from + CHUNK).min(paths);
-                    let seed = spec
-                        .seed
-                        .wrapping_add((chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                    let mut rng = Rng::seed_from_u64(seed);
+                    let mut rng = Rng::seed_from_u64(chunk_seed(spec.seed, chunk as u64));
                     batch.run(spec, &mut draw, &mut rng, from, to - from, &mut acc);
                     control.done.fetch_add(to - from, Ordering::Relaxed);
                 }
@@ -166,6 +163,18 @@ fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Can
         return Err(Cancelled);
     }
     Ok(acc)
+}
+
+/// The seed of a chunk's stream: the seed and the chunk's index through SplitMix64's
+/// finalizer twice, so neighbouring chunks (and neighbouring seeds) start far apart.
+fn chunk_seed(seed: u64, chunk: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(mix(seed) ^ chunk)
 }
 
 /// A batch of paths simulated in lockstep; the buffers are reused from batch to batch.
@@ -183,6 +192,39 @@ struct Batch {
     /// Asset-major, like `gross` (buy and hold only).
     holdings: Vec<f64>,
     growth: Vec<f64>,
+    /// Each asset's weight times the step's fee factor.
+    weights: Vec<f64>,
+    arch: pulp::Arch,
+}
+
+/// value *= sum of weight_i x gross_i, over a batch (vectorised like the draws' kernel).
+struct Rebalance<'a> {
+    weights: &'a [f64],
+    gross: &'a [f64],
+    growth: &'a mut [f64],
+    value: &'a mut [f64],
+}
+
+impl pulp::WithSimd for Rebalance<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let len = self.value.len();
+        self.growth.fill(0.0);
+        for (i, w) in self.weights.iter().enumerate() {
+            for (g, x) in self
+                .growth
+                .iter_mut()
+                .zip(&self.gross[i * len..(i + 1) * len])
+            {
+                *g += w * x;
+            }
+        }
+        for (v, g) in self.value.iter_mut().zip(self.growth.iter()) {
+            *v *= g;
+        }
+    }
 }
 
 impl Batch {
@@ -209,6 +251,7 @@ impl Batch {
         reset(&mut self.growth, len, 0.0);
         self.failed.clear();
         self.failed.resize(len, false);
+        self.weights = spec.assets.iter().map(|a| a.weight * fee).collect();
         self.state.clear();
         self.state.resize(len, RuleState::default());
         if !spec.rebalance {
@@ -229,7 +272,9 @@ impl Batch {
             let withdrawing = withdraws && year >= spec.retire_in;
             if withdrawing {
                 self.year_cpi.clone_from(&self.cpi);
-                self.year_value.clone_from(&self.value);
+                if spec.withdraw_at_end {
+                    self.year_value.clone_from(&self.value);
+                }
                 if !spec.withdraw_at_end {
                     self.withdraw(spec, year, acc);
                 }
@@ -242,20 +287,12 @@ impl Batch {
                 draw.step(rng, &mut self.gross, &mut self.inflation);
                 if spec.rebalance {
                     // The portfolio's gross return with the weights restored every step.
-                    self.growth.fill(0.0);
-                    for (i, a) in spec.assets.iter().enumerate() {
-                        let w = a.weight * fee;
-                        for (g, x) in self
-                            .growth
-                            .iter_mut()
-                            .zip(&self.gross[i * len..(i + 1) * len])
-                        {
-                            *g += w * x;
-                        }
-                    }
-                    for (v, g) in self.value.iter_mut().zip(&self.growth) {
-                        *v *= g;
-                    }
+                    self.arch.dispatch(Rebalance {
+                        weights: &self.weights,
+                        gross: &self.gross,
+                        growth: &mut self.growth,
+                        value: &mut self.value,
+                    });
                 } else {
                     for (h, x) in self.holdings.iter_mut().zip(&self.gross) {
                         *h *= x * fee;
@@ -326,6 +363,10 @@ impl Batch {
                 value,
                 cpi,
             );
+            if first != spec.withdrawal && self.year_value[p] > 0.0 {
+                // Paid at the year's end: the rule's first rate is against the year's start.
+                self.state[p].initial_rate = w / self.year_value[p];
+            }
             let left = if w > value * (1.0 + 1e-12) + 1e-9 {
                 self.failed[p] = true;
                 acc.failures[year] += 1;
@@ -452,10 +493,10 @@ pub fn solve_rate(
         Ok(_) => return Ok(Ok(None)),
         Err(e) => return Ok(Err(e)),
     };
-    if let Ok(o) = at(&mut s, hi)?
-        && o.success_rate >= target
-    {
-        return Ok(Ok(Some((hi, o))));
+    match at(&mut s, hi)? {
+        Ok(o) if o.success_rate >= target => return Ok(Ok(Some((hi, o)))),
+        Ok(_) => {}
+        Err(e) => return Ok(Err(e)),
     }
     while hi - lo > 0.00005 {
         let mid = (lo + hi) / 2.0;
@@ -468,7 +509,15 @@ pub fn solve_rate(
             Err(e) => return Ok(Err(e)),
         }
     }
-    Ok(Ok(Some(((lo * 10_000.0).floor() / 10_000.0, best))))
+    // Reported to 0.01 point, rounded down (still meeting the target), with its own run.
+    let rate = (lo * 10_000.0).floor() / 10_000.0;
+    if rate != lo {
+        best = match at(&mut s, rate)? {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
+    }
+    Ok(Ok(Some((rate, best))))
 }
 
 /// The lowest yearly contribution (to $1) that reaches `target`: the goal's probability when
@@ -510,5 +559,13 @@ pub fn solve_contribution(
             Err(e) => return Ok(Err(e)),
         }
     }
-    Ok(Ok(Some((hi.ceil(), best))))
+    // Reported in whole dollars, rounded up (still meeting the target), with its own run.
+    let amount = hi.ceil();
+    if amount != hi {
+        best = match at(&mut s, amount)? {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
+    }
+    Ok(Ok(Some((amount, best))))
 }

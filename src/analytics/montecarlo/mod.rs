@@ -6,8 +6,9 @@
 //!   start of the year (or at its end with `withdraw_at_end`, the Trinity study's timing), in the
 //!   price level of the year's start; rules look at the value when it is taken.
 //! - Contributions and amounts are in today's dollars and grow with inflation.
-//! - A path fails in the first step whose withdrawal it cannot pay in full; success is money
-//!   left at the horizon (for VPW, which spends down by design: every withdrawal paid).
+//! - A path fails in the first year whose withdrawal it cannot pay in full; success is every
+//!   withdrawal paid to the horizon (money left at the end; VPW, which spends down by design,
+//!   may end at exactly 0).
 //! - Values are recorded in real terms (today's dollars) at the start and at every year end.
 
 mod draw;
