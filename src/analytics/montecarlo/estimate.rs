@@ -68,6 +68,21 @@ pub fn prior_corr(a: Column, b: Column) -> f64 {
     }
 }
 
+/// The prior correlation matrix of these assets (row-major), from their columns.
+pub fn prior_matrix(assets: &[Asset]) -> Vec<f64> {
+    let n = assets.len();
+    (0..n * n)
+        .map(|k| {
+            let (i, j) = (k / n, k % n);
+            if i == j {
+                1.0
+            } else {
+                prior_corr(assets[i].column, assets[j].column)
+            }
+        })
+        .collect()
+}
+
 /// Estimates from holdings (value > 0) and cash (an asset of its own when above 0).
 /// `shrinkage` (0..=1) is the weight of the priors.
 pub fn from_holdings(holdings: &[Holding], cash: f64, shrinkage: f64) -> Estimate {
@@ -219,17 +234,7 @@ pub fn by_column(assets: &[Asset]) -> (Vec<Asset>, Vec<f64>) {
             });
         }
     }
-    let n = out.len();
-    let corr = (0..n * n)
-        .map(|k| {
-            let (i, j) = (k / n, k % n);
-            if i == j {
-                1.0
-            } else {
-                prior_corr(out[i].column, out[j].column)
-            }
-        })
-        .collect();
+    let corr = prior_matrix(&out);
     (out, corr)
 }
 

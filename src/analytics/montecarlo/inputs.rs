@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use super::estimate::{Estimate, by_column, prior, prior_corr};
+use super::estimate::{Estimate, by_column, prior, prior_matrix};
 use super::{Asset, Column, History, Model, Spec, SpecError, Strategy, Withdrawal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -304,17 +304,7 @@ impl Inputs {
                 "every weight is 0; give --stocks, --bonds or --cash summing to 1",
             ));
         }
-        let n = assets.len();
-        let corr = (0..n * n)
-            .map(|k| {
-                let (i, j) = (k / n, k % n);
-                if i == j {
-                    1.0
-                } else {
-                    prior_corr(assets[i].column, assets[j].column)
-                }
-            })
-            .collect();
+        let corr = prior_matrix(&assets);
         Ok((assets, corr))
     }
 
