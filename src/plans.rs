@@ -29,6 +29,9 @@ pub struct Portfolio<'a> {
     /// Only holdings and cash in this currency count.
     pub currency: &'a str,
     pub account: Option<&'a str>,
+    /// The ledger's transactions (for the last 12 months' distributions).
+    pub transactions: &'a [crate::domain::Transaction],
+    pub today: NaiveDate,
 }
 
 /// The estimate, the value it starts from, and what was left out.
@@ -66,6 +69,28 @@ pub fn from_portfolio(p: &Portfolio, shrinkage: f64) -> Result<FromPortfolio, Ba
             (s.as_str(), closes)
         })
         .collect();
+    // Distributions of the last 12 months per symbol (dividends, reinvested ones too).
+    let year_ago = p.today - chrono::Days::new(365);
+    let mut income: HashMap<&str, Decimal> = HashMap::new();
+    for t in p.transactions {
+        use crate::domain::Action;
+        if !matches!(t.action, Action::Dividend | Action::Reinvest)
+            || t.date <= year_ago
+            || t.date > p.today
+            || t.currency != p.currency
+            || p.account.is_some_and(|a| a != t.account)
+        {
+            continue;
+        }
+        let amount = t
+            .amount
+            .or_else(|| Some(t.quantity? * t.price?))
+            .unwrap_or_default()
+            .abs();
+        if let Some(symbol) = &t.symbol {
+            *income.entry(symbol.as_str()).or_default() += amount;
+        }
+    }
     let mut holdings = Vec::new();
     for ((symbol, closes), qty) in series.iter().zip(quantities.values()) {
         let Some(last) = p.closes.get(*symbol).and_then(|c| c.last()) else {
@@ -74,13 +99,16 @@ pub fn from_portfolio(p: &Portfolio, shrinkage: f64) -> Result<FromPortfolio, Ba
         };
         let value = (qty * last.1).to_f64().unwrap_or(0.0);
         if value <= 0.0 {
+            left_out.push(format!("{symbol}: a short or empty position ({qty})"));
             continue;
         }
+        let paid = income.get(symbol).and_then(|d| d.to_f64()).unwrap_or(0.0);
         holdings.push(Holding {
             symbol,
             class: p.securities.class_of(symbol),
             value,
             closes,
+            income_yield: paid / value,
         });
     }
     let cash: f64 = p
@@ -91,6 +119,12 @@ pub fn from_portfolio(p: &Portfolio, shrinkage: f64) -> Result<FromPortfolio, Ba
         })
         .map(|(_, _, amount)| amount.to_f64().unwrap_or(0.0))
         .sum();
+    if cash < 0.0 {
+        left_out.push(format!(
+            "negative cash ({cash:.2} {}): the plan starts from the holdings alone",
+            p.currency
+        ));
+    }
     if holdings.is_empty() {
         return Err(BadInput(
             "--from-portfolio: no priced holdings to plan with; import transactions and prices, or give --initial and the weights (--stocks, --bonds)"
@@ -189,7 +223,8 @@ pub fn prepare(
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Summary {
     pub success_rate: f64,
-    pub median_terminal: f64,
+    /// Today's dollars.
+    pub median_terminal: Decimal,
     pub goal_probability: Option<f64>,
     pub years: usize,
     pub paths: usize,
@@ -198,7 +233,11 @@ pub struct Summary {
 pub fn summary(spec: &Spec, o: &Outcome) -> Summary {
     Summary {
         success_rate: o.success_rate,
-        median_terminal: o.terminal.p50,
+        median_terminal: <Decimal as rust_decimal::prelude::FromPrimitive>::from_f64(
+            o.terminal.p50,
+        )
+        .unwrap_or_default()
+        .round_dp(2),
         goal_probability: o.goal_probability,
         years: spec.years,
         paths: o.paths,

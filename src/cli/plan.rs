@@ -56,13 +56,13 @@ pub struct Args {
     #[arg(long, value_name = "AMOUNT", value_parser = parse_money)]
     ceiling: Option<Decimal>,
     /// vpw strategy: the real return the payments assume [default: 0.04]
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = parse_signed_rate)]
     vpw_return: Option<f64>,
     /// Saving, in today's dollars, per year or per month: 18000, 18000/year, 1500/month
     #[arg(long, value_name = "AMOUNT[/PERIOD]", value_parser = parse_contribution)]
     contribution: Option<Contribution>,
     /// Contributions stop and withdrawals start after this many years [default: 0]
-    #[arg(long, value_name = "YEARS", value_parser = parse_years)]
+    #[arg(long, value_name = "YEARS", value_parser = parse_retire_in)]
     retire_in: Option<usize>,
     /// When a year's withdrawal is taken
     #[arg(long, value_enum, value_name = "WHEN")]
@@ -205,6 +205,14 @@ fn parse_years(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("'{s}' is not a number of years from 1 to 100"))
 }
 
+fn parse_retire_in(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|y| *y <= 100)
+        .ok_or_else(|| format!("'{s}' is not a number of years from 0 to 100"))
+}
+
 fn parse_paths(s: &str) -> Result<usize, String> {
     s.trim()
         .parse::<i64>()
@@ -333,6 +341,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut inputs = args.inputs();
+    if let Some(name) = &args.save {
+        plan_name(name)?;
+    }
     if let Some(name) = &args.load {
         let mut stated = inputs.clone();
         stated.paths = None;
@@ -371,13 +382,27 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let elapsed_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let (spec, outcome, solve) = solved;
     if let Some(name) = &args.save {
-        save(ctx, name, &inputs, &spec, &outcome)?;
+        // A solved plan is saved with its answer, so that --load runs what was shown.
+        let mut saved = inputs.clone();
+        match solve
+            .as_ref()
+            .and_then(|s| s.value.map(|v| (s.quantity, v)))
+        {
+            Some((Solve::WithdrawalRate, rate)) => {
+                saved.withdrawal_rate = Some(rate);
+                saved.withdrawal = None;
+            }
+            Some((Solve::Contribution, c)) => {
+                saved.contribution = Decimal::from_f64_retain(c).map(|d| d.round_dp(2));
+            }
+            None => {}
+        }
+        save(ctx, name, &saved, &spec, &outcome)?;
     }
     let out = Out::new(
         &spec,
         &outcome,
         &ready,
-        &inputs,
         solve,
         args.contribution,
         threads,
@@ -410,6 +435,8 @@ fn prepare(ctx: &Ctx, inputs: &Inputs, today: NaiveDate) -> anyhow::Result<Ready
         securities: &ctx.config.securities,
         currency: &ctx.config.general.default_currency,
         account: loaded.account.as_deref(),
+        transactions: &loaded.transactions,
+        today,
     };
     plans::prepare(
         inputs,
@@ -475,9 +502,9 @@ fn solve_or_run(
             found
         }
         Solve::Contribution => {
-            if spec.goal.is_none() && matches!(spec.withdrawal, Withdrawal::None) {
+            if spec.goal.is_none() && !(spec.withdraws() && spec.retire_in > 0) {
                 return Err(BadInput(
-                    "--solve contribution needs a target: a --goal, or withdrawals (--withdrawal-rate or --withdrawal with --retire-in)".into(),
+                    "--solve contribution needs a target: a --goal, or withdrawals that start later (--withdrawal-rate or --withdrawal with --retire-in N)".into(),
                 )
                 .into());
             }
@@ -508,14 +535,19 @@ fn solve_or_run(
     ))
 }
 
-fn save(ctx: &Ctx, name: &str, inputs: &Inputs, spec: &Spec, o: &Outcome) -> anyhow::Result<()> {
+/// A plan's name: 1 to 80 printable characters.
+fn plan_name(name: &str) -> Result<&str, BadInput> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 80 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(BadInput(format!(
             "'{name}' cannot name a plan; use 1 to 80 printable characters"
-        ))
-        .into());
+        )));
     }
+    Ok(name)
+}
+
+fn save(ctx: &Ctx, name: &str, inputs: &Inputs, spec: &Spec, o: &Outcome) -> anyhow::Result<()> {
+    let name = plan_name(name)?;
     ctx.store()?.save_plan(&SavedPlan {
         name: name.to_string(),
         saved: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -569,7 +601,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<()> {
             s.as_ref().map_or(String::new(), |s| s.paths.to_string()),
             s.as_ref().map_or(String::new(), |s| pct1(s.success_rate)),
             s.as_ref()
-                .map_or(String::new(), |s| dollars(s.median_terminal)),
+                .map_or(String::new(), |s| money(s.median_terminal.round())),
             s.as_ref()
                 .and_then(|s| s.goal_probability)
                 .map_or(String::new(), pct1),
@@ -583,13 +615,57 @@ fn list(ctx: &Ctx) -> anyhow::Result<()> {
 struct YearPercentiles {
     year: usize,
     #[serde(flatten)]
-    p: Percentiles,
+    p: Bands,
+}
+
+/// Money leaves as Decimal (a string in the JSON, like every other command's), rounded to
+/// cents: the floats stay inside the statistics.
+fn as_money<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    use rust_decimal::prelude::FromPrimitive;
+    let mut d = Decimal::from_f64(*x).unwrap_or_default().round_dp(2);
+    d.rescale(2);
+    serde::Serialize::serialize(&d, s)
+}
+
+fn as_money_opt<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => as_money(x, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Percentiles of money.
+#[derive(Serialize, Clone, Copy)]
+struct Bands {
+    #[serde(serialize_with = "as_money")]
+    p5: f64,
+    #[serde(serialize_with = "as_money")]
+    p25: f64,
+    #[serde(serialize_with = "as_money")]
+    p50: f64,
+    #[serde(serialize_with = "as_money")]
+    p75: f64,
+    #[serde(serialize_with = "as_money")]
+    p95: f64,
+}
+
+impl From<Percentiles> for Bands {
+    fn from(p: Percentiles) -> Bands {
+        Bands {
+            p5: p.p5,
+            p25: p.p25,
+            p50: p.p50,
+            p75: p.p75,
+            p95: p.p95,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct Terminal {
     #[serde(flatten)]
-    p: Percentiles,
+    p: Bands,
+    #[serde(serialize_with = "as_money")]
     mean: f64,
 }
 
@@ -603,6 +679,7 @@ struct Failures {
 
 #[derive(Serialize)]
 struct Goal {
+    #[serde(serialize_with = "as_money")]
     target: f64,
     by: Option<NaiveDate>,
     probability: f64,
@@ -626,10 +703,13 @@ struct Out {
     years: usize,
     threads: usize,
     elapsed_ms: f64,
+    #[serde(serialize_with = "as_money")]
     initial: f64,
+    #[serde(serialize_with = "as_money")]
     contribution_per_year: f64,
     retire_in: usize,
     withdrawal_rate: Option<f64>,
+    #[serde(serialize_with = "as_money_opt")]
     withdrawal: Option<f64>,
     inflation: Option<f64>,
     fee: f64,
@@ -659,7 +739,6 @@ impl Out {
         spec: &Spec,
         o: &Outcome,
         ready: &Ready,
-        inputs: &Inputs,
         solve: Option<Solved>,
         contribution: Option<Contribution>,
         threads: usize,
@@ -682,10 +761,10 @@ impl Out {
                 }
             })
             .collect();
-        let by = inputs.by.or_else(|| {
-            spec.goal?;
-            today.checked_add_months(chrono::Months::new(12 * spec.years as u32))
-        });
+        // The horizon: whole years from today (with --by, the last whole year before it).
+        let by = spec
+            .goal
+            .and_then(|_| today.checked_add_months(chrono::Months::new(12 * spec.years as u32)));
         Out {
             model: spec.model.label(),
             strategy: spec.strategy.label(),
@@ -748,17 +827,25 @@ impl Out {
                 .values
                 .iter()
                 .enumerate()
-                .map(|(year, p)| YearPercentiles { year, p: *p })
+                .map(|(year, p)| YearPercentiles {
+                    year,
+                    p: (*p).into(),
+                })
                 .collect(),
             terminal: Terminal {
-                p: o.terminal,
+                p: o.terminal.into(),
                 mean: o.terminal_mean,
             },
             withdrawals: o
                 .withdrawals
                 .iter()
                 .enumerate()
-                .filter_map(|(y, p)| p.map(|p| YearPercentiles { year: y + 1, p }))
+                .filter_map(|(y, p)| {
+                    p.map(|p| YearPercentiles {
+                        year: y + 1,
+                        p: p.into(),
+                    })
+                })
                 .collect(),
             failures,
             goal: spec.goal.map(|target| Goal {

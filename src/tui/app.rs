@@ -110,9 +110,10 @@ impl App {
     pub fn set_now(&mut self, now: DateTime<Utc>, today: NaiveDate) {
         self.now = now;
         self.today = today;
-        // Background work of the panes (a plan's run): take in what finished, move gauges.
-        for pane in &mut self.panes {
-            if pane.poll() {
+        // Background work of the panes (a plan's run): take in what finished, move gauges;
+        // the screen changes only when it is the pane on it.
+        for (i, pane) in self.panes.iter_mut().enumerate() {
+            if pane.poll() && i == self.current {
                 self.dirty = true;
             }
         }

@@ -86,7 +86,7 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(spec: &Spec, reference: f64) -> Acc {
+    fn new(spec: &Spec, reference: &[f64]) -> Acc {
         Acc {
             values: Grid::new(spec.years + 1, reference),
             withdrawals: Grid::new(spec.years, reference),
@@ -128,11 +128,19 @@ pub fn run(spec: &Spec, control: &Control) -> Result<Result<Outcome, SpecError>,
 }
 
 /// The scale the histograms are centred on.
-fn reference(spec: &Spec) -> f64 {
-    spec.initial
+/// The scale the histograms are centred on at each recorded point: the plan's size grown at
+/// its expected real return (so that 80 years at 15% still fall inside the bins).
+fn reference(spec: &Spec) -> Vec<f64> {
+    let base = spec
+        .initial
         .max(spec.contribution * spec.years as f64)
         .max(spec.goal.unwrap_or(0.0))
-        .max(1.0)
+        .max(1.0);
+    let mu: f64 = spec.assets.iter().map(|a| a.weight * a.mu).sum();
+    let growth = (mu - spec.inflation.unwrap_or(0.025) - spec.fee).clamp(-0.2, 0.3);
+    (0..=spec.years)
+        .map(|t| base * (growth * t as f64).exp())
+        .collect()
 }
 
 fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Cancelled> {
@@ -145,7 +153,7 @@ fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Can
         .into_par_iter()
         .with_min_len(per_fold)
         .fold(
-            || (Acc::new(spec, reference), draw.clone(), Batch::default()),
+            || (Acc::new(spec, &reference), draw.clone(), Batch::default()),
             |(mut acc, mut draw, mut batch), chunk| {
                 if !control.cancelled() {
                     let from = chunk * CHUNK;
@@ -158,7 +166,7 @@ fn simulate<D: Draw>(spec: &Spec, draw: D, control: &Control) -> Result<Acc, Can
             },
         )
         .map(|(acc, _, _)| acc)
-        .reduce(|| Acc::new(spec, reference), Acc::merge);
+        .reduce(|| Acc::new(spec, &reference), Acc::merge);
     if control.cancelled() {
         return Err(Cancelled);
     }
@@ -262,8 +270,7 @@ impl Batch {
             }
         }
         draw.start(first, len);
-        let withdraws = !matches!(spec.withdrawal, Withdrawal::None)
-            || matches!(spec.strategy, Strategy::Vpw { .. });
+        let withdraws = spec.withdraws();
         for &v in &self.value {
             acc.values.add(0, v);
         }
@@ -363,7 +370,7 @@ impl Batch {
                 value,
                 cpi,
             );
-            if first != spec.withdrawal && self.year_value[p] > 0.0 {
+            if spec.withdraw_at_end && year == spec.retire_in && self.year_value[p] > 0.0 {
                 // Paid at the year's end: the rule's first rate is against the year's start.
                 self.state[p].initial_rate = w / self.year_value[p];
             }
@@ -441,8 +448,7 @@ fn interval(hits: u64, n: u64) -> (f64, f64, [f64; 2]) {
 impl Acc {
     fn finish(self, spec: &Spec, repair: f64) -> Outcome {
         let (success_rate, success_se, success_ci95) = interval(self.successes, self.paths);
-        let withdraws = !matches!(spec.withdrawal, Withdrawal::None)
-            || matches!(spec.strategy, Strategy::Vpw { .. });
+        let withdraws = spec.withdraws();
         let goal = spec.goal.map(|_| interval(self.goal_hits, self.paths));
         Outcome {
             paths: self.paths as usize,

@@ -19,13 +19,19 @@ pub const MU_CAP: (f64, f64) = (-0.02, 0.15);
 pub const SIGMA_CAP: (f64, f64) = (0.005, 0.8);
 /// Fewer common days than this: the priors are used instead of the history.
 pub const MIN_DAYS: usize = 120;
+/// A day's log return beyond this (a 30% fall or a 42% rise) is taken for an unrecorded split
+/// or a bad price and left out of the statistics.
+pub const JUMP: f64 = 0.35;
 
 /// One holding (all accounts together): its value and its daily closes, oldest first.
 pub struct Holding<'a> {
     pub symbol: &'a str,
     pub class: &'a str,
     pub value: f64,
+    /// Daily closes, oldest first: prices only (no distributions).
     pub closes: &'a [(NaiveDate, f64)],
+    /// Distributions of the last 12 months over the value: added to the price return.
+    pub income_yield: f64,
 }
 
 /// The estimates and how they were reached.
@@ -104,11 +110,12 @@ pub fn from_holdings(holdings: &[Holding], cash: f64, shrinkage: f64) -> Estimat
             let px: Vec<f64> = dates.iter().map(|d| by_date[d]).collect();
             px.windows(2)
                 .map(|w| {
-                    if w[0] > 0.0 && w[1] > 0.0 {
+                    let r = if w[0] > 0.0 && w[1] > 0.0 {
                         (w[1] / w[0]).ln()
                     } else {
                         0.0
-                    }
+                    };
+                    if r.abs() > JUMP { 0.0 } else { r }
                 })
                 .collect()
         })
@@ -141,7 +148,7 @@ pub fn from_holdings(holdings: &[Holding], cash: f64, shrinkage: f64) -> Estimat
         let (mu0, sigma0) = prior(columns[i]);
         let (mu, sigma) = if enough {
             let sigma_h = (cov[i * n + i] * 252.0).sqrt();
-            let mu_h = means[i] * 252.0 + sigma_h * sigma_h / 2.0;
+            let mu_h = means[i] * 252.0 + sigma_h * sigma_h / 2.0 + h.income_yield.clamp(0.0, 0.15);
             (
                 shrinkage * mu0 + (1.0 - shrinkage) * mu_h,
                 shrinkage * sigma0 + (1.0 - shrinkage) * sigma_h,
@@ -267,18 +274,21 @@ mod tests {
                 class: "US equities",
                 value: 600.0,
                 closes: &sa,
+                income_yield: 0.0,
             },
             Holding {
                 symbol: "B",
                 class: "US bonds",
                 value: 300.0,
                 closes: &sb,
+                income_yield: 0.0,
             },
             Holding {
                 symbol: "C",
                 class: "US equities",
                 value: 100.0,
                 closes: &sc,
+                income_yield: 0.0,
             },
         ];
         let e = from_holdings(&hs, 0.0, 0.0);
@@ -304,6 +314,42 @@ mod tests {
     }
 
     #[test]
+    fn a_split_like_jump_is_left_out_and_income_adds_to_the_return() {
+        let d0 = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let mut daily: Vec<f64> = (0..300)
+            .map(|k| if k % 2 == 0 { 0.01 } else { -0.01 })
+            .collect();
+        let clean = series(d0, &daily);
+        daily[150] = (0.5f64).ln(); // a 2-for-1 split the prices were not adjusted for
+        let split = series(d0, &daily);
+        let one = |closes, income_yield| {
+            from_holdings(
+                &[Holding {
+                    symbol: "A",
+                    class: "US equities",
+                    value: 1.0,
+                    closes,
+                    income_yield,
+                }],
+                0.0,
+                0.0,
+            )
+            .assets[0]
+                .clone()
+        };
+        let (a, b) = (one(&clean, 0.0), one(&split, 0.0));
+        assert!(
+            (a.sigma - b.sigma).abs() < 0.002,
+            "{} vs {}",
+            a.sigma,
+            b.sigma
+        );
+        assert!((a.mu - b.mu).abs() < 0.02, "{} vs {}", a.mu, b.mu);
+        let c = one(&clean, 0.03);
+        assert!((c.mu - a.mu - 0.03).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_short_history_uses_the_priors_and_cash_is_its_own_asset() {
         let d0 = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         let s = series(d0, &[0.01; 10]);
@@ -312,6 +358,7 @@ mod tests {
             class: "US equities",
             value: 750.0,
             closes: &s,
+            income_yield: 0.0,
         }];
         let e = from_holdings(&hs, 250.0, 0.5);
         assert_eq!(e.days, 0);

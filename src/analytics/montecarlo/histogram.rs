@@ -2,7 +2,8 @@
 //! does not grow with the number of paths, and counts (integers) merge exactly in any order:
 //! the same paths give the same percentiles whatever the thread count.
 //!
-//! Bins span 1/10,000 to 10,000 times a reference value (the plan's scale) in 4,096 steps of
+//! Bins span 1/10,000 to 10,000 times a reference value per point (the plan's scale grown at
+//! its expected real return, so the bins follow the values over long horizons) in 4,096 steps of
 //! 0.45% each; a percentile is interpolated inside its bin (log-linear), which keeps the error
 //! far below the bin width. Values outside the span count in the first or last bin.
 
@@ -15,7 +16,7 @@ const WIDTH: f64 = 2.0 * SPAN / BINS as f64;
 #[derive(Debug, Clone)]
 pub struct Grid {
     points: usize,
-    reference: f64,
+    reference: Vec<f64>,
     zeros: Vec<u32>,
     counts: Vec<u32>,
     /// The smallest and largest value above zero at each point: a percentile is kept inside
@@ -25,10 +26,14 @@ pub struct Grid {
 }
 
 impl Grid {
-    pub fn new(points: usize, reference: f64) -> Grid {
+    /// `reference` has one value per point (the last one repeats when it is shorter).
+    pub fn new(points: usize, reference: &[f64]) -> Grid {
+        let last = reference.last().copied().unwrap_or(1.0);
         Grid {
             points,
-            reference,
+            reference: (0..points)
+                .map(|p| reference.get(p).copied().unwrap_or(last))
+                .collect(),
             zeros: vec![0; points],
             counts: vec![0; points * BINS],
             low: vec![f64::INFINITY; points],
@@ -42,7 +47,7 @@ impl Grid {
             self.zeros[point] += 1;
             return;
         }
-        let u = ((value / self.reference).ln() + SPAN) / WIDTH;
+        let u = ((value / self.reference[point]).ln() + SPAN) / WIDTH;
         let bin = if u <= 0.0 {
             0
         } else {
@@ -85,7 +90,7 @@ impl Grid {
             let c = f64::from(c);
             if c > 0.0 && below + c >= rank {
                 let f = ((rank - below) / c).clamp(0.0, 1.0);
-                let v = self.reference * ((b as f64 + f) * WIDTH - SPAN).exp();
+                let v = self.reference[point] * ((b as f64 + f) * WIDTH - SPAN).exp();
                 return v.clamp(self.low[point], self.high[point]);
             }
             below += c;
@@ -104,7 +109,7 @@ mod tests {
 
     #[test]
     fn quantiles_of_a_known_spread_are_close() {
-        let mut g = Grid::new(1, 100.0);
+        let mut g = Grid::new(1, &[100.0]);
         // 1..=10,000: the median is about 5,000.
         for v in 1..=10_000 {
             g.add(0, f64::from(v));
@@ -117,8 +122,8 @@ mod tests {
 
     #[test]
     fn zeros_come_first_and_merge_adds() {
-        let mut a = Grid::new(2, 1.0);
-        let mut b = Grid::new(2, 1.0);
+        let mut a = Grid::new(2, &[1.0]);
+        let mut b = Grid::new(2, &[1.0]);
         a.add(1, 0.0);
         a.add(1, 0.0);
         b.add(1, 3.0);

@@ -43,14 +43,11 @@ impl History {
             source_name: source_name.to_string(),
             message,
         };
-        let first = text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('\u{feff}');
-        let header: Vec<String> = first
-            .split(',')
-            .map(|h| h.trim().to_ascii_lowercase())
+        let header: Vec<String> = reader(text)
+            .headers()
+            .map_err(|e| fail(format!("the header cannot be read: {e}")))?
+            .iter()
+            .map(str::to_ascii_lowercase)
             .collect();
         if header.iter().any(|h| h == "sp500") {
             return monthly(text).map_err(fail);
@@ -314,6 +311,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn a_quoted_header_is_read_like_any_other() {
+        let h = History::parse(
+            "\"year\",\"stocks\",\"bonds\",\"inflation\"\n2000,0.1,0.05,0.02\n",
+            "q",
+        )
+        .unwrap();
+        assert_eq!(h.years.len(), 1);
+        let e =
+            History::parse("\"year,stocks\",bonds,inflation\n2000,0.1,0.05\n", "q").unwrap_err();
+        assert!(e.message.contains("no column"), "{e}");
+        let e = History::parse("year,stocks,bonds,inflation\n2000,0.1,0.05\n", "q").unwrap_err();
+        assert!(e.message.starts_with("line 2:"), "{e}");
     }
 
     #[test]

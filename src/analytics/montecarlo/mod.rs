@@ -297,6 +297,11 @@ impl Spec {
                 "the VPW return is {real_return}; give a real yearly fraction such as 0.04"
             )));
         }
+        if self.contribution > 0.0 && self.withdraws() && self.retire_in == 0 {
+            return Err(invalid(
+                "contributions stop when withdrawals start, and these start now; give the years until they start (--retire-in N)",
+            ));
+        }
         if self.retire_in > self.years {
             return Err(invalid(format!(
                 "retirement in {} years is after the plan's end ({} years)",
@@ -356,6 +361,12 @@ impl Spec {
             return Err(invalid("the parametric models need an inflation rate"));
         }
         Ok(())
+    }
+
+    /// Whether the plan takes withdrawals (VPW sets its own).
+    pub fn withdraws(&self) -> bool {
+        !matches!(self.withdrawal, Withdrawal::None)
+            || matches!(self.strategy, Strategy::Vpw { .. })
     }
 
     /// The number of paths a run makes (one per start year for the historical model).

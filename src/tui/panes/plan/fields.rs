@@ -261,13 +261,28 @@ pub fn short(x: f64) -> String {
     }
 }
 
-/// "4", "4%" and "0.04" all mean 4% (a number above 1 is a percent).
+/// A percent as typed: "4" and "4%" both mean 4%, "0.5" means 0.5%.
 pub fn parse_percent(s: &str) -> Option<f64> {
     let t = s.trim().trim_end_matches('%').trim();
     let v = t.parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(if s.contains('%') || v.abs() > 1.0 {
-        v / 100.0
-    } else {
-        v
-    })
+    Some(v / 100.0)
+}
+
+/// Whether the pane shows every setting of these inputs (plans saved from the command line
+/// may have more: those are run with `folio plan --load`).
+pub fn editable(i: &Inputs) -> bool {
+    !i.from_portfolio
+        && i.account.is_none()
+        && i.withdrawal.is_none()
+        && i.cash.is_none_or(|c| c == 0.0)
+        && i.by.is_none()
+        && i.floor.is_none()
+        && i.ceiling.is_none()
+        && i.mu.is_empty()
+        && i.sigma.is_empty()
+        && i.corr.is_empty()
+        && i.history.is_none()
+        && i.fee == 0.0
+        && i.rebalance
+        && !i.withdraw_at_end
 }

@@ -45,20 +45,28 @@ const HELP: &[(&str, &str)] = &[
     ("o", "open the next saved plan"),
 ];
 
-/// What the background work sends back.
+/// What a run sends back.
 enum Done {
-    Ran(Box<(Spec, Outcome)>),
+    Ran(Box<Ran>),
     Failed(String),
     Cancelled,
-    Saved(Result<(String, Vec<SavedPlan>), String>),
+}
+
+/// A finished run and the inputs it was run with.
+struct Ran {
+    inputs: Inputs,
+    spec: Spec,
+    outcome: Outcome,
 }
 
 /// A run in the background.
 struct Job {
     control: Arc<Control>,
     rx: Receiver<Done>,
-    saving: bool,
 }
+
+/// A save in the background: the name, then the saved plans or what went wrong.
+type Saving = Receiver<Result<(String, Vec<SavedPlan>), String>>;
 
 pub struct PlanPane {
     inputs: Inputs,
@@ -69,7 +77,8 @@ pub struct PlanPane {
     editing: Option<String>,
     naming: bool,
     job: Option<Job>,
-    result: Option<(Spec, Outcome)>,
+    saving: Option<Saving>,
+    result: Option<Ran>,
     message: Option<(String, bool)>,
     saved: Vec<SavedPlan>,
     /// The saved plan `o` opens next.
@@ -90,6 +99,7 @@ impl Default for PlanPane {
             editing: None,
             naming: false,
             job: None,
+            saving: None,
             result: None,
             message: None,
             saved: Vec::new(),
@@ -113,6 +123,8 @@ impl PlanPane {
             securities: &p.securities,
             currency: &p.currency,
             account: None,
+            transactions: &p.transactions,
+            today: view.today,
         };
         if let Ok(from) = plans::from_portfolio(&portfolio, 1.0) {
             let stocks: f64 = from
@@ -129,6 +141,8 @@ impl PlanPane {
         } else {
             self.inputs.initial = Some(Decimal::from(1_000_000));
         }
+        self.inputs.paths = Some(p.config.plan.paths);
+        self.inputs.seed = Some(p.config.plan.seed);
         self.start_run(&p.config, view.today);
     }
 
@@ -150,17 +164,17 @@ impl PlanPane {
                     match run(&ready.spec, &watch) {
                         Err(_) => Done::Cancelled,
                         Ok(Err(e)) => Done::Failed(e.to_string()),
-                        Ok(Ok(o)) => Done::Ran(Box::new((ready.spec, o))),
+                        Ok(Ok(outcome)) => Done::Ran(Box::new(Ran {
+                            inputs,
+                            spec: ready.spec,
+                            outcome,
+                        })),
                     }
                 }
             };
             let _ = tx.send(done);
         });
-        self.job = Some(Job {
-            control,
-            rx,
-            saving: false,
-        });
+        self.job = Some(Job { control, rx });
         self.message = None;
     }
 
@@ -172,11 +186,21 @@ impl PlanPane {
             ));
             return;
         };
+        if self.job.is_some() {
+            self.message = Some((
+                "A run is in progress: save when it has finished (Esc cancels it).".into(),
+                true,
+            ));
+            return;
+        }
+        // The results are kept only when they are those of the inputs saved.
         let summary = self
             .result
             .as_ref()
-            .map(|(s, o)| serde_json::to_string(&plans::summary(s, o)).unwrap_or_default())
-            .unwrap_or_else(|| "{}".into());
+            .filter(|r| r.inputs == self.inputs)
+            .map(|r| serde_json::to_string(&plans::summary(&r.spec, &r.outcome)))
+            .and_then(Result::ok)
+            .unwrap_or_else(|| "null".into());
         let plan = SavedPlan {
             name: name.clone(),
             saved: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -192,13 +216,9 @@ impl PlanPane {
                     s.plans().map_err(|e| e.to_string())
                 })
                 .map(|all| (name, all));
-            let _ = tx.send(Done::Saved(saved));
+            let _ = tx.send(saved);
         });
-        self.job = Some(Job {
-            control: Arc::new(Control::default()),
-            rx,
-            saving: true,
-        });
+        self.saving = Some(rx);
     }
 
     fn open_next_saved(&mut self) -> bool {
@@ -209,7 +229,11 @@ impl PlanPane {
         let plan = &self.saved[self.next_saved % self.saved.len()];
         self.next_saved = (self.next_saved + 1) % self.saved.len();
         match serde_json::from_str::<Inputs>(&plan.inputs) {
-            Ok(inputs) if !inputs.from_portfolio => {
+            Ok(mut inputs) if fields::editable(&inputs) => {
+                if inputs.stocks.is_none() && inputs.bonds.is_none() {
+                    inputs.stocks = Some(0.6);
+                    inputs.bonds = Some(0.4);
+                }
                 self.inputs = inputs;
                 self.message = Some((format!("Opened '{}'.", plan.name), false));
                 true
@@ -217,7 +241,7 @@ impl PlanPane {
             Ok(_) => {
                 self.message = Some((
                     format!(
-                        "'{}' plans from the holdings' estimates: run it with folio plan --load",
+                        "'{}' uses settings this pane does not show (holdings' estimates, an amount, cash, a date, a history file...): run it with folio plan --load",
                         plan.name
                     ),
                     true,
@@ -264,37 +288,53 @@ impl Pane for PlanPane {
     }
 
     fn busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.saving.is_some()
     }
 
     fn poll(&mut self) -> bool {
-        let Some(job) = &self.job else { return false };
-        match job.rx.try_recv() {
-            Ok(done) => {
-                self.job = None;
-                match done {
-                    Done::Ran(r) => self.result = Some(*r),
-                    Done::Failed(e) => self.message = Some((e, true)),
-                    Done::Cancelled => self.message = Some(("Cancelled.".into(), false)),
-                    Done::Saved(Ok((name, all))) => {
-                        self.saved = all;
-                        self.message = Some((format!("Saved as '{name}'."), false));
-                    }
-                    Done::Saved(Err(e)) => self.message = Some((format!("Cannot save: {e}"), true)),
+        use std::sync::mpsc::TryRecvError;
+        let mut changed = false;
+        if let Some(rx) = &self.saving {
+            let done = match rx.try_recv() {
+                Ok(Ok((name, all))) => {
+                    self.saved = all;
+                    Some((format!("Saved as '{name}'."), false))
                 }
-                true
-            }
-            // A run in progress: the gauge moves.
-            Err(std::sync::mpsc::TryRecvError::Empty) => !job.saving,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                self.job = None;
-                self.message = Some((
-                    "The run stopped with an internal error (see folio.log).".into(),
+                Ok(Err(e)) => Some((format!("Cannot save: {e}"), true)),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => Some((
+                    "The save stopped with an internal error (see folio.log).".into(),
                     true,
-                ));
-                true
+                )),
+            };
+            if let Some(m) = done {
+                self.saving = None;
+                self.message = Some(m);
+                changed = true;
             }
         }
+        if let Some(job) = &self.job {
+            changed = true; // the gauge moves
+            match job.rx.try_recv() {
+                Ok(done) => {
+                    self.job = None;
+                    match done {
+                        Done::Ran(r) => self.result = Some(*r),
+                        Done::Failed(e) => self.message = Some((e, true)),
+                        Done::Cancelled => self.message = Some(("Cancelled.".into(), false)),
+                    }
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    self.job = None;
+                    self.message = Some((
+                        "The run stopped with an internal error (see folio.log).".into(),
+                        true,
+                    ));
+                }
+            }
+        }
+        changed
     }
 
     fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
@@ -334,7 +374,7 @@ impl Pane for PlanPane {
         }
         let field = FIELDS[self.selected];
         match key.code {
-            KeyCode::Esc if self.job.as_ref().is_some_and(|j| !j.saving) => {
+            KeyCode::Esc if self.job.is_some() => {
                 if let Some(job) = &self.job {
                     job.control.cancel.store(true, Ordering::Relaxed);
                 }
@@ -436,9 +476,7 @@ impl PlanPane {
             return;
         }
         let mut lines: Vec<Line> = Vec::new();
-        if let Some(job) = &self.job
-            && !job.saving
-        {
+        if let Some(job) = &self.job {
             let total = job.control.total.load(Ordering::Relaxed).max(1);
             let done = job.control.done.load(Ordering::Relaxed).min(total);
             let gauge_area = Rect { height: 1, ..area };
@@ -454,7 +492,10 @@ impl PlanPane {
         if let Some(name) = self.naming.then_some(()).and(self.editing.as_ref()) {
             lines.push(Line::styled(format!("Save as: {name}▏"), theme.accent()));
         }
-        if let Some((spec, o)) = &self.result {
+        if let Some(Ran {
+            spec, outcome: o, ..
+        }) = &self.result
+        {
             let withdraws = o.withdrawals.iter().any(Option::is_some);
             if withdraws {
                 lines.push(Line::from(vec![
@@ -515,7 +556,10 @@ impl PlanPane {
             ));
         }
         // With room to spare, the bands as numbers.
-        if let Some((spec, o)) = &self.result {
+        if let Some(Ran {
+            spec, outcome: o, ..
+        }) = &self.result
+        {
             let room = usize::from(area.height).saturating_sub(lines.len() + 2);
             let step = [1, 2, 5, 10, 20, 25, 50, 100]
                 .into_iter()
@@ -547,18 +591,28 @@ impl PlanPane {
 
     fn draw_chart(&self, f: &mut Frame, area: Rect, theme: Theme) {
         let title = match &self.result {
-            Some((spec, o)) => format!(
+            // Results of other inputs (a run failed, was cancelled or is still going).
+            Some(r) if r.inputs != self.inputs => format!(
+                " previous run: {} paths · {} · {} ",
+                dollars(r.outcome.paths as f64),
+                r.spec.model.label(),
+                r.spec.strategy.label()
+            ),
+            Some(r) => format!(
                 " {} paths · {} · {} ",
-                dollars(o.paths as f64),
-                spec.model.label(),
-                spec.strategy.label()
+                dollars(r.outcome.paths as f64),
+                r.spec.model.label(),
+                r.spec.strategy.label()
             ),
             None => " Value in today's dollars ".into(),
         };
         let block = Block::default().borders(Borders::ALL).title(title);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let Some((spec, o)) = &self.result else {
+        let Some(Ran {
+            spec, outcome: o, ..
+        }) = &self.result
+        else {
             let note = if self.job.is_some() {
                 "Running..."
             } else {
