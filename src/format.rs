@@ -96,6 +96,15 @@ pub fn parse_amount(s: &str) -> Option<Decimal> {
         .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(1_000_000_000_000i64))
 }
 
+/// A statistic's amount in whole units with thousands separators: 1234567.8 -> "1,234,568".
+pub fn whole_dollars(x: f64) -> String {
+    use rust_decimal::prelude::FromPrimitive;
+    Decimal::from_f64(x.round()).map_or_else(
+        || format!("{x:.0}"),
+        |d| money(d).trim_end_matches(".00").to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@ use super::output::{Report, json, outln};
 use super::{BadInput, Ctx, load_book, today};
 use crate::analytics::montecarlo::inputs::{Inputs, ModelName, StepsName, StrategyName};
 use crate::analytics::montecarlo::{
-    Asset, Control, Outcome, Percentiles, Spec, Withdrawal, run as simulate, solve_contribution,
-    solve_rate,
+    Asset, Control, Outcome, Percentiles, Spec, Withdrawal, round, run as simulate,
+    solve_contribution, solve_rate,
 };
 use crate::format::money;
 use crate::plans::{self, Portfolio, Ready};
@@ -296,7 +296,11 @@ impl Args {
             model: self.model.unwrap_or(d.model),
             nu: self.nu.unwrap_or(d.nu),
             block: self.block.unwrap_or(d.block),
-            history: self.history.clone(),
+            // Kept absolute, so that a saved plan runs from any folder.
+            history: self
+                .history
+                .as_ref()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
             inflation: self.inflation,
             contribution: self.contribution.map(|c| c.per_year),
             retire_in: self.retire_in,
@@ -757,7 +761,7 @@ impl Out {
                 Failures {
                     year: y + 1,
                     paths: *c,
-                    cumulative_rate: round6(cumulative as f64 / o.paths.max(1) as f64),
+                    cumulative_rate: round(cumulative as f64 / o.paths.max(1) as f64, 6),
                 }
             })
             .collect();
@@ -778,15 +782,15 @@ impl Out {
             years: spec.years,
             threads,
             elapsed_ms,
-            initial: round2(spec.initial),
-            contribution_per_year: round2(spec.contribution),
+            initial: round(spec.initial, 2),
+            contribution_per_year: round(spec.contribution, 2),
             retire_in: spec.retire_in,
             withdrawal_rate: match spec.withdrawal {
                 Withdrawal::Rate(r) => Some(r),
                 _ => None,
             },
             withdrawal: match spec.withdrawal {
-                Withdrawal::Amount(a) => Some(round2(a)),
+                Withdrawal::Amount(a) => Some(round(a, 2)),
                 _ => None,
             },
             inflation: spec.inflation,
@@ -796,9 +800,9 @@ impl Out {
                 .assets
                 .iter()
                 .map(|a| Asset {
-                    weight: round6(a.weight),
-                    mu: round6(a.mu),
-                    sigma: round6(a.sigma),
+                    weight: round(a.weight, 6),
+                    mu: round(a.mu, 6),
+                    sigma: round(a.sigma, 6),
                     ..a.clone()
                 })
                 .collect(),
@@ -806,7 +810,7 @@ impl Out {
                 .map(|i| {
                     spec.corr[i * n..(i + 1) * n]
                         .iter()
-                        .map(|c| round6(*c))
+                        .map(|c| round(*c, 6))
                         .collect()
                 })
                 .collect(),
@@ -860,24 +864,11 @@ impl Out {
     }
 }
 
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 fn pct1(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn dollars(x: f64) -> String {
-    Decimal::from_f64_retain(x.round())
-        .map_or_else(|| format!("{x:.0}"), |d| money(d.round()))
-        .trim_end_matches(".00")
-        .to_string()
-}
+use crate::format::whole_dollars as dollars;
 
 fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
     let weights: Vec<String> = out

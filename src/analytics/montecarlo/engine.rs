@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::draw::{Draw, Historic, Parametric, Rng};
 use super::histogram::Grid;
 use super::rules::{RuleState, yearly_withdrawal};
-use super::{Model, Spec, SpecError, Strategy, Withdrawal};
+use super::{Model, Spec, SpecError, Strategy, Withdrawal, round};
 
 /// Paths per chunk: one random stream each. Fixed, so that results do not depend on threads.
 const CHUNK: usize = 256;
@@ -412,7 +412,7 @@ impl Batch {
 }
 
 fn percentiles(grid: &Grid, point: usize) -> Percentiles {
-    let q = |p| round2(grid.quantile(point, p));
+    let q = |p| round(grid.quantile(point, p), 2);
     Percentiles {
         p5: q(0.05),
         p25: q(0.25),
@@ -422,25 +422,17 @@ fn percentiles(grid: &Grid, point: usize) -> Percentiles {
     }
 }
 
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// p and its normal-approximation 95% interval.
 fn interval(hits: u64, n: u64) -> (f64, f64, [f64; 2]) {
     let n = n.max(1) as f64;
     let p = hits as f64 / n;
     let se = (p * (1.0 - p) / n).sqrt();
     (
-        round6(p),
-        round6(se),
+        round(p, 6),
+        round(se, 6),
         [
-            round6((p - 1.96 * se).max(0.0)),
-            round6((p + 1.96 * se).min(1.0)),
+            round((p - 1.96 * se).max(0.0), 6),
+            round((p + 1.96 * se).min(1.0), 6),
         ],
     )
 }
@@ -464,7 +456,10 @@ impl Acc {
                 })
                 .collect(),
             terminal: percentiles(&self.values, spec.years),
-            terminal_mean: round2(self.terminal_cents as f64 / 100.0 / self.paths.max(1) as f64),
+            terminal_mean: round(
+                self.terminal_cents as f64 / 100.0 / self.paths.max(1) as f64,
+                2,
+            ),
             failures_by_year: self.failures,
             goal_probability: goal.map(|g| g.0),
             goal_ci95: goal.map(|g| g.2),

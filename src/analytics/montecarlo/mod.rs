@@ -214,7 +214,7 @@ impl Spec {
                 .collect();
             return Err(invalid(format!(
                 "the weights sum to {} ({}); they must sum to 1",
-                round6(sum),
+                round(sum, 6),
                 list.join(", ")
             )));
         }
@@ -378,8 +378,10 @@ impl Spec {
     }
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+/// `x` rounded to `places` decimals (for output: cents, or six places for rates).
+pub fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
 }
 
 #[cfg(test)]

@@ -351,3 +351,48 @@ fn withdrawals_at_the_end_of_the_year_come_after_its_returns() {
         o.terminal
     );
 }
+
+#[test]
+fn the_rules_run_inside_the_engine_as_by_hand() {
+    // No volatility, 0% return, no inflation: VPW over 4 years pays 1/4, 1/3, 1/2, all of what
+    // is left (250 each), ends at exactly 0 and counts as success.
+    let mut s = spec();
+    s.assets[0].sigma = 0.0;
+    s.assets[0].mu = 0.0;
+    s.years = 4;
+    s.initial = 1000.0;
+    s.paths = 10;
+    s.strategy = Strategy::Vpw { real_return: 0.0 };
+    let o = run_ok(&s);
+    assert_eq!(o.success_rate, 1.0);
+    assert_eq!(o.terminal.p50, 0.0);
+    for w in o.withdrawals.iter().flatten() {
+        assert!((w.p50 - 250.0).abs() < 1e-6, "{w:?}");
+    }
+    // Constant real at the end of the year, mu 10% (e^0.1 a year), inflation 0: the value
+    // grows first, then 4% of the start (40) leaves.
+    s.strategy = Strategy::ConstantReal;
+    s.assets[0].mu = 0.1;
+    s.withdrawal = Withdrawal::Rate(0.04);
+    s.withdraw_at_end = true;
+    let o = run_ok(&s);
+    let g = 0.1f64.exp();
+    let mut v = 1000.0;
+    for year in 1..=4 {
+        v = v * g - 40.0;
+        assert!(
+            (o.values[year].p50 - v).abs() < 0.01,
+            "year {year}: {:?} vs {v}",
+            o.values[year]
+        );
+    }
+    // Guyton-Klinger paid at the end keeps the first rate against the year's start: with a flat
+    // 10% a year the rate falls below 80% of 4% only when the value has grown enough.
+    s.strategy = Strategy::GuytonKlinger;
+    s.years = 30;
+    let o = run_ok(&s);
+    let first = o.withdrawals[0].unwrap().p50;
+    assert!((first - 40.0).abs() < 1e-6, "{first}");
+    let later = o.withdrawals[29].unwrap().p50;
+    assert!(later > 40.0 * 1.1, "raised as the value grew: {later}");
+}

@@ -1,7 +1,6 @@
 //! The Plan pane's fields: what each shows, what typing into it means, and the choices.
 
-use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::analytics::montecarlo::inputs::{Inputs, ModelName, StepsName, StrategyName};
 use crate::format::parse_amount;
@@ -245,12 +244,7 @@ pub fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-pub fn dollars(x: f64) -> String {
-    Decimal::from_f64(x.round()).map_or_else(
-        || format!("{x:.0}"),
-        |d| crate::format::money(d).trim_end_matches(".00").to_string(),
-    )
-}
+pub use crate::format::whole_dollars as dollars;
 
 /// Whole dollars below 10,000, else compact (81.2k, 1.23M).
 pub fn short(x: f64) -> String {
