@@ -281,8 +281,7 @@ impl Batch {
                 self.year_cpi.clone_from(&self.cpi);
                 if spec.withdraw_at_end {
                     self.year_value.clone_from(&self.value);
-                }
-                if !spec.withdraw_at_end {
+                } else {
                     self.withdraw(spec, year, acc);
                 }
             }
