@@ -145,11 +145,7 @@ pub fn history(
     config: &Config,
     data_dir: Option<&Path>,
 ) -> anyhow::Result<Option<returns::Loaded>> {
-    use crate::analytics::montecarlo::inputs::ModelName;
-    let needed = matches!(
-        inputs.model,
-        ModelName::Bootstrap | ModelName::BlockBootstrap | ModelName::Historical
-    );
+    let needed = inputs.model.uses_history();
     if let Some(file) = &inputs.history {
         if !needed {
             return Err(BadInput(format!(

@@ -20,6 +20,16 @@ pub enum ModelName {
     Historical,
 }
 
+impl ModelName {
+    /// The bootstrap, block-bootstrap and historical models read yearly returns.
+    pub fn uses_history(self) -> bool {
+        matches!(
+            self,
+            ModelName::Bootstrap | ModelName::BlockBootstrap | ModelName::Historical
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyName {
@@ -340,20 +350,4 @@ impl Inputs {
         }
         Ok(())
     }
-}
-
-/// The default estimate's statistics in one line per asset, for people.
-pub fn describe_assets(assets: &[Asset]) -> Vec<String> {
-    assets
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {:.1}% (return {:.1}%, volatility {:.1}%)",
-                a.name,
-                a.weight * 100.0,
-                a.mu * 100.0,
-                a.sigma * 100.0
-            )
-        })
-        .collect()
 }

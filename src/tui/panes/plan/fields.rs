@@ -2,7 +2,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::analytics::montecarlo::inputs::{Inputs, ModelName, StepsName, StrategyName};
+use crate::analytics::montecarlo::inputs::Inputs;
 use crate::format::parse_amount;
 use crate::tui::widgets::compact;
 
@@ -73,30 +73,12 @@ impl Field {
                 .map_or("-".into(), |d| dollars(d.to_f64().unwrap_or(0.0))),
             Field::Years => i.years.unwrap_or(30).to_string(),
             Field::Rate => i.withdrawal_rate.map_or("none".into(), pct),
-            Field::Strategy => match i.strategy {
-                StrategyName::ConstantReal => "constant-real",
-                StrategyName::ConstantNominal => "constant-nominal",
-                StrategyName::Percent => "percent",
-                StrategyName::GuytonKlinger => "guyton-klinger",
-                StrategyName::Vpw => "vpw",
-            }
-            .into(),
+            Field::Strategy => name(i.strategy),
             Field::Stocks => format!("{:.0}%", i.stocks.unwrap_or(0.0) * 100.0),
-            Field::Model => match i.model {
-                ModelName::Gbm => "gbm",
-                ModelName::StudentT => "student-t",
-                ModelName::Bootstrap => "bootstrap",
-                ModelName::BlockBootstrap => "block-bootstrap",
-                ModelName::Historical => "historical",
-            }
-            .into(),
-            Field::Steps => match i.steps {
-                StepsName::Monthly => "monthly",
-                StepsName::Yearly => "yearly",
-            }
-            .into(),
+            Field::Model => name(i.model),
+            Field::Steps => name(i.steps),
             Field::Inflation => i.inflation.map_or(
-                if matches!(i.model, ModelName::Gbm | ModelName::StudentT) {
+                if !i.model.uses_history() {
                     "2.50%".into()
                 } else {
                     "history".into()
@@ -195,49 +177,32 @@ impl Field {
 
     /// The next (or previous) choice of a choice field.
     pub fn cycle(self, i: &mut Inputs, forward: bool) {
-        let field = self;
-        fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
-            let i = all.iter().position(|x| *x == now).unwrap_or(0);
-            let n = all.len();
-            all[if forward {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            }]
-        }
-        match field {
-            Field::Strategy => {
-                i.strategy = step(
-                    &[
-                        StrategyName::ConstantReal,
-                        StrategyName::ConstantNominal,
-                        StrategyName::Percent,
-                        StrategyName::GuytonKlinger,
-                        StrategyName::Vpw,
-                    ],
-                    i.strategy,
-                    forward,
-                )
-            }
-            Field::Model => {
-                i.model = step(
-                    &[
-                        ModelName::Gbm,
-                        ModelName::StudentT,
-                        ModelName::Bootstrap,
-                        ModelName::BlockBootstrap,
-                        ModelName::Historical,
-                    ],
-                    i.model,
-                    forward,
-                )
-            }
-            Field::Steps => {
-                i.steps = step(&[StepsName::Yearly, StepsName::Monthly], i.steps, forward)
-            }
+        match self {
+            Field::Strategy => i.strategy = step(i.strategy, forward),
+            Field::Model => i.model = step(i.model, forward),
+            Field::Steps => i.steps = step(i.steps, forward),
             _ => {}
         }
     }
+}
+
+/// A choice's name as the command line spells it.
+fn name<T: clap::ValueEnum>(v: T) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
+}
+
+/// The next (or previous) choice, in the command line's order.
+fn step<T: clap::ValueEnum + PartialEq + Clone>(now: T, forward: bool) -> T {
+    let all = T::value_variants();
+    let i = all.iter().position(|x| *x == now).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+    .clone()
 }
 
 pub fn pct(x: f64) -> String {
