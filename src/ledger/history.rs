@@ -34,53 +34,170 @@ pub fn daily_values<'a>(
     currency: &str,
     days: &[NaiveDate],
 ) -> Vec<DailyValue> {
+    let walk = walk(txns, policy, closes, currency, days);
+    walk.days
+        .iter()
+        .map(|d| DailyValue {
+            date: d.date,
+            holdings: d.market_values.iter().sum(),
+            cash: d.cash,
+        })
+        .collect()
+}
+
+/// The book day by day with what performance needs: each symbol's value, the money that went
+/// into or out of each symbol, and the external flows (what the investor put in or took out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Every symbol traded in `currency`, sorted; the index of the per-symbol columns below.
+    pub symbols: Vec<String>,
+    pub days: Vec<Day>,
+}
+
+/// One day of a [`Walk`], at its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub cash: Decimal,
+    /// Per symbol: open positions at the latest close on or before the day (at cost before the
+    /// first close).
+    pub market_values: Vec<Decimal>,
+    /// Per symbol: money put in (purchases with fees, reinvested dividends, shares transferred
+    /// in at their value) minus money taken out (sale proceeds, shares transferred out).
+    pub invested: Vec<Decimal>,
+    /// Per symbol: dividends (paid or reinvested).
+    pub income: Vec<Decimal>,
+    /// Deposits and transfers in (shares at their value that day).
+    pub inflow: Decimal,
+    /// Withdrawals and transfers out (shares at their value that day).
+    pub outflow: Decimal,
+}
+
+impl Day {
+    pub fn value(&self) -> Decimal {
+        self.market_values.iter().sum::<Decimal>() + self.cash
+    }
+}
+
+/// Replays `txns` and records a [`Day`] at the end of each of `days` (ascending). Transactions
+/// dated between two days count on the later one; those after the last day are not applied.
+pub fn walk<'a>(
+    txns: impl IntoIterator<Item = &'a Transaction>,
+    policy: &Policy,
+    closes: &HashMap<String, Vec<(NaiveDate, Decimal)>>,
+    currency: &str,
+    days: &[NaiveDate],
+) -> Walk {
     let mut order: Vec<&Transaction> = txns.into_iter().collect();
     order.sort_by_key(|t| (t.date, t.id));
+    let mut symbols: Vec<String> = order
+        .iter()
+        .filter(|t| t.currency == currency && t.action != crate::domain::Action::Fx)
+        .filter_map(|t| t.symbol.clone())
+        .collect();
+    symbols.sort();
+    symbols.dedup();
+    let index: HashMap<&str, usize> = symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     let mut book = Book::default();
     let mut next = 0;
     let mut out = Vec::with_capacity(days.len());
+    let n = symbols.len();
     for &day in days {
-        while let Some(t) = order.get(next).filter(|t| t.date <= day) {
-            let _ = apply(&mut book, t, policy);
-            next += 1;
-        }
-        out.push(DailyValue {
+        let mut d = Day {
             date: day,
-            holdings: holdings_value(&book, closes, currency, day),
-            cash: book
-                .cash
-                .values()
-                .filter_map(|m| m.get(currency))
-                .copied()
-                .sum(),
-        });
+            market_values: vec![Decimal::ZERO; n],
+            invested: vec![Decimal::ZERO; n],
+            income: vec![Decimal::ZERO; n],
+            ..Day::default()
+        };
+        while let Some(t) = order.get(next).filter(|t| t.date <= day) {
+            next += 1;
+            if apply(&mut book, t, policy).is_err() || t.currency != currency {
+                continue;
+            }
+            record(&mut d, t, &index, closes, day);
+        }
+        for (symbol, lots) in book.positions.values().flat_map(|m| m.iter()) {
+            let Some(&i) = index.get(symbol.as_str()) else {
+                continue;
+            };
+            if lots.front().is_none_or(|l| l.currency != currency) {
+                continue;
+            }
+            let quantity: Decimal = lots.iter().map(|l| l.quantity).sum();
+            d.market_values[i] += match close_on(closes, symbol, day) {
+                Some(close) => (quantity * close).round_dp(2),
+                // No close yet: at cost, so that buying it does not look like a loss.
+                None => lots.iter().map(|l| l.cost).sum::<Decimal>(),
+            };
+        }
+        d.cash = book
+            .cash
+            .values()
+            .filter_map(|m| m.get(currency))
+            .copied()
+            .sum();
+        out.push(d);
     }
-    out
+    Walk { symbols, days: out }
 }
 
-fn holdings_value(
-    book: &Book,
+/// The latest close of `symbol` on or before `day`.
+fn close_on(
     closes: &HashMap<String, Vec<(NaiveDate, Decimal)>>,
-    currency: &str,
+    symbol: &str,
     day: NaiveDate,
-) -> Decimal {
-    let mut total = Decimal::ZERO;
-    for (symbol, lots) in book.positions.values().flat_map(|m| m.iter()) {
-        if lots.front().is_none_or(|l| l.currency != currency) {
-            continue;
+) -> Option<Decimal> {
+    let series = closes.get(symbol).map(Vec::as_slice).unwrap_or(&[]);
+    let n = series.partition_point(|(d, _)| *d <= day);
+    n.checked_sub(1).map(|i| series[i].1)
+}
+
+/// Adds an applied transaction's flows to its day.
+fn record(
+    d: &mut Day,
+    t: &Transaction,
+    index: &HashMap<&str, usize>,
+    closes: &HashMap<String, Vec<(NaiveDate, Decimal)>>,
+    day: NaiveDate,
+) {
+    use crate::domain::Action::*;
+    let amount = t.amount.unwrap_or_default();
+    let slot = t.symbol.as_deref().and_then(|s| index.get(s).copied());
+    // Shares moved in kind are worth their close that day (their stated value without one).
+    let in_kind = || {
+        let q = t.quantity.unwrap_or_default();
+        match t.symbol.as_deref().and_then(|s| close_on(closes, s, day)) {
+            Some(c) => (q * c).round_dp(2),
+            None => t.amount.unwrap_or_else(|| t.gross()),
         }
-        let series = closes.get(symbol).map(Vec::as_slice).unwrap_or(&[]);
-        let n = series.partition_point(|(d, _)| *d <= day);
-        match n.checked_sub(1).map(|i| series[i]) {
-            Some((_, close)) => {
-                let quantity: Decimal = lots.iter().map(|l| l.quantity).sum();
-                total += (quantity * close).round_dp(2);
-            }
-            // No close yet: at cost, so that buying it does not look like a loss.
-            None => total += lots.iter().map(|l| l.cost).sum::<Decimal>(),
+    };
+    match (t.action, slot) {
+        (Deposit, _) | (TransferIn, None) => d.inflow += amount,
+        (Withdrawal, _) | (TransferOut, None) => d.outflow += amount,
+        (Buy, Some(i)) => d.invested[i] += t.gross() + t.fees,
+        (Reinvest, Some(i)) => {
+            d.invested[i] += t.gross() + t.fees;
+            d.income[i] += t.gross();
         }
+        (Sell, Some(i)) => d.invested[i] -= t.gross() - t.fees,
+        (Dividend, Some(i)) => d.income[i] += amount,
+        (TransferIn, Some(i)) => {
+            let v = in_kind();
+            d.inflow += v;
+            d.invested[i] += v;
+        }
+        (TransferOut, Some(i)) => {
+            let v = in_kind();
+            d.outflow += v;
+            d.invested[i] -= v;
+        }
+        _ => {}
     }
-    total
 }
 
 #[cfg(test)]
