@@ -29,6 +29,8 @@ pub struct Config {
     pub http: Http,
     pub tax: Tax,
     pub plan: Plan,
+    pub risk: Risk,
+    pub anomalies: Anomalies,
     pub log: Log,
     /// Reference data: the bundled table with `securities.toml` beside the config file over it.
     #[serde(skip)]
@@ -101,6 +103,199 @@ impl Default for Plan {
             history_url: SHILLER_URL.into(),
             paths: 10_000,
             seed: 42,
+        }
+    }
+}
+
+/// `folio risk` and the Risk pane.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Risk {
+    /// Annual risk-free rate for Sharpe, Sortino and beta (0.04 is 4%).
+    pub risk_free_rate: f64,
+    /// Symbol to measure beta and correlation against ("" for none).
+    pub benchmark: String,
+    /// Default window: a number with d, w, m or y (90d, 6m, 1y, 3y), or "all".
+    pub window: String,
+}
+
+impl Default for Risk {
+    fn default() -> Self {
+        Risk {
+            risk_free_rate: 0.04,
+            benchmark: "VTI".into(),
+            window: "1y".into(),
+        }
+    }
+}
+
+/// Thresholds of `folio anomalies`, the Risk pane and the dashboard's alerts. Ratios are
+/// fractions (0.15 is 15%).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Anomalies {
+    pub lookback_days: i64,
+    pub outlier_window: usize,
+    pub outlier_z: f64,
+    pub vol_ratio_warning: f64,
+    pub vol_ratio_critical: f64,
+    pub turbulence_quantile: f64,
+    pub correlation_z: f64,
+    pub reconstruction_z: f64,
+    pub portfolio_drawdown_limit: f64,
+    pub holding_drawdown_limit: f64,
+    pub max_weight: f64,
+    pub min_effective_holdings: f64,
+    pub stale_days: i64,
+}
+
+impl Default for Anomalies {
+    fn default() -> Self {
+        let t = crate::analytics::anomaly::Thresholds::default();
+        Anomalies {
+            lookback_days: t.lookback_days,
+            outlier_window: t.outlier_window,
+            outlier_z: t.outlier_z,
+            vol_ratio_warning: t.vol_ratio_warning,
+            vol_ratio_critical: t.vol_ratio_critical,
+            turbulence_quantile: t.turbulence_quantile,
+            correlation_z: t.correlation_z,
+            reconstruction_z: t.reconstruction_z,
+            portfolio_drawdown_limit: t.portfolio_drawdown_limit,
+            holding_drawdown_limit: t.holding_drawdown_limit,
+            max_weight: t.max_weight,
+            min_effective_holdings: t.min_effective_holdings,
+            stale_days: t.stale_days,
+        }
+    }
+}
+
+impl Anomalies {
+    pub fn thresholds(&self) -> crate::analytics::anomaly::Thresholds {
+        crate::analytics::anomaly::Thresholds {
+            lookback_days: self.lookback_days,
+            outlier_window: self.outlier_window,
+            outlier_z: self.outlier_z,
+            vol_ratio_warning: self.vol_ratio_warning,
+            vol_ratio_critical: self.vol_ratio_critical,
+            turbulence_quantile: self.turbulence_quantile,
+            correlation_z: self.correlation_z,
+            reconstruction_z: self.reconstruction_z,
+            portfolio_drawdown_limit: self.portfolio_drawdown_limit,
+            holding_drawdown_limit: self.holding_drawdown_limit,
+            max_weight: self.max_weight,
+            min_effective_holdings: self.min_effective_holdings,
+            stale_days: self.stale_days,
+        }
+    }
+
+    /// Each key out of its range, as "key: why".
+    fn check(&self) -> Result<(), String> {
+        let a = self;
+        let bad = [
+            (
+                "lookback_days",
+                (1..=3650).contains(&a.lookback_days),
+                "1 to 3650",
+            ),
+            (
+                "outlier_window",
+                (20..=1000).contains(&a.outlier_window),
+                "20 to 1000",
+            ),
+            ("outlier_z", (1.0..=20.0).contains(&a.outlier_z), "1 to 20"),
+            (
+                "vol_ratio_warning",
+                (1.0..=10.0).contains(&a.vol_ratio_warning),
+                "1 to 10",
+            ),
+            (
+                "vol_ratio_critical",
+                (a.vol_ratio_warning..=20.0).contains(&a.vol_ratio_critical),
+                "vol_ratio_warning to 20",
+            ),
+            (
+                "turbulence_quantile",
+                (0.5..1.0).contains(&a.turbulence_quantile),
+                "0.5 to below 1",
+            ),
+            (
+                "correlation_z",
+                (1.0..=20.0).contains(&a.correlation_z),
+                "1 to 20",
+            ),
+            (
+                "reconstruction_z",
+                (1.0..=20.0).contains(&a.reconstruction_z),
+                "1 to 20",
+            ),
+            (
+                "portfolio_drawdown_limit",
+                (0.01..=1.0).contains(&a.portfolio_drawdown_limit),
+                "0.01 to 1",
+            ),
+            (
+                "holding_drawdown_limit",
+                (0.01..=1.0).contains(&a.holding_drawdown_limit),
+                "0.01 to 1",
+            ),
+            (
+                "max_weight",
+                (0.01..=1.0).contains(&a.max_weight),
+                "0.01 to 1",
+            ),
+            (
+                "min_effective_holdings",
+                (1.0..=1000.0).contains(&a.min_effective_holdings),
+                "1 to 1000",
+            ),
+            ("stale_days", (1..=365).contains(&a.stale_days), "1 to 365"),
+        ];
+        match bad.iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, range)) => Err(format!("anomalies.{key} is out of range; use {range}")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Parses a window such as 90d, 12w, 6m, 1y or "all" (None).
+pub fn parse_window(s: &str) -> Result<Option<Window>, String> {
+    let t = s.trim().to_ascii_lowercase();
+    if t == "all" {
+        return Ok(None);
+    }
+    let bad = || {
+        format!("'{s}' is not a window; use a number with d, w, m or y (90d, 6m, 1y, 3y) or all")
+    };
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: u32 = t[..t.len() - 1].parse().map_err(|_| bad())?;
+    if n == 0 || n > 100 * 365 {
+        return Err(bad());
+    }
+    match unit {
+        'd' => Ok(Some(Window::Days(n))),
+        'w' => Ok(Some(Window::Days(n * 7))),
+        'm' => Ok(Some(Window::Months(n))),
+        'y' => Ok(Some(Window::Months(n.saturating_mul(12)))),
+        _ => Err(bad()),
+    }
+}
+
+/// A look-back period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Days(u32),
+    Months(u32),
+}
+
+impl Window {
+    /// The first day of the window ending on `to`.
+    pub fn start(self, to: chrono::NaiveDate) -> chrono::NaiveDate {
+        match self {
+            Window::Days(n) => to - chrono::Days::new(n as u64),
+            Window::Months(n) => to
+                .checked_sub_months(chrono::Months::new(n))
+                .unwrap_or(chrono::NaiveDate::MIN),
         }
     }
 }
@@ -355,6 +550,16 @@ impl Config {
                 p.history_url, p.paths
             ));
         }
+        let r = &config.risk;
+        if !(-0.05..=0.5).contains(&r.risk_free_rate) {
+            return Err(format!(
+                "risk.risk_free_rate: {} is not a rate; write it as a fraction (0.04 is 4%)",
+                r.risk_free_rate
+            ));
+        }
+        parse_window(&r.window).map_err(|e| format!("risk.window: {e}"))?;
+        config.risk.benchmark = config.risk.benchmark.trim().to_ascii_uppercase();
+        config.anomalies.check()?;
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
             return Err(format!(
                 "log.level: '{}' is not a log level (expected error, warn, info, debug or trace)",

@@ -76,6 +76,22 @@ pub fn signed_pct(d: Decimal) -> String {
     }
 }
 
+/// A ratio (0.1234) as a signed percentage with `dp` places ("+12.34%"); "-" for None.
+pub fn ratio_pct(x: Option<f64>, dp: usize) -> String {
+    match x {
+        Some(x) if x.is_finite() => format!("{:+.dp$}%", x * 100.0),
+        _ => "-".into(),
+    }
+}
+
+/// A statistic with `dp` places; "-" for None.
+pub fn stat(x: Option<f64>, dp: usize) -> String {
+    match x {
+        Some(x) if x.is_finite() => format!("{x:.dp$}"),
+        _ => "-".into(),
+    }
+}
+
 /// An amount a person typed: 1000000, 1,000,000, $250k, 1.5m. None when it is not one, or
 /// negative, or above 10^12.
 pub fn parse_amount(s: &str) -> Option<Decimal> {

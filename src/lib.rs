@@ -1,6 +1,7 @@
 //! folio: a terminal portfolio cockpit. See README.md and ../shared/DESIGN.md for the layout:
 //! `domain`, `ledger` and `analytics` are pure; `store` and `import` do the IO; `cli` and `tui` wire them together.
 
+pub mod analysis;
 pub mod analytics;
 pub mod cli;
 pub mod config;

@@ -2,6 +2,7 @@
 //! One file per subcommand; each gathers its data, then prints a table or `--json`.
 
 mod accounts;
+mod anomalies;
 mod broker;
 mod cash;
 mod doctor;
@@ -10,11 +11,13 @@ mod holdings;
 mod import;
 mod lots;
 mod output;
+mod performance;
 mod plan;
 mod positions;
 mod prices;
 mod quotes;
 mod realized;
+mod risk;
 mod tax;
 mod transactions;
 
@@ -81,6 +84,12 @@ enum Command {
     Harvest(harvest::Args),
     /// The tax year's report (Form 8949 style), and previews of a sale or a purchase
     Tax(tax::Args),
+    /// Returns: time-weighted, money-weighted (XIRR), CAGR, gains, income, per account and holding
+    Performance(performance::Args),
+    /// Risk: volatility, Sharpe, Sortino, drawdowns, VaR and CVaR, beta, correlations
+    Risk(risk::Args),
+    /// Anomaly checks on returns and data, each with its value, threshold and reason
+    Anomalies(anomalies::Args),
     /// Monte Carlo plans: will the money last, will the goal be reached
     Plan(Box<plan::Args>),
     /// The transaction history
@@ -221,6 +230,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Realized(a) => realized::run(&ctx, a),
         Command::Harvest(a) => harvest::run(&ctx, a),
         Command::Tax(a) => tax::run(&ctx, a),
+        Command::Performance(a) => performance::run(&ctx, a),
+        Command::Risk(a) => risk::run(&ctx, a),
+        Command::Anomalies(a) => anomalies::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, *a),
         Command::Transactions(a) => transactions::run(&ctx, a),
         Command::Cash(a) => cash::run(&ctx, a),
@@ -378,6 +390,31 @@ pub fn load_book(
         accounts,
         account,
     })
+}
+
+/// What the performance, risk and anomaly commands read: the whole ledger (checked, with the
+/// account resolved) and every close.
+pub struct Analysis {
+    pub loaded: Loaded,
+    pub closes: std::collections::HashMap<String, Vec<(NaiveDate, rust_decimal::Decimal)>>,
+}
+
+impl Analysis {
+    pub fn load(ctx: &Ctx, account: Option<&str>) -> anyhow::Result<Analysis> {
+        let store = ctx.store()?;
+        let loaded = load_book(&store, ctx, None, account)?;
+        let closes = store.closes_since(NaiveDate::MIN)?;
+        Ok(Analysis { loaded, closes })
+    }
+
+    pub fn data<'a>(&'a self, ctx: &'a Ctx) -> crate::analysis::Data<'a> {
+        crate::analysis::Data {
+            txns: &self.loaded.transactions,
+            policy: &self.loaded.policy,
+            closes: &self.closes,
+            currency: &ctx.config.general.default_currency,
+        }
+    }
 }
 
 pub fn resolve_account(

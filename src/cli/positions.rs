@@ -66,22 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let Source::Ibkr = args.source;
     let store = ctx.store()?;
     let loaded = load_book(&store, ctx, Some(today()), None)?;
-    let rt = super::broker::runtime()?;
-    let (broker, summary) = rt.block_on(async {
-        let (client, _) = ibkr::connect(&ctx.config.ibkr).await?;
-        let positions = ibkr::positions(&client).await?;
-        let summary = ibkr::account_summary(&client).await?;
-        anyhow::Ok((positions, summary))
-    })?;
-    let ledger_name = |broker_account: &str| -> String {
-        ctx.config
-            .ibkr
-            .accounts
-            .get(broker_account)
-            .cloned()
-            .unwrap_or_else(|| broker_account.to_string())
-    };
-    let out = compare(&broker, &loaded, &summary, ledger_name);
+    let out = fetch_and_compare(ctx, &loaded)?;
     if ctx.json {
         return json(&out);
     }
@@ -143,6 +128,41 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks the broker for its positions and compares them with `loaded`'s.
+fn fetch_and_compare(ctx: &Ctx, loaded: &super::Loaded) -> anyhow::Result<Out> {
+    let rt = super::broker::runtime()?;
+    let (broker, summary) = rt.block_on(async {
+        let (client, _) = ibkr::connect(&ctx.config.ibkr).await?;
+        let positions = ibkr::positions(&client).await?;
+        let summary = ibkr::account_summary(&client).await?;
+        anyhow::Ok((positions, summary))
+    })?;
+    let ledger_name = |broker_account: &str| -> String {
+        ctx.config
+            .ibkr
+            .accounts
+            .get(broker_account)
+            .cloned()
+            .unwrap_or_else(|| broker_account.to_string())
+    };
+    Ok(compare(&broker, loaded, &summary, ledger_name))
+}
+
+/// The positions where the broker and the ledger differ: (ledger account, symbol, broker
+/// quantity, ledger quantity). For `folio anomalies --broker`.
+pub fn differences(
+    ctx: &Ctx,
+    loaded: &super::Loaded,
+) -> anyhow::Result<Vec<(String, String, Decimal, Decimal)>> {
+    let out = fetch_and_compare(ctx, loaded)?;
+    Ok(out
+        .positions
+        .into_iter()
+        .filter(|p| p.status != Status::Agrees)
+        .map(|p| (p.account, p.symbol, p.broker, p.ledger))
+        .collect())
 }
 
 fn compare(

@@ -1,5 +1,6 @@
 //! Integration tests: the real `folio` binary on real SQLite files in temp dirs.
 
+mod analytics;
 mod cli;
 mod common;
 mod config;

@@ -286,8 +286,8 @@ pub struct Context<'a> {
     pub weights: Vec<(String, f64)>,
     /// (symbol, latest close date) of every holding.
     pub last_prices: Vec<(String, Option<NaiveDate>)>,
-    /// (account, currency, balance) with the balance below zero.
-    pub negative_cash: Vec<(String, String, f64)>,
+    /// (account, currency, balance) of every cash balance.
+    pub cash: Vec<(String, String, f64)>,
     /// Broker positions that differ from the ledger's: (account, symbol, broker, ledger);
     /// None when no broker is connected.
     pub broker_differences: Option<Vec<(String, String, f64, f64)>>,
@@ -366,7 +366,7 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
     let (turb, note) = cross::turbulence(panel, start, th.turbulence_quantile);
     let found = summarise(Check::Turbulence, "portfolio", &turb.hits, panel, |h| {
         format!(
-            "the holdings moved together unusually on {} (turbulence {:.0}, above the {:.1}% chi-square level of {:.0})",
+            "the holdings' returns on {} were jointly unusual for how they usually vary and co-move (turbulence {:.0}, above the {:.1}% chi-square level of {:.0})",
             panel.dates[h.t],
             h.value,
             th.turbulence_quantile * 100.0,
@@ -424,7 +424,7 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
     let dd = data::drawdowns(ctx, as_of, th);
     checks.push(run_of(
         Check::Drawdown,
-        ctx.prices.len() + 1,
+        ctx.weights.len() + 1,
         &dd,
         th.holding_drawdown_limit,
         None,
@@ -448,10 +448,10 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
         None,
     ));
     findings.extend(stale);
-    let cash = data::negative_cash(&ctx.negative_cash, as_of);
+    let cash = data::negative_cash(&ctx.cash, as_of);
     checks.push(run_of(
         Check::NegativeCash,
-        ctx.negative_cash.len(),
+        ctx.cash.len(),
         &cash,
         0.0,
         None,
