@@ -322,6 +322,17 @@ impl App {
                     ));
                 }
             }
+            // The Risk pane's findings that need attention (info ones stay in the pane).
+            if let Some(a) = &p.risk {
+                for x in a
+                    .anomalies
+                    .findings
+                    .iter()
+                    .filter(|x| x.severity >= crate::analytics::anomaly::Severity::Warning)
+                {
+                    out.push(format!("Risk: {}", x.reason));
+                }
+            }
         }
         for (symbol, message) in &self.quotes.errors {
             out.push(format!("Quotes for {symbol}: {message}"));

@@ -37,6 +37,8 @@ pub struct Portfolio {
     pub harvest: Option<Harvest>,
     /// The quotes the last session left in the database.
     pub stored_quotes: Vec<Quote>,
+    /// Risk and anomaly checks as of the load (None until [`Portfolio::load`] runs them).
+    pub risk: Option<Analysis>,
     /// The database file (None for a portfolio built in memory): the Plan pane saves there.
     pub db_path: Option<std::path::PathBuf>,
     /// Plans saved in the database, by name.
@@ -62,9 +64,73 @@ impl Portfolio {
             store.quotes()?,
         );
         p.harvest = Some(p.harvest_scan(config, today));
+        p.risk = Some(p.analyse(config, today));
         p.saved_plans = store.plans()?;
         p.db_path = Some(db.to_path_buf());
         Ok(p)
+    }
+
+    /// The risk report over the config's window and the anomaly checks, as of `today`.
+    pub fn analyse(&self, config: &Config, today: NaiveDate) -> Analysis {
+        let closes = crate::analysis::float_closes(&self.closes);
+        let mut txns = self.transactions.clone();
+        txns.reverse();
+        let data = crate::analysis::Data {
+            txns: &txns,
+            policy: &self.policy,
+            closes: &self.closes,
+            currency: &self.currency,
+        };
+        let window = crate::config::parse_window(&config.risk.window)
+            .ok()
+            .flatten()
+            .unwrap_or(crate::config::Window::Months(12));
+        let benchmark = Some(config.risk.benchmark.as_str()).filter(|b| !b.is_empty());
+        let walk = data.walk(None, today);
+        let index = crate::analysis::return_index(&data, &walk);
+        let risk = crate::analysis::risk(
+            &data,
+            &closes,
+            today,
+            Some(window.start(today)),
+            benchmark,
+            config.risk.risk_free_rate,
+        );
+        let anomalies =
+            crate::analysis::anomalies(&data, &closes, today, &config.anomalies.thresholds(), None);
+        Analysis {
+            window,
+            today,
+            risk,
+            anomalies,
+            index,
+            closes,
+        }
+    }
+
+    /// The risk report over another window (from `from`, or all history) as of the analysis'.
+    pub fn risk_report(
+        &self,
+        a: &Analysis,
+        from: Option<NaiveDate>,
+    ) -> crate::analysis::RiskReport {
+        let mut txns = self.transactions.clone();
+        txns.reverse();
+        let data = crate::analysis::Data {
+            txns: &txns,
+            policy: &self.policy,
+            closes: &self.closes,
+            currency: &self.currency,
+        };
+        let benchmark = Some(self.config.risk.benchmark.as_str()).filter(|b| !b.is_empty());
+        crate::analysis::risk(
+            &data,
+            &a.closes,
+            a.today,
+            from,
+            benchmark,
+            self.config.risk.risk_free_rate,
+        )
     }
 
     /// The harvest scan as of `today` at each symbol's latest close.
@@ -135,6 +201,7 @@ impl Portfolio {
             securities,
             policy,
             harvest: None,
+            risk: None,
             stored_quotes,
             db_path: None,
             saved_plans: Vec::new(),
@@ -167,6 +234,19 @@ impl Portfolio {
             .map(|(_, c)| super::widgets::to_f64(*c))
             .collect()
     }
+}
+
+/// What the Risk pane shows: the risk report, the anomaly checks, and the series behind them.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub window: crate::config::Window,
+    pub today: NaiveDate,
+    pub risk: crate::analysis::RiskReport,
+    pub anomalies: crate::analytics::anomaly::Report,
+    /// The portfolio's time-weighted return index.
+    pub index: crate::analytics::risk::Series,
+    /// Closes as floats.
+    pub closes: HashMap<String, crate::analytics::risk::Series>,
 }
 
 /// A price to value a symbol at: the live quote, else the latest close.

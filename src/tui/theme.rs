@@ -96,6 +96,33 @@ impl Theme {
         self.fg(Color::Blue)
     }
 
+    /// A correlation in a heatmap: hotter the closer it is to 1, blue when negative.
+    pub fn heat(self, c: f64) -> Style {
+        if !self.color {
+            return if c >= 0.7 {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+        }
+        match c {
+            c if c >= 0.7 => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            c if c >= 0.4 => Style::new().fg(Color::LightRed),
+            c if c >= 0.1 => Style::new().fg(Color::Yellow),
+            c if c > -0.1 => Style::new().fg(Color::DarkGray),
+            _ => Style::new().fg(Color::LightBlue),
+        }
+    }
+
+    pub fn severity(self, s: crate::analytics::anomaly::Severity) -> Style {
+        use crate::analytics::anomaly::Severity;
+        match s {
+            Severity::Critical => self.error(),
+            Severity::Warning => self.warn(),
+            Severity::Info => self.dim(),
+        }
+    }
+
     pub fn chart(self) -> Style {
         self.fg(Color::Cyan)
     }

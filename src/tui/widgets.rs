@@ -215,6 +215,22 @@ pub fn value_chart(
     theme: Theme,
     empty_note: &str,
 ) {
+    line_chart(f, area, block, series, theme, empty_note, compact, None);
+}
+
+/// [`value_chart`] with the value axis labelled by `label`, and a vertical line at `mark` (a
+/// date in the series) when given.
+#[allow(clippy::too_many_arguments)]
+pub fn line_chart(
+    f: &mut Frame,
+    area: Rect,
+    block: Block,
+    series: &[(NaiveDate, f64)],
+    theme: Theme,
+    empty_note: &str,
+    label: fn(f64) -> String,
+    mark: Option<NaiveDate>,
+) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     if series.len() < 2 || inner.height < 3 || inner.width < 12 {
@@ -236,15 +252,40 @@ pub fn value_chart(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
             (lo.min(*v), hi.max(*v))
         });
-    let pad = ((hi - lo) * 0.05).max(hi.abs() * 0.001).max(0.01);
+    let pad = ((hi - lo) * 0.05).max(hi.abs() * 0.001).max(1e-4);
     let x_max = points.last().map_or(1.0, |p| p.0).max(1.0);
     let last = series[series.len() - 1].0;
-    let dataset = Dataset::default()
-        .marker(Marker::Braille)
-        .graph_type(GraphType::Line)
-        .style(theme.chart())
-        .data(&points);
-    let chart = Chart::new(vec![dataset])
+    let mark_points: Vec<(f64, f64)> = mark
+        .map(|d| {
+            let x = (d - first).num_days() as f64;
+            let steps = 40;
+            (0..=steps)
+                .map(|i| {
+                    (
+                        x,
+                        lo - pad + (hi - lo + 2.0 * pad) * i as f64 / steps as f64,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut datasets = vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.chart())
+            .data(&points),
+    ];
+    if !mark_points.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Scatter)
+                .style(theme.warn())
+                .data(&mark_points),
+        );
+    }
+    let chart = Chart::new(datasets)
         .x_axis(
             Axis::default()
                 .bounds([0.0, x_max])
@@ -254,7 +295,7 @@ pub fn value_chart(
         .y_axis(
             Axis::default()
                 .bounds([lo - pad, hi + pad])
-                .labels([Span::raw(compact(lo)), Span::raw(compact(hi))])
+                .labels([Span::raw(label(lo)), Span::raw(label(hi))])
                 .style(theme.dim()),
         );
     f.render_widget(chart, inner);

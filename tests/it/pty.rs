@@ -190,6 +190,8 @@ fn the_demo_cockpit_switches_panes_and_quits_restoring_the_terminal() {
     tty.keys(b"\x1b");
     tty.wait_for(&["Harvestable"]);
     tty.keys(b"\t");
+    tty.wait_for(&["Portfolio drawdown", "Correlations"]);
+    tty.keys(b"\t");
     // The Plan pane runs its plan on its own; a what-if key runs it again.
     tty.wait_for(&["Assumptions", "Success", "10,000 paths"]);
     tty.keys(b"+");

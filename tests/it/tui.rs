@@ -141,7 +141,69 @@ fn snapshots_of_every_pane_at_80x24_and_120x40() {
             format!("harvest_detail_{w}x{h}"),
             draw(&mut app, w, h).backend()
         );
+        press(&mut app, KeyCode::Char('5'));
+        insta::assert_snapshot!(format!("risk_{w}x{h}"), draw(&mut app, w, h).backend());
+        press(&mut app, KeyCode::Right);
+        press(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("risk_finding_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
     }
+}
+
+#[test]
+fn the_risk_pane_measures_the_holdings_and_lists_what_needs_attention() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.current_pane(), "Risk");
+    let screen = text(&mut app, 80, 24);
+    // 12 holdings' correlations fit in 80 columns: the last column is on screen.
+    let header = screen
+        .lines()
+        .find(|l| l.contains("VTI BND"))
+        .expect(&screen);
+    assert!(
+        header.contains("JNJ") && header.chars().count() <= 80,
+        "{screen}"
+    );
+    assert!(
+        screen.contains("VTI 26%"),
+        "the largest holding is selected first:\n{screen}"
+    );
+    // Moving down selects the next holding for the metrics column.
+    press(&mut app, KeyCode::Down);
+    assert!(text(&mut app, 80, 24).contains("BND 16%"));
+    // At 80 columns the anomalies replace the heatmap; the demo's tech sell-off is found.
+    press(&mut app, KeyCode::Right);
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Anomalies, last 30 days (7)"), "{screen}");
+    assert!(screen.contains("!! 11-12 turbulence"), "{screen}");
+    assert!(screen.contains("11-12 return outlier     AAPL"), "{screen}");
+    // Enter shows the finding and the chart around its day; Esc goes back.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    let detail = text(&mut app, 80, 24);
+    assert!(
+        detail.contains("AAPL moved -6.3% on 2026-11-12"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("Closes of AAPL around 2026-11-12"),
+        "{detail}"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(text(&mut app, 80, 24).contains("Anomalies, last 30 days"));
+    // w changes the window and the numbers with it.
+    press(&mut app, KeyCode::Char('w'));
+    let three_years = text(&mut app, 80, 24);
+    assert!(three_years.contains(" 3Y vs VTI "), "{three_years}");
+    // The dashboard's alert count includes the findings.
+    press(&mut app, KeyCode::Char('1'));
+    assert!(text(&mut app, 80, 24).contains("7 alerts (a)"));
 }
 
 #[test]
@@ -270,6 +332,8 @@ fn panes_switch_with_numbers_and_tab() {
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Harvest");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Risk");
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Plan");
     press(&mut app, KeyCode::Tab);
@@ -510,16 +574,21 @@ fn pausing_the_feed_is_an_effect_and_the_status_bar_says_so() {
 #[test]
 fn alerts_list_what_needs_attention() {
     let mut app = app();
-    assert!(text(&mut app, 120, 40).contains("no alerts"));
+    // The demo's risk findings: the tech sell-off, two drawdowns, VTI's weight.
+    assert!(text(&mut app, 120, 40).contains("7 alerts (a)"));
     app.update(Msg::Feed(FeedEvent::SymbolError {
         symbol: "XYZ".into(),
         message: "no security definition has been found".into(),
     }));
-    assert!(text(&mut app, 120, 40).contains("1 alert (a)"));
+    assert!(text(&mut app, 120, 40).contains("8 alerts (a)"));
     press(&mut app, KeyCode::Char('a'));
     let screen = text(&mut app, 120, 40);
     assert!(
         screen.contains("Quotes for XYZ: no security definition has been found"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Risk: AAPL moved -6.3% on 2026-11-12"),
         "{screen}"
     );
 }
@@ -656,7 +725,7 @@ fn settle(app: &mut App) {
 fn snapshots_of_the_plan_pane() {
     for (w, h) in [(80, 24), (120, 40)] {
         let mut app = app();
-        press(&mut app, KeyCode::Char('5'));
+        press(&mut app, KeyCode::Char('6'));
         draw(&mut app, w, h);
         settle(&mut app);
         insta::assert_snapshot!(format!("plan_{w}x{h}"), draw(&mut app, w, h).backend());
@@ -675,7 +744,7 @@ fn success(screen: &str) -> f64 {
 #[test]
 fn the_plan_pane_runs_on_its_own_and_what_if_keys_run_again() {
     let mut app = app();
-    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('6'));
     draw(&mut app, 120, 40);
     settle(&mut app);
     let first = text(&mut app, 120, 40);
@@ -740,7 +809,7 @@ fn a_plan_run_can_be_cancelled_and_a_plan_saved() {
     let p = Portfolio::load(&db, &Config::default(), today()).unwrap();
     let mut app = App::new(setup(), Theme { color: false }, now(), today());
     app.update(Msg::Loaded(Ok(Box::new(p))));
-    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('6'));
     draw(&mut app, 100, 30);
     settle(&mut app);
     // A million paths, cancelled at once.

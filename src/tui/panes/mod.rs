@@ -5,6 +5,7 @@ mod dashboard;
 mod harvest;
 mod holdings;
 mod plan;
+mod risk;
 mod trades;
 
 use std::cmp::Ordering;
@@ -77,6 +78,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::<holdings::Holdings>::default(),
         Box::<trades::Trades>::default(),
         Box::<harvest::HarvestPane>::default(),
+        Box::<risk::RiskPane>::default(),
         Box::<plan::PlanPane>::default(),
     ]
 }

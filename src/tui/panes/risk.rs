@@ -1,0 +1,552 @@
+//! Risk: the portfolio's and the selected holding's metrics, the portfolio's drawdown, the
+//! holdings' correlation heatmap and the anomaly checks' findings. Enter on a finding shows its
+//! detail and the chart around its day. The same reports as `folio risk` and `folio anomalies`.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span as TextSpan};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::{Handled, Pane, View};
+use crate::analysis::RiskReport;
+use crate::analytics::anomaly::{Finding, Severity};
+use crate::analytics::risk::{Metrics, Series};
+use crate::config::Window;
+use crate::format::{ratio_pct, stat};
+use crate::tui::portfolio::Analysis;
+use crate::tui::widgets::{Cursor, line_chart};
+
+const HELP: &[(&str, &str)] = &[
+    ("← → h l", "holdings (correlations) or anomalies"),
+    ("↑ ↓ j k", "select a holding or a finding"),
+    ("PgUp PgDn g G", "page, first, last"),
+    (
+        "Enter",
+        "a finding: its detail and the chart around its day",
+    ),
+    ("Esc", "back from a finding"),
+    ("w", "window: 3M, 6M, 1Y, 3Y, all"),
+];
+
+/// The windows `w` cycles through.
+const WINDOWS: [(Option<Window>, &str); 5] = [
+    (Some(Window::Months(3)), "3M"),
+    (Some(Window::Months(6)), "6M"),
+    (Some(Window::Months(12)), "1Y"),
+    (Some(Window::Months(36)), "3Y"),
+    (None, "all"),
+];
+
+/// Width of a heatmap cell ("-0.25" would not fit: correlations in hundredths, " 97").
+const CELL: u16 = 4;
+/// Width of the heatmap's row labels.
+const LABEL: u16 = 6;
+/// Wide enough to show the heatmap and the anomalies side by side.
+const SIDE_BY_SIDE: u16 = 110;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Focus {
+    #[default]
+    Holdings,
+    Anomalies,
+}
+
+#[derive(Default)]
+pub struct RiskPane {
+    focus: Focus,
+    holding: Cursor,
+    finding: Cursor,
+    /// The finding shown in detail (index into the report's findings).
+    detail: Option<usize>,
+    /// The report over a window other than the config's, after `w`.
+    window: Option<(usize, RiskReport)>,
+}
+
+impl Pane for RiskPane {
+    fn title(&self) -> &'static str {
+        "Risk"
+    }
+
+    fn help(&self) -> &'static [(&'static str, &'static str)] {
+        HELP
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
+        let Some(a) = &view.portfolio.risk else {
+            return Handled::No;
+        };
+        if self.detail.is_some() {
+            return if key.code == KeyCode::Esc {
+                self.detail = None;
+                Handled::Yes
+            } else {
+                Handled::No
+            };
+        }
+        let (holdings, findings) = (self.report(a).holdings.len(), a.anomalies.findings.len());
+        match key.code {
+            KeyCode::Left | KeyCode::Char('h') => self.focus = Focus::Holdings,
+            KeyCode::Right | KeyCode::Char('l') => self.focus = Focus::Anomalies,
+            KeyCode::Enter if self.focus == Focus::Anomalies && findings > 0 => {
+                self.detail = Some(self.finding.selected.min(findings - 1));
+            }
+            KeyCode::Char('w') => self.next_window(a, view),
+            _ => {
+                let moved = match self.focus {
+                    Focus::Holdings => self.holding.key(&key, holdings, 5),
+                    Focus::Anomalies => self.finding.key(&key, findings, 5),
+                };
+                if !moved {
+                    return Handled::No;
+                }
+            }
+        }
+        Handled::Yes
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
+        let t = view.theme;
+        let Some(a) = &view.portfolio.risk else {
+            f.render_widget(Paragraph::new("Measuring risk...").style(t.dim()), area);
+            return;
+        };
+        if let Some(i) = self.detail {
+            match a.anomalies.findings.get(i) {
+                Some(finding) => return draw_detail(f, area, finding, a, view),
+                None => self.detail = None,
+            }
+        }
+        let report = self.window.as_ref().map_or(&a.risk, |(_, r)| r);
+        if report.holdings.is_empty() {
+            let text = if view.portfolio.is_empty() {
+                "No transactions yet: import them with `folio import FILE`, and daily prices with `folio prices import FILE`.".to_string()
+            } else {
+                format!(
+                    "No open positions in {} to measure.",
+                    view.portfolio.currency
+                )
+            };
+            f.render_widget(
+                Paragraph::new(text)
+                    .style(t.dim())
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let compact = area.height < 30;
+        let metric_rows = if compact { 9 } else { 13 };
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(metric_rows + 3), Constraint::Fill(1)])
+                .areas(area);
+        let [metrics_area, chart_area] =
+            Layout::horizontal([Constraint::Length(38), Constraint::Fill(1)]).areas(top);
+        let selected = report
+            .holdings
+            .get(self.holding.selected.min(report.holdings.len() - 1));
+        let label = window_label(self.window.as_ref().map(|w| w.0), a);
+        draw_metrics(f, metrics_area, report, selected, compact, label, view);
+        let drawdown = drawdown_series(report.portfolio.from, &a.index);
+        line_chart(
+            f,
+            chart_area,
+            Block::bordered().title(" Portfolio drawdown "),
+            &drawdown,
+            t,
+            "Not enough history for a drawdown chart.",
+            |v| format!("{:.1}%", v * 100.0),
+            None,
+        );
+        let heat_width = LABEL + CELL * report.holdings.len().min(12) as u16 + 2;
+        if area.width >= SIDE_BY_SIDE {
+            let [h, an] = Layout::horizontal([Constraint::Length(heat_width), Constraint::Fill(1)])
+                .areas(bottom);
+            draw_heatmap(
+                f,
+                h,
+                report,
+                &mut self.holding,
+                self.focus == Focus::Holdings,
+                view,
+            );
+            draw_findings(
+                f,
+                an,
+                a,
+                &mut self.finding,
+                self.focus == Focus::Anomalies,
+                view,
+            );
+        } else {
+            match self.focus {
+                Focus::Holdings => draw_heatmap(f, bottom, report, &mut self.holding, true, view),
+                Focus::Anomalies => draw_findings(f, bottom, a, &mut self.finding, true, view),
+            }
+        }
+    }
+}
+
+impl RiskPane {
+    fn report<'a>(&'a self, a: &'a Analysis) -> &'a RiskReport {
+        self.window.as_ref().map_or(&a.risk, |(_, r)| r)
+    }
+
+    fn next_window(&mut self, a: &Analysis, view: &View) {
+        let current = self
+            .window
+            .as_ref()
+            .map_or_else(|| index_of(a.window), |(i, _)| *i);
+        let next = (current + 1) % WINDOWS.len();
+        let p = view.portfolio;
+        self.window = Some((
+            next,
+            p.risk_report(a, WINDOWS[next].0.map(|w| w.start(a.today))),
+        ));
+    }
+}
+
+fn window_label(chosen: Option<usize>, a: &Analysis) -> &'static str {
+    let i = chosen.unwrap_or_else(|| index_of(a.window));
+    WINDOWS.get(i).map_or("?", |w| w.1)
+}
+
+fn draw_heatmap(
+    f: &mut Frame,
+    area: Rect,
+    report: &RiskReport,
+    cursor: &mut Cursor,
+    focused: bool,
+    view: &View,
+) {
+    let t = view.theme;
+    let block = Block::bordered()
+        .title(" Correlations ")
+        .border_style(if focused { t.accent() } else { Style::new() });
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let c = &report.correlation;
+    let n = c.symbols.len();
+    let rows_fit = usize::from(inner.height.saturating_sub(1));
+    let cols_fit = usize::from(inner.width.saturating_sub(LABEL) / CELL).max(1);
+    let rows = cursor.window(n, rows_fit);
+    let sel = cursor.selected;
+    // Columns scroll with the selected holding so that its own column stays in view.
+    let first_col = (sel + 1)
+        .saturating_sub(cols_fit)
+        .min(n.saturating_sub(cols_fit));
+    let cols = first_col..(first_col + cols_fit).min(n);
+    let mut lines = Vec::with_capacity(rows.len() + 1);
+    let mut header = vec![TextSpan::raw(" ".repeat(usize::from(LABEL)))];
+    for j in cols.clone() {
+        header.push(TextSpan::styled(
+            format!("{:>4}", short(&c.symbols[j], 3)),
+            if j == sel { t.accent() } else { t.header() },
+        ));
+    }
+    lines.push(Line::from(header));
+    for i in rows {
+        let mut spans = vec![TextSpan::styled(
+            format!("{:<6}", short(&c.symbols[i], 5)),
+            if i == sel && focused {
+                t.selected()
+            } else if i == sel {
+                t.accent()
+            } else {
+                t.header()
+            },
+        )];
+        for j in cols.clone() {
+            spans.push(match c.matrix[i][j] {
+                Some(v) => {
+                    TextSpan::styled(format!("{:>4}", (v * 100.0).round() as i64), t.heat(v))
+                }
+                None => TextSpan::styled("   -", t.dim()),
+            });
+        }
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_findings(
+    f: &mut Frame,
+    area: Rect,
+    a: &Analysis,
+    cursor: &mut Cursor,
+    focused: bool,
+    view: &View,
+) {
+    let t = view.theme;
+    let findings = &a.anomalies.findings;
+    let title = format!(
+        " Anomalies, last {} days ({}) ",
+        view.portfolio.config.anomalies.lookback_days,
+        findings.len()
+    );
+    let block = Block::bordered().title(title).border_style(if focused {
+        t.accent()
+    } else {
+        Style::new()
+    });
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if findings.is_empty() {
+        f.render_widget(
+            Paragraph::new("Nothing needs attention: every check is within its threshold.")
+                .style(t.dim())
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let rows = cursor.window(findings.len(), usize::from(inner.height));
+    let lines: Vec<Line> = rows
+        .map(|i| {
+            let x = &findings[i];
+            let mark = match x.severity {
+                Severity::Critical => "!!",
+                Severity::Warning => "! ",
+                Severity::Info => "i ",
+            };
+            let mut text = format!(
+                "{mark} {} {:<18} {:<9}",
+                x.date.format("%m-%d"),
+                x.check.as_str().replace('_', " "),
+                x.subject
+            );
+            // With room to spare, the reason too (cut at the edge; Enter shows all of it).
+            if inner.width >= 60 {
+                text.push(' ');
+                text.push_str(&x.reason);
+            }
+            let style = if focused && i == cursor.selected {
+                t.selected()
+            } else {
+                t.severity(x.severity)
+            };
+            Line::styled(text, style)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn index_of(w: Window) -> usize {
+    WINDOWS.iter().position(|(x, _)| *x == Some(w)).unwrap_or(2)
+}
+
+fn short(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// The fall from the running peak of `index`, from `from` on.
+fn drawdown_series(from: Option<chrono::NaiveDate>, index: &Series) -> Series {
+    let i = from.map_or(0, |f| index.partition_point(|(d, _)| *d < f));
+    let mut peak = f64::MIN;
+    index[i..]
+        .iter()
+        .map(|(d, v)| {
+            peak = peak.max(*v);
+            (*d, v / peak - 1.0)
+        })
+        .collect()
+}
+
+fn draw_metrics(
+    f: &mut Frame,
+    area: Rect,
+    report: &RiskReport,
+    selected: Option<&crate::analysis::HoldingRisk>,
+    compact: bool,
+    window: &str,
+    view: &View,
+) {
+    let t = view.theme;
+    let title = format!(
+        " {window}{} ",
+        report
+            .benchmark
+            .as_ref()
+            .map_or(String::new(), |b| format!(" vs {b}"))
+    );
+    let block = Block::new().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let p = &report.portfolio;
+    let h = selected.map(|h| &h.metrics);
+    let var = |m: &Metrics, level: f64, days: usize, hist: bool| {
+        m.var
+            .iter()
+            .find(|v| v.level == level && v.horizon_days == days)
+            .and_then(|v| {
+                if hist {
+                    v.historical_var
+                } else {
+                    v.parametric_var
+                }
+            })
+    };
+    type Get = Box<dyn Fn(&Metrics) -> String>;
+    let loss = |x: Option<f64>| ratio_pct(x, 2).trim_start_matches('+').to_string();
+    let mut rows: Vec<(&str, Get)> = vec![
+        (
+            "Return",
+            Box::new(|m: &Metrics| ratio_pct(m.annualised_return.or(m.total_return), 1)),
+        ),
+        (
+            "Volatility",
+            Box::new(|m: &Metrics| {
+                ratio_pct(m.volatility, 1)
+                    .trim_start_matches('+')
+                    .to_string()
+            }),
+        ),
+        ("Sharpe", Box::new(|m: &Metrics| stat(m.sharpe, 2))),
+        ("Sortino", Box::new(|m: &Metrics| stat(m.sortino, 2))),
+        (
+            "Max drawdown",
+            Box::new(|m: &Metrics| ratio_pct(m.max_drawdown.as_ref().map(|d| d.depth), 1)),
+        ),
+        (
+            "Drawdown now",
+            Box::new(|m: &Metrics| ratio_pct(m.current_drawdown, 1)),
+        ),
+        (
+            "VaR 95% 1d",
+            Box::new(move |m: &Metrics| loss(var(m, 0.95, 1, true))),
+        ),
+        (
+            "CVaR 95% 1d",
+            Box::new(move |m: &Metrics| {
+                loss(
+                    m.var
+                        .iter()
+                        .find(|v| v.level == 0.95 && v.horizon_days == 1)
+                        .and_then(|v| v.historical_cvar),
+                )
+            }),
+        ),
+    ];
+    if !compact {
+        rows.push((
+            "VaR 99% 1d",
+            Box::new(move |m: &Metrics| loss(var(m, 0.99, 1, true))),
+        ));
+        rows.push((
+            "VaR 99% 10d",
+            Box::new(move |m: &Metrics| loss(var(m, 0.99, 10, true))),
+        ));
+        rows.push((
+            "Gaussian 99% 10d",
+            Box::new(move |m: &Metrics| loss(var(m, 0.99, 10, false))),
+        ));
+        rows.push(("Beta", Box::new(|m: &Metrics| stat(m.beta, 2))));
+        rows.push((
+            "Correlation",
+            Box::new(|m: &Metrics| stat(m.correlation, 2)),
+        ));
+    } else {
+        rows.push((
+            "Beta / corr",
+            Box::new(|m: &Metrics| format!("{}/{}", stat(m.beta, 2), stat(m.correlation, 2))),
+        ));
+    }
+    let name = selected.map_or("-".to_string(), |h| {
+        format!("{} {:.0}%", short(&h.symbol, 6), h.weight * 100.0)
+    });
+    let mut lines = vec![Line::from(vec![
+        TextSpan::raw(format!("{:<16}", "")),
+        TextSpan::styled(format!("{:>10}", "Portfolio"), t.header()),
+        TextSpan::styled(format!("{:>10}", name), t.accent()),
+    ])];
+    for (label, get) in &rows {
+        lines.push(Line::from(vec![
+            TextSpan::styled(format!("{label:<16}"), t.dim()),
+            TextSpan::raw(format!("{:>10}", get(p))),
+            TextSpan::raw(format!("{:>10}", h.map_or("-".to_string(), get))),
+        ]));
+    }
+    if p.observations < crate::analytics::risk::MIN_RETURNS {
+        lines.push(Line::styled(
+            format!("{} days of returns: too few to measure", p.observations),
+            t.warn(),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, a: &Analysis, view: &View) {
+    let t = view.theme;
+    let lines = vec![
+        Line::from(vec![
+            TextSpan::styled(
+                format!("{} ", x.severity.as_str().to_uppercase()),
+                t.severity(x.severity),
+            ),
+            TextSpan::styled(x.check.as_str().replace('_', " "), t.accent()),
+            TextSpan::raw(format!("  {}  {}", x.subject, x.date)),
+        ]),
+        Line::raw(x.reason.clone()),
+        Line::styled(
+            format!(
+                "Value {}, threshold {} ({}). Esc: back",
+                stat(Some(x.value), 2),
+                stat(Some(x.threshold), 2),
+                x.check.describe()
+            ),
+            t.dim(),
+        ),
+    ];
+    let width = usize::from(area.width.max(1));
+    let needed: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let [head, chart] = Layout::vertical([
+        Constraint::Length((needed as u16).min(area.height.saturating_sub(4))),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), head);
+    let series = if x.subject == "portfolio" {
+        Some(&a.index)
+    } else {
+        a.closes.get(&x.subject)
+    };
+    let (title, around) = match series {
+        Some(s) => {
+            let i = s.partition_point(|(d, _)| *d < x.date);
+            let lo = i.saturating_sub(60);
+            let hi = (i + 20).min(s.len());
+            let name = if x.subject == "portfolio" {
+                "Portfolio return index"
+            } else {
+                "Closes of"
+            };
+            (
+                format!(
+                    " {name} {} around {} ",
+                    if x.subject == "portfolio" {
+                        ""
+                    } else {
+                        &x.subject
+                    },
+                    x.date
+                ),
+                s[lo..hi].to_vec(),
+            )
+        }
+        None => (" No series for this finding ".to_string(), Vec::new()),
+    };
+    line_chart(
+        f,
+        chart,
+        Block::bordered().title(title.replace("  ", " ")),
+        &around,
+        t,
+        "No prices around this day to chart.",
+        crate::tui::widgets::compact,
+        Some(x.date).filter(|d| {
+            around.first().is_some_and(|(f, _)| f <= d)
+                && around.last().is_some_and(|(l, _)| d <= l)
+        }),
+    );
+}
