@@ -41,7 +41,12 @@ fn turbulence(p: &Panel) -> BTreeSet<usize> {
 }
 
 fn pca(p: &Panel) -> BTreeSet<usize> {
-    pca::scan(p, WARMUP, 3.5).0.hits.iter().map(|h| h.t).collect()
+    pca::scan(p, WARMUP, 3.5)
+        .0
+        .hits
+        .iter()
+        .map(|h| h.t)
+        .collect()
 }
 
 #[cfg(feature = "ml")]
@@ -66,7 +71,9 @@ fn main() {
     println!(
         "{HOLDINGS} holdings x {DAYS} days, {PLANTED} planted per panel, seeds {SEEDS:?}, scored from day {WARMUP}\n"
     );
-    println!("| detector | kind | precision | recall | false alarms per 1,000 clean days | time per panel |");
+    println!(
+        "| detector | kind | precision | recall | false alarms per 1,000 clean days | time per panel |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, detect) in &detectors {
         for kind in [Kind::Jump, Kind::Decoupling] {

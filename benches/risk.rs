@@ -80,31 +80,44 @@ fn fixture() -> &'static Fixture {
             closes.insert(s.clone(), series);
         }
         let mut txns = Vec::new();
-        let mut push = |date: NaiveDate, action, symbol: Option<&str>, q: Option<Decimal>, amount| {
-            let id = txns.len() as i64 + 1;
-            let price = symbol.map(|s: &str| {
-                let c: &Vec<(NaiveDate, Decimal)> = &closes[s];
-                c[c.partition_point(|(x, _)| *x <= date) - 1].1
-            });
-            txns.push(Transaction {
-                id,
-                uid: format!("t{id}"),
-                date,
-                account: "Taxable".into(),
-                action,
-                symbol: symbol.map(str::to_string),
-                quantity: q,
-                price,
-                fees: Decimal::ZERO,
-                amount,
-                currency: "USD".into(),
-                lot: None,
-                note: None,
-            });
-        };
-        push(days[0], Action::Deposit, None, None, Some(Decimal::from(600_000)));
+        let mut push =
+            |date: NaiveDate, action, symbol: Option<&str>, q: Option<Decimal>, amount| {
+                let id = txns.len() as i64 + 1;
+                let price = symbol.map(|s: &str| {
+                    let c: &Vec<(NaiveDate, Decimal)> = &closes[s];
+                    c[c.partition_point(|(x, _)| *x <= date) - 1].1
+                });
+                txns.push(Transaction {
+                    id,
+                    uid: format!("t{id}"),
+                    date,
+                    account: "Taxable".into(),
+                    action,
+                    symbol: symbol.map(str::to_string),
+                    quantity: q,
+                    price,
+                    fees: Decimal::ZERO,
+                    amount,
+                    currency: "USD".into(),
+                    lot: None,
+                    note: None,
+                });
+            };
+        push(
+            days[0],
+            Action::Deposit,
+            None,
+            None,
+            Some(Decimal::from(600_000)),
+        );
         for s in &panel.symbols {
-            push(days[0], Action::Buy, Some(s), Some(Decimal::from(100)), None);
+            push(
+                days[0],
+                Action::Buy,
+                Some(s),
+                Some(Decimal::from(100)),
+                None,
+            );
         }
         let mut month = days[0].month();
         let mut k = 0;
@@ -112,7 +125,13 @@ fn fixture() -> &'static Fixture {
             if d.month() != month {
                 month = d.month();
                 push(*d, Action::Deposit, None, None, Some(Decimal::from(2_000)));
-                push(*d, Action::Buy, Some(&panel.symbols[k % HOLDINGS]), Some(Decimal::from(10)), None);
+                push(
+                    *d,
+                    Action::Buy,
+                    Some(&panel.symbols[k % HOLDINGS]),
+                    Some(Decimal::from(10)),
+                    None,
+                );
                 k += 7;
             }
         }
