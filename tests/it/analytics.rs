@@ -296,7 +296,13 @@ fn short_and_empty_histories_say_what_they_cannot_compute() {
         "{}",
         text.stdout
     );
-    env.run(&["anomalies", "--as-of", &to]).ok();
+    // One holding and five days: the cross-sectional checks say what they need.
+    let r = env.run(&["anomalies", "--as-of", &to]);
+    assert!(
+        r.ok().stdout.contains("needs at least two holdings"),
+        "{}",
+        r.stdout
+    );
     env.run(&["performance", "--to", &to]).ok();
 }
 

@@ -318,6 +318,53 @@ mod tests {
     }
 
     #[test]
+    fn a_fall_past_the_limit_is_a_drawdown_and_a_rising_series_is_quiet() {
+        let th = Thresholds::default();
+        let days: Vec<NaiveDate> = (0..10)
+            .map(|i| d("2025-01-01") + chrono::Days::new(i))
+            .collect();
+        let falling: Vec<(NaiveDate, f64)> = days
+            .iter()
+            .zip([
+                100.0, 110.0, 120.0, 100.0, 90.0, 80.0, 78.0, 79.0, 80.0, 81.0,
+            ])
+            .map(|(d, v)| (*d, v))
+            .collect();
+        let rising: Vec<(NaiveDate, f64)> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (*d, 100.0 + i as f64))
+            .collect();
+        let ctx = Context {
+            weights: vec![("X".into(), 1.0), ("Y".into(), 1.0)],
+            prices: vec![
+                Prices {
+                    symbol: "X",
+                    closes: &falling,
+                    splits: vec![],
+                },
+                Prices {
+                    symbol: "Y",
+                    closes: &rising,
+                    splits: vec![],
+                },
+            ],
+            portfolio_levels: &rising,
+            ..Context::default()
+        };
+        let f = drawdowns(&ctx, d("2025-01-10"), &th);
+        assert_eq!(f.len(), 1, "{f:?}");
+        // 81 / 120 - 1 = -32.5%: past the 30% limit, not past 45%.
+        assert_eq!(f[0].subject, "X");
+        assert!((f[0].value - 0.325).abs() < 1e-12);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].reason.contains("2025-01-03"), "{}", f[0].reason);
+        // As of the trough's day it was -35%; before the fall, nothing.
+        assert!((drawdowns(&ctx, d("2025-01-07"), &th)[0].value - 0.35).abs() < 1e-12);
+        assert!(drawdowns(&ctx, d("2025-01-03"), &th).is_empty());
+    }
+
+    #[test]
     fn concentration_reports_the_largest_weight_and_the_effective_number() {
         let th = Thresholds::default();
         let v = vec![
