@@ -30,7 +30,7 @@ pub struct Config {
     pub tax: Tax,
     pub plan: Plan,
     pub risk: Risk,
-    pub anomalies: Anomalies,
+    pub anomalies: crate::analytics::anomaly::Thresholds,
     pub log: Log,
     /// Reference data: the bundled table with `securities.toml` beside the config file over it.
     #[serde(skip)]
@@ -125,135 +125,6 @@ impl Default for Risk {
             risk_free_rate: 0.04,
             benchmark: "VTI".into(),
             window: "1y".into(),
-        }
-    }
-}
-
-/// Thresholds of `folio anomalies`, the Risk pane and the dashboard's alerts. Ratios are
-/// fractions (0.15 is 15%).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Anomalies {
-    pub lookback_days: i64,
-    pub outlier_window: usize,
-    pub outlier_z: f64,
-    pub vol_ratio_warning: f64,
-    pub vol_ratio_critical: f64,
-    pub turbulence_quantile: f64,
-    pub correlation_z: f64,
-    pub reconstruction_z: f64,
-    pub portfolio_drawdown_limit: f64,
-    pub holding_drawdown_limit: f64,
-    pub max_weight: f64,
-    pub min_effective_holdings: f64,
-    pub stale_days: i64,
-}
-
-impl Default for Anomalies {
-    fn default() -> Self {
-        let t = crate::analytics::anomaly::Thresholds::default();
-        Anomalies {
-            lookback_days: t.lookback_days,
-            outlier_window: t.outlier_window,
-            outlier_z: t.outlier_z,
-            vol_ratio_warning: t.vol_ratio_warning,
-            vol_ratio_critical: t.vol_ratio_critical,
-            turbulence_quantile: t.turbulence_quantile,
-            correlation_z: t.correlation_z,
-            reconstruction_z: t.reconstruction_z,
-            portfolio_drawdown_limit: t.portfolio_drawdown_limit,
-            holding_drawdown_limit: t.holding_drawdown_limit,
-            max_weight: t.max_weight,
-            min_effective_holdings: t.min_effective_holdings,
-            stale_days: t.stale_days,
-        }
-    }
-}
-
-impl Anomalies {
-    pub fn thresholds(&self) -> crate::analytics::anomaly::Thresholds {
-        crate::analytics::anomaly::Thresholds {
-            lookback_days: self.lookback_days,
-            outlier_window: self.outlier_window,
-            outlier_z: self.outlier_z,
-            vol_ratio_warning: self.vol_ratio_warning,
-            vol_ratio_critical: self.vol_ratio_critical,
-            turbulence_quantile: self.turbulence_quantile,
-            correlation_z: self.correlation_z,
-            reconstruction_z: self.reconstruction_z,
-            portfolio_drawdown_limit: self.portfolio_drawdown_limit,
-            holding_drawdown_limit: self.holding_drawdown_limit,
-            max_weight: self.max_weight,
-            min_effective_holdings: self.min_effective_holdings,
-            stale_days: self.stale_days,
-        }
-    }
-
-    /// Each key out of its range, as "key: why".
-    fn check(&self) -> Result<(), String> {
-        let a = self;
-        let bad = [
-            (
-                "lookback_days",
-                (1..=3650).contains(&a.lookback_days),
-                "1 to 3650",
-            ),
-            (
-                "outlier_window",
-                (20..=1000).contains(&a.outlier_window),
-                "20 to 1000",
-            ),
-            ("outlier_z", (1.0..=20.0).contains(&a.outlier_z), "1 to 20"),
-            (
-                "vol_ratio_warning",
-                (1.0..=10.0).contains(&a.vol_ratio_warning),
-                "1 to 10",
-            ),
-            (
-                "vol_ratio_critical",
-                (a.vol_ratio_warning..=20.0).contains(&a.vol_ratio_critical),
-                "vol_ratio_warning to 20",
-            ),
-            (
-                "turbulence_quantile",
-                (0.5..1.0).contains(&a.turbulence_quantile),
-                "0.5 to below 1",
-            ),
-            (
-                "correlation_z",
-                (1.0..=20.0).contains(&a.correlation_z),
-                "1 to 20",
-            ),
-            (
-                "reconstruction_z",
-                (1.0..=20.0).contains(&a.reconstruction_z),
-                "1 to 20",
-            ),
-            (
-                "portfolio_drawdown_limit",
-                (0.01..=1.0).contains(&a.portfolio_drawdown_limit),
-                "0.01 to 1",
-            ),
-            (
-                "holding_drawdown_limit",
-                (0.01..=1.0).contains(&a.holding_drawdown_limit),
-                "0.01 to 1",
-            ),
-            (
-                "max_weight",
-                (0.01..=1.0).contains(&a.max_weight),
-                "0.01 to 1",
-            ),
-            (
-                "min_effective_holdings",
-                (1.0..=1000.0).contains(&a.min_effective_holdings),
-                "1 to 1000",
-            ),
-            ("stale_days", (1..=365).contains(&a.stale_days), "1 to 365"),
-        ];
-        match bad.iter().find(|(_, ok, _)| !ok) {
-            Some((key, _, range)) => Err(format!("anomalies.{key} is out of range; use {range}")),
-            None => Ok(()),
         }
     }
 }

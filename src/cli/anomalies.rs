@@ -40,8 +40,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         None
     };
     let closes = float_closes(&a.closes);
-    let th = ctx.config.anomalies.thresholds();
-    let report = analysis::anomalies(&a.data(ctx), &closes, as_of, &th, broker);
+    let th = &ctx.config.anomalies;
+    let report = analysis::anomalies(&a.data(ctx), &closes, as_of, th, broker);
     if ctx.json {
         return json(&report);
     }

@@ -70,17 +70,20 @@ impl Portfolio {
         Ok(p)
     }
 
-    /// The risk report over the config's window and the anomaly checks, as of `today`.
-    pub fn analyse(&self, config: &Config, today: NaiveDate) -> Analysis {
-        let closes = crate::analysis::float_closes(&self.closes);
-        let mut txns = self.transactions.clone();
-        txns.reverse();
-        let data = crate::analysis::Data {
-            txns: &txns,
+    /// What the analytics read (they put the transactions in date order themselves).
+    fn data(&self) -> crate::analysis::Data<'_> {
+        crate::analysis::Data {
+            txns: &self.transactions,
             policy: &self.policy,
             closes: &self.closes,
             currency: &self.currency,
-        };
+        }
+    }
+
+    /// The risk report over the config's window and the anomaly checks, as of `today`.
+    pub fn analyse(&self, config: &Config, today: NaiveDate) -> Analysis {
+        let closes = crate::analysis::float_closes(&self.closes);
+        let data = self.data();
         let window = crate::config::parse_window(&config.risk.window)
             .ok()
             .flatten()
@@ -96,8 +99,7 @@ impl Portfolio {
             benchmark,
             config.risk.risk_free_rate,
         );
-        let anomalies =
-            crate::analysis::anomalies(&data, &closes, today, &config.anomalies.thresholds(), None);
+        let anomalies = crate::analysis::anomalies(&data, &closes, today, &config.anomalies, None);
         Analysis {
             window,
             today,
@@ -114,14 +116,7 @@ impl Portfolio {
         a: &Analysis,
         from: Option<NaiveDate>,
     ) -> crate::analysis::RiskReport {
-        let mut txns = self.transactions.clone();
-        txns.reverse();
-        let data = crate::analysis::Data {
-            txns: &txns,
-            policy: &self.policy,
-            closes: &self.closes,
-            currency: &self.currency,
-        };
+        let data = self.data();
         let benchmark = Some(self.config.risk.benchmark.as_str()).filter(|b| !b.is_empty());
         crate::analysis::risk(
             &data,

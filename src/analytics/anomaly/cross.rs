@@ -238,18 +238,8 @@ pub fn correlation_regime(panel: &Panel, start: usize, z: f64) -> (Scan, Option<
         let Some(score) = robust_z(distance[k].1, &history) else {
             continue;
         };
-        if score > z {
-            scan.hits.push(Hit {
-                t: distance[k].0,
-                value: score,
-                threshold: z,
-                severity: if score > 2.0 * z {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-            });
-        }
+        scan.hits
+            .extend(Hit::exceeding(distance[k].0, score, score, z));
     }
     (scan, None)
 }

@@ -122,8 +122,9 @@ pub struct Finding {
     pub reason: String,
 }
 
-/// Every threshold, from `[anomalies]` in the config.
-#[derive(Debug, Clone, PartialEq)]
+/// Every threshold: `[anomalies]` in the config (ratios are fractions, 0.15 is 15%).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// Calendar days before the as-of date whose days are reported.
     pub lookback_days: i64,
@@ -162,6 +163,76 @@ impl Default for Thresholds {
             max_weight: 0.25,
             min_effective_holdings: 5.0,
             stale_days: 5,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The first key out of its range, as "anomalies.key is out of range; use ...".
+    pub fn check(&self) -> Result<(), String> {
+        let a = self;
+        let bad = [
+            (
+                "lookback_days",
+                (1..=3650).contains(&a.lookback_days),
+                "1 to 3650",
+            ),
+            (
+                "outlier_window",
+                (20..=1000).contains(&a.outlier_window),
+                "20 to 1000",
+            ),
+            ("outlier_z", (1.0..=20.0).contains(&a.outlier_z), "1 to 20"),
+            (
+                "vol_ratio_warning",
+                (1.0..=10.0).contains(&a.vol_ratio_warning),
+                "1 to 10",
+            ),
+            (
+                "vol_ratio_critical",
+                (a.vol_ratio_warning..=20.0).contains(&a.vol_ratio_critical),
+                "vol_ratio_warning to 20",
+            ),
+            (
+                "turbulence_quantile",
+                (0.5..1.0).contains(&a.turbulence_quantile),
+                "0.5 to below 1",
+            ),
+            (
+                "correlation_z",
+                (1.0..=20.0).contains(&a.correlation_z),
+                "1 to 20",
+            ),
+            (
+                "reconstruction_z",
+                (1.0..=20.0).contains(&a.reconstruction_z),
+                "1 to 20",
+            ),
+            (
+                "portfolio_drawdown_limit",
+                (0.01..=1.0).contains(&a.portfolio_drawdown_limit),
+                "0.01 to 1",
+            ),
+            (
+                "holding_drawdown_limit",
+                (0.01..=1.0).contains(&a.holding_drawdown_limit),
+                "0.01 to 1",
+            ),
+            (
+                "max_weight",
+                (0.01..=1.0).contains(&a.max_weight),
+                "0.01 to 1",
+            ),
+            (
+                "min_effective_holdings",
+                (1.0..=1000.0).contains(&a.min_effective_holdings),
+                "1 to 1000",
+            ),
+            ("stale_days", (1..=365).contains(&a.stale_days), "1 to 365"),
+        ];
+        match bad.iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, range)) => Err(format!("anomalies.{key} is out of range; use {range}")),
+            None => Ok(()),
         }
     }
 }
@@ -247,6 +318,23 @@ pub struct Hit {
     pub value: f64,
     pub threshold: f64,
     pub severity: Severity,
+}
+
+impl Hit {
+    /// Day `t`'s `value` when `size` (the value, or its magnitude for a two-sided test) is above
+    /// `threshold`: a warning, critical past twice the threshold.
+    pub fn exceeding(t: usize, value: f64, size: f64, threshold: f64) -> Option<Hit> {
+        (size > threshold).then_some(Hit {
+            t,
+            value,
+            threshold,
+            severity: if size > 2.0 * threshold {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+        })
+    }
 }
 
 /// What [`run`] reports: each check with what it looked at, and the findings.

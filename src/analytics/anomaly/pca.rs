@@ -6,7 +6,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 use super::cross::{MIN_TRAIN, Scan, TRAIN, dense};
-use super::{Hit, Panel, Severity, robust_z};
+use super::{Hit, Panel, robust_z};
 
 /// The model is refitted on the trailing year every this many days.
 pub const REFIT: usize = 63;
@@ -95,18 +95,7 @@ pub fn scan(panel: &Panel, start: usize, z: f64) -> (Scan, Option<String>) {
             let Some(score) = robust_z(fit.score(row).ln(), &history) else {
                 continue;
             };
-            if score > z {
-                scan.hits.push(Hit {
-                    t: *t,
-                    value: score,
-                    threshold: z,
-                    severity: if score > 2.0 * z {
-                        Severity::Critical
-                    } else {
-                        Severity::Warning
-                    },
-                });
-            }
+            scan.hits.extend(Hit::exceeding(*t, score, score, z));
         }
     }
     (scan, None)

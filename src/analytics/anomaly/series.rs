@@ -20,18 +20,7 @@ pub fn return_outliers(r: &[f64], start: usize, window: usize, z: f64) -> Vec<Hi
         let Some(score) = robust_z(r[t], &past) else {
             continue;
         };
-        if score.abs() > z {
-            hits.push(Hit {
-                t,
-                value: score,
-                threshold: z,
-                severity: if score.abs() > 2.0 * z {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-            });
-        }
+        hits.extend(Hit::exceeding(t, score, score.abs(), z));
     }
     hits
 }
