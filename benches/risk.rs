@@ -24,7 +24,14 @@ const YEARS: i32 = 10;
 fn main() {
     let f = fixture();
     let r = analysis::risk(&f.data(), &f.floats, f.to, None, Some("S00"), 0.04);
-    let a = analysis::anomalies(&f.data(), &f.floats, f.to, &Thresholds::default(), None);
+    let a = analysis::anomalies(
+        &f.data(),
+        &f.floats,
+        f.to,
+        &Thresholds::default(),
+        None,
+        false,
+    );
     eprintln!(
         "fixture: {} holdings x {} closes, {} transactions; portfolio volatility {:.1}%, {} findings",
         r.holdings.len(),
@@ -182,7 +189,7 @@ fn anomaly_suite_50_holdings_10y(bencher: divan::Bencher) {
     let th = Thresholds::default();
     bencher.bench_local(|| {
         let floats = float_closes(&f.closes);
-        analysis::anomalies(&f.data(), &floats, f.to, &th, None)
+        analysis::anomalies(&f.data(), &floats, f.to, &th, None, false)
     });
 }
 

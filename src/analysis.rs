@@ -527,6 +527,7 @@ pub fn anomalies(
     as_of: NaiveDate,
     th: &Thresholds,
     broker: Option<Vec<(String, String, f64, f64)>>,
+    learned: bool,
 ) -> anomaly::Report {
     let w = data.walk(None, as_of);
     let index = return_index(data, &w);
@@ -576,6 +577,7 @@ pub fn anomalies(
         cash,
         broker_differences: broker,
         prices,
+        learned,
         portfolio_levels: &index,
     };
     anomaly::run(&panel, &ctx, as_of, th)

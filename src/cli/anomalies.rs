@@ -17,10 +17,20 @@ pub struct Args {
     /// config)
     #[arg(long)]
     broker: bool,
+    /// Also run the LSTM autoencoder detector (trains for a second or more; needs a build with
+    /// `--features ml`)
+    #[arg(long)]
+    lstm: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let as_of = args.as_of.unwrap_or_else(today);
+    if args.lstm && !cfg!(feature = "ml") {
+        return Err(super::BadInput(
+            "--lstm needs folio built with the ml feature: cargo install --path . --features ml (or cargo run --release --features ml -- anomalies --lstm)".into(),
+        )
+        .into());
+    }
     let a = Analysis::load(ctx, None)?;
     let broker = if args.broker {
         Some(
@@ -41,7 +51,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     };
     let closes = float_closes(&a.closes);
     let th = &ctx.config.anomalies;
-    let report = analysis::anomalies(&a.data(ctx), &closes, as_of, th, broker);
+    let report = analysis::anomalies(&a.data(ctx), &closes, as_of, th, broker, args.lstm);
     if ctx.json {
         return json(&report);
     }

@@ -99,7 +99,8 @@ impl Portfolio {
             benchmark,
             config.risk.risk_free_rate,
         );
-        let anomalies = crate::analysis::anomalies(&data, &closes, today, &config.anomalies, None);
+        let anomalies =
+            crate::analysis::anomalies(&data, &closes, today, &config.anomalies, None, false);
         Analysis {
             window,
             today,

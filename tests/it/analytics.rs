@@ -452,3 +452,27 @@ fn the_demo_runs_every_analytics_command() {
         assert!(json.is_object(), "{cmd}");
     }
 }
+
+/// `--lstm` runs the LSTM autoencoder in an `ml` build and says how to get one otherwise.
+#[test]
+fn the_lstm_check_runs_only_in_an_ml_build() {
+    let (env, as_of) = anomalous();
+    let r = env.run(&["anomalies", "--as-of", &as_of, "--lstm", "--json"]);
+    if cfg!(feature = "ml") {
+        let v = r.json();
+        let lstm = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| s(c, "check") == "lstm_reconstruction")
+            .unwrap_or_else(|| panic!("{v}"));
+        // Two holdings are too few for the cross-sectional model: it says so.
+        assert!(s(lstm, "note").contains("at least three holdings"), "{lstm}");
+    } else {
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(r.stderr.contains("--features ml"), "{}", r.stderr);
+        // Without the flag the check is not listed at all.
+        let v = env.run(&["anomalies", "--as-of", &as_of, "--json"]).json();
+        assert!(!v.to_string().contains("lstm_reconstruction"));
+    }
+}

@@ -8,6 +8,8 @@
 
 pub mod cross;
 pub mod data;
+#[cfg(feature = "ml")]
+pub mod lstm;
 pub mod pca;
 pub mod series;
 pub mod synthetic;
@@ -44,6 +46,7 @@ pub enum Check {
     Turbulence,
     CorrelationRegime,
     Reconstruction,
+    LstmReconstruction,
     Drawdown,
     Concentration,
     StaleQuote,
@@ -53,12 +56,13 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 11] = [
+    pub const ALL: [Check; 12] = [
         Check::ReturnOutlier,
         Check::VolatilitySpike,
         Check::Turbulence,
         Check::CorrelationRegime,
         Check::Reconstruction,
+        Check::LstmReconstruction,
         Check::Drawdown,
         Check::Concentration,
         Check::StaleQuote,
@@ -74,6 +78,7 @@ impl Check {
             Check::Turbulence => "turbulence",
             Check::CorrelationRegime => "correlation_regime",
             Check::Reconstruction => "reconstruction",
+            Check::LstmReconstruction => "lstm_reconstruction",
             Check::Drawdown => "drawdown",
             Check::Concentration => "concentration",
             Check::StaleQuote => "stale_quote",
@@ -98,6 +103,9 @@ impl Check {
             }
             Check::Reconstruction => {
                 "how badly the holdings' usual co-movement (PCA) explains the day"
+            }
+            Check::LstmReconstruction => {
+                "how badly an LSTM autoencoder trained on the last year rebuilds the day (--lstm)"
             }
             Check::Drawdown => "fall from the peak against the limits in the config",
             Check::Concentration => "the largest weight and the effective number of holdings",
@@ -381,6 +389,8 @@ pub struct Context<'a> {
     pub broker_differences: Option<Vec<(String, String, f64, f64)>>,
     /// Every symbol's closes, with the ledger's splits.
     pub prices: Vec<Prices<'a>>,
+    /// Also run the LSTM autoencoder (built with the `ml` feature only; slower: it trains).
+    pub learned: bool,
     /// Levels of the portfolio's return index for its drawdown.
     pub portfolio_levels: &'a [(NaiveDate, f64)],
 }
@@ -504,9 +514,14 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
         rec.symbols,
         found.as_slice(),
         th.reconstruction_z,
-        note.or(window_note),
+        note.or(window_note.clone()),
     ));
     findings.extend(found);
+    if ctx.learned {
+        let (found, run) = learned(panel, start, th, window_note);
+        checks.push(run);
+        findings.extend(found);
+    }
 
     // Limits and data checks.
     let dd = data::drawdowns(ctx, as_of, th);
@@ -584,6 +599,53 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
         checks,
         findings,
     }
+}
+
+/// The LSTM autoencoder's check (`ml` builds).
+#[cfg(feature = "ml")]
+fn learned(
+    panel: &Panel,
+    start: usize,
+    th: &Thresholds,
+    window_note: Option<String>,
+) -> (Option<Finding>, CheckRun) {
+    /// Fixed, so the same data gives the same findings.
+    const SEED: u64 = 7;
+    let (scan, note) = lstm::scan(panel, start, th.reconstruction_z, SEED);
+    let found = summarise(
+        Check::LstmReconstruction,
+        "portfolio",
+        &scan.hits,
+        panel,
+        |h| {
+            format!(
+                "the LSTM autoencoder rebuilds {} badly: the holdings did not move as they did over the last year (z {:.1})",
+                panel.dates[h.t], h.value
+            )
+        },
+    );
+    let run = run_of(
+        Check::LstmReconstruction,
+        scan.symbols,
+        found.as_slice(),
+        th.reconstruction_z,
+        note.or(window_note),
+    );
+    (found, run)
+}
+
+/// Without the `ml` feature there is no LSTM: the check says how to get it.
+#[cfg(not(feature = "ml"))]
+fn learned(_: &Panel, _: usize, th: &Thresholds, _: Option<String>) -> (Option<Finding>, CheckRun) {
+    let note = "this folio was built without the ml feature: cargo install --path . --features ml";
+    let run = run_of(
+        Check::LstmReconstruction,
+        0,
+        &[],
+        th.reconstruction_z,
+        Some(note.into()),
+    );
+    (None, run)
 }
 
 fn run_of(
