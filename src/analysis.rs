@@ -180,7 +180,8 @@ pub fn performance(
 ) -> Performance {
     let scope = data.scope(account);
     let first = scope.iter().map(|t| t.date).min();
-    let from = from.or(first).unwrap_or(to);
+    // Asked to end before the first transaction: an empty period, not a backward one.
+    let from = from.or(first).unwrap_or(to).min(to);
     let w = data.walk(account, to);
     let total = summary(data, account, &w, from, to);
     let accounts = if account.is_none() {

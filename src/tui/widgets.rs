@@ -233,9 +233,16 @@ pub fn line_chart(
 ) {
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if series.len() < 2 || inner.height < 3 || inner.width < 12 {
+    let note = if series.len() < 2 {
+        Some(empty_note)
+    } else if inner.height < 3 || inner.width < 12 {
+        Some("Too small for a chart: enlarge the window.")
+    } else {
+        None
+    };
+    if let Some(note) = note {
         f.render_widget(
-            Paragraph::new(empty_note)
+            Paragraph::new(note)
                 .style(theme.dim())
                 .wrap(Wrap { trim: true }),
             inner,

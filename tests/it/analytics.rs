@@ -467,7 +467,10 @@ fn the_lstm_check_runs_only_in_an_ml_build() {
             .find(|c| s(c, "check") == "lstm_reconstruction")
             .unwrap_or_else(|| panic!("{v}"));
         // Two holdings are too few for the cross-sectional model: it says so.
-        assert!(s(lstm, "note").contains("at least three holdings"), "{lstm}");
+        assert!(
+            s(lstm, "note").contains("at least three holdings"),
+            "{lstm}"
+        );
     } else {
         assert_eq!(r.code, 2, "{}", r.stdout);
         assert!(r.stderr.contains("--features ml"), "{}", r.stderr);
