@@ -577,6 +577,9 @@ impl super::feed::QuoteFeed for IbkrFeed {
                     }
                 };
                 attempt = 0;
+                // Listen for the gateway's notices before saying "connected": one sent right
+                // after would otherwise be lost (the stream only carries what comes after it).
+                let mut notices = client.notice_stream().ok();
                 let first = if paused {
                     FeedState::Paused
                 } else {
@@ -605,7 +608,6 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         }
                     });
                 }
-                let mut notices = client.notice_stream().ok();
                 // The state last reported: a notice that repeats it is not news.
                 let mut current = FeedState::Connected;
                 let mut health = Health::default();
