@@ -84,10 +84,10 @@ impl Portfolio {
     pub fn analyse(&self, config: &Config, today: NaiveDate) -> Analysis {
         let closes = crate::analysis::float_closes(&self.closes);
         let data = self.data();
+        // The config was checked when loaded; "all" is None.
         let window = crate::config::parse_window(&config.risk.window)
             .ok()
-            .flatten()
-            .unwrap_or(crate::config::Window::Months(12));
+            .flatten();
         let benchmark = Some(config.risk.benchmark.as_str()).filter(|b| !b.is_empty());
         let walk = data.walk(None, today);
         let index = crate::analysis::return_index(&data, &walk);
@@ -95,7 +95,7 @@ impl Portfolio {
             &data,
             &closes,
             today,
-            Some(window.start(today)),
+            window.map(|w| w.start(today)),
             benchmark,
             config.risk.risk_free_rate,
         );
@@ -103,6 +103,7 @@ impl Portfolio {
             crate::analysis::anomalies(&data, &closes, today, &config.anomalies, None, false);
         Analysis {
             window,
+            window_text: config.risk.window.trim().to_string(),
             today,
             risk,
             anomalies,
@@ -235,7 +236,10 @@ impl Portfolio {
 /// What the Risk pane shows: the risk report, the anomaly checks, and the series behind them.
 #[derive(Debug, Clone)]
 pub struct Analysis {
-    pub window: crate::config::Window,
+    /// The config's window (None: all history).
+    pub window: Option<crate::config::Window>,
+    /// The window as the config writes it (1y, 90d...).
+    pub window_text: String,
     pub today: NaiveDate,
     pub risk: crate::analysis::RiskReport,
     pub anomalies: crate::analytics::anomaly::Report,

@@ -147,7 +147,7 @@ impl Pane for RiskPane {
             .holdings
             .get(self.holding.selected.min(report.holdings.len() - 1));
         let label = window_label(self.window.as_ref().map(|w| w.0), a);
-        draw_metrics(f, metrics_area, report, selected, compact, label, view);
+        draw_metrics(f, metrics_area, report, selected, compact, &label, view);
         let drawdown = drawdown_series(report.portfolio.from, &a.index);
         line_chart(
             f,
@@ -207,9 +207,13 @@ impl RiskPane {
     }
 }
 
-fn window_label(chosen: Option<usize>, a: &Analysis) -> &'static str {
-    let i = chosen.unwrap_or_else(|| index_of(a.window));
-    WINDOWS.get(i).map_or("?", |w| w.1)
+/// The window shown: the one `w` chose, else the config's as written there (it may be one `w`
+/// does not offer, such as 90d).
+fn window_label(chosen: Option<usize>, a: &Analysis) -> String {
+    match chosen.and_then(|i| WINDOWS.get(i)) {
+        Some(w) => w.1.to_string(),
+        None => a.window_text.to_uppercase(),
+    }
 }
 
 fn draw_heatmap(
@@ -332,8 +336,9 @@ fn draw_findings(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn index_of(w: Window) -> usize {
-    WINDOWS.iter().position(|(x, _)| *x == Some(w)).unwrap_or(2)
+/// Where `w` starts cycling from: the config's window, or 1Y when it is not one of the list.
+fn index_of(w: Option<Window>) -> usize {
+    WINDOWS.iter().position(|(x, _)| *x == w).unwrap_or(2)
 }
 
 fn short(s: &str, n: usize) -> String {
