@@ -174,6 +174,18 @@ const B: [f64; 23] = [
     52.0, 51.8, 52.5, 53.0, 52.7, 52.6, 53.3,
 ];
 
+/// Account A deposits 10,000 and buys 100 P at 100 on 2025-03-03.
+fn buy_p(env: &Env) {
+    env.import(
+        "l.csv",
+        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n\
+         2025-03-03,A,DEPOSIT,,,,,10000,USD,,\n\
+         2025-03-03,A,BUY,P,100,100,,,USD,,\n",
+        &[],
+    )
+    .ok();
+}
+
 fn weekdays(from: &str, n: usize) -> Vec<NaiveDate> {
     let mut d: NaiveDate = from.parse().unwrap();
     let mut out = Vec::new();
@@ -200,14 +212,7 @@ fn prices_csv(series: &[(&str, &[f64])], days: &[NaiveDate]) -> String {
 fn risk_of_a_holding_matches_numpy_through_the_whole_stack() {
     let env = Env::new();
     let days = weekdays("2025-03-03", 23);
-    env.import(
-        "l.csv",
-        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n\
-         2025-03-03,A,DEPOSIT,,,,,10000,USD,,\n\
-         2025-03-03,A,BUY,P,100,100,,,USD,,\n",
-        &[],
-    )
-    .ok();
+    buy_p(&env);
     let p = env.write("p.csv", &prices_csv(&[("P", &P), ("BENCH", &B)], &days));
     env.run(&["prices", "import", p.to_str().unwrap()]).ok();
     let to = days[22].to_string();
@@ -262,14 +267,7 @@ fn short_and_empty_histories_say_what_they_cannot_compute() {
     );
     // Five days of one holding, and a benchmark missing two of them.
     let days = weekdays("2025-03-03", 5);
-    env.import(
-        "l.csv",
-        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n\
-         2025-03-03,A,DEPOSIT,,,,,10000,USD,,\n\
-         2025-03-03,A,BUY,P,100,100,,,USD,,\n",
-        &[],
-    )
-    .ok();
+    buy_p(&env);
     let mut csv = prices_csv(&[("P", &P[..5]), ("BENCH", &B[..5])], &days);
     csv = csv
         .lines()
