@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use divan::Bencher;
-use folio::config::Config;
+use folio::app::Session;
 use folio::domain::{Account, AccountKind, Action, LotMethod, QuoteSource, Transaction};
 use folio::market::feed::FeedEvent;
 use folio::market::simfeed::SimWalk;
 use folio::tui::theme::Theme;
-use folio::tui::{App, Msg, Portfolio, Setup};
+use folio::tui::{App, Msg, Setup, settle};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use ratatui::Terminal;
@@ -26,6 +26,8 @@ use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
+#[path = "support/db.rs"]
+mod db;
 #[path = "support/proc_stat.rs"]
 mod proc_stat;
 
@@ -49,8 +51,9 @@ fn now() -> DateTime<Utc> {
     "2026-11-22T15:30:00Z".parse().unwrap()
 }
 
-/// 500 holdings over two accounts with five years of seeded daily closes each.
-fn big_portfolio() -> Portfolio {
+/// 500 holdings over two accounts with five years of seeded daily closes each, in a database
+/// in `dir`; the session reads it as of its last close.
+fn big_portfolio(dir: &std::path::Path) -> Session {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(500);
     let start = NaiveDate::from_ymd_opt(2021, 11, 22).unwrap();
     let days: Vec<NaiveDate> = (0..1826)
@@ -113,20 +116,18 @@ fn big_portfolio() -> Portfolio {
         kind: AccountKind::Taxable,
         lot_method: LotMethod::Fifo,
     });
-    Portfolio::new(&Config::default(), accounts.to_vec(), txns, closes, vec![])
+    db::session(dir, &accounts, &txns, &closes, *days.last().unwrap())
 }
 
 /// One dashboard frame after a batch of quotes (the cockpit's steady state with a live feed).
 #[divan::bench(sample_count = 50)]
 fn dashboard_frame_200x60_500_holdings(bencher: Bencher) {
-    let p = big_portfolio();
-    let mut walk = SimWalk::new(1, p.last_closes());
-    for s in p.held_symbols() {
-        walk.subscribe(s).unwrap();
-    }
+    let dir = tempfile::tempdir().unwrap();
+    let session = big_portfolio(dir.path());
     let mut app = App::new(
         Setup {
             db_label: "bench.db".into(),
+            db_flag: String::new(),
             demo: false,
             feed: Some(QuoteSource::Simulated),
         },
@@ -134,7 +135,21 @@ fn dashboard_frame_200x60_500_holdings(bencher: Bencher) {
         now(),
         now().date_naive(),
     );
-    app.update(Msg::Loaded(Ok(Box::new(p))));
+    // The data, the harvest scan, risk and the plan: what the jobs answer when it opens.
+    let mut walk = None;
+    for e in settle(&mut app, &session) {
+        if let folio::tui::Effect::StartFeed {
+            symbols, closes, ..
+        } = e
+        {
+            let mut w = SimWalk::new(1, closes);
+            for s in &symbols {
+                w.subscribe(s).unwrap();
+            }
+            walk = Some(w);
+        }
+    }
+    let mut walk = walk.expect("the feed starts for the held symbols");
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     terminal.draw(|f| app.draw(f)).unwrap();
     // Quotes are made by the feed task, not the UI thread: generate them up front.

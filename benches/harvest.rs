@@ -212,7 +212,7 @@ fn fixture() -> &'static Fixture {
             policy,
             prices,
             closes,
-            settings: Settings::from_config(&Config::default()),
+            settings: Config::default().harvest_settings(),
             as_of,
         }
     })

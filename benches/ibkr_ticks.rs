@@ -7,6 +7,8 @@
 //!
 //! Run with `cargo bench --bench ibkr_ticks`.
 
+#[path = "support/db.rs"]
+mod db;
 #[allow(dead_code)]
 #[path = "../tests/it/fake_tws.rs"]
 mod fake_tws;
@@ -18,12 +20,12 @@ use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use folio::config::{Config, Ibkr};
+use folio::config::Ibkr;
 use folio::domain::{Account, AccountKind, Action, LotMethod, QuoteSource, Transaction};
 use folio::market::feed::{FeedCommand, FeedEvent, QuoteFeed};
 use folio::market::ibkr::IbkrFeed;
 use folio::tui::theme::Theme;
-use folio::tui::{App, Msg, Portfolio, Setup};
+use folio::tui::{App, Msg, Setup, settle};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -83,7 +85,7 @@ fn clock_ms() -> i64 {
 }
 
 /// A portfolio holding the 100 streamed symbols, so that every quote revalues real holdings.
-fn portfolio() -> Portfolio {
+fn portfolio(dir: &std::path::Path) -> folio::app::Session {
     let start = NaiveDate::from_ymd_opt(2025, 11, 21).unwrap();
     let mut txns = Vec::new();
     let mut closes = HashMap::new();
@@ -113,7 +115,7 @@ fn portfolio() -> Portfolio {
         kind: AccountKind::Taxable,
         lot_method: LotMethod::Fifo,
     }];
-    Portfolio::new(&Config::default(), accounts, txns, closes, vec![])
+    db::session(dir, &accounts, &txns, &closes, start + Days::new(364))
 }
 
 fn measure() {
@@ -135,6 +137,21 @@ fn measure() {
         .build()
         .unwrap();
     let (warm, run) = (Duration::from_secs(3), Duration::from_secs(15));
+    // The cockpit's state on the portfolio, its jobs answered (before the runtime starts).
+    let dir = tempfile::tempdir().unwrap();
+    let session = portfolio(dir.path());
+    let mut app = App::new(
+        Setup {
+            db_label: "bench".into(),
+            db_flag: String::new(),
+            demo: false,
+            feed: Some(QuoteSource::Ibkr),
+        },
+        Theme { color: false },
+        Utc::now(),
+        Utc::now().date_naive(),
+    );
+    settle(&mut app, &session);
     let (quotes, mut lags, cpu, missed) = rt.block_on(async {
         let settings = Ibkr {
             port,
@@ -146,17 +163,7 @@ fn measure() {
         cmd_tx
             .send(FeedCommand::Subscribe((0..SYMBOLS).map(symbol).collect()))
             .unwrap();
-        let mut app = App::new(
-            Setup {
-                db_label: "bench".into(),
-                demo: false,
-                feed: Some(QuoteSource::Ibkr),
-            },
-            Theme { color: false },
-            Utc::now(),
-            Utc::now().date_naive(),
-        );
-        app.update(Msg::Loaded(Ok(Box::new(portfolio()))));
+        let mut app = app;
         let start = Instant::now();
         let mut measuring = false;
         let (mut quotes, mut lags, mut cpu0) = (0usize, Vec::new(), 0.0);

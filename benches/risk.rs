@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
-use folio::analysis::{self, Data, float_closes};
 use folio::analytics::anomaly::{Thresholds, synthetic};
 use folio::analytics::risk::Series;
+use folio::app::analysis::{self, Data, float_closes};
 use folio::domain::{Account, AccountKind, Action, LotMethod, Transaction};
 use folio::ledger::Policy;
 use rust_decimal::Decimal;

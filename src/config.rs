@@ -129,48 +129,6 @@ impl Default for Risk {
     }
 }
 
-/// Parses a window such as 90d, 12w, 6m, 1y or "all" (None).
-pub fn parse_window(s: &str) -> Result<Option<Window>, String> {
-    let t = s.trim().to_ascii_lowercase();
-    if t == "all" {
-        return Ok(None);
-    }
-    let bad = || {
-        format!("'{s}' is not a window; use a number with d, w, m or y (90d, 6m, 1y, 3y) or all")
-    };
-    let unit = t.chars().last().ok_or_else(bad)?;
-    let n: u32 = t[..t.len() - 1].parse().map_err(|_| bad())?;
-    if n == 0 || n > 100 * 365 {
-        return Err(bad());
-    }
-    match unit {
-        'd' => Ok(Some(Window::Days(n))),
-        'w' => Ok(Some(Window::Days(n * 7))),
-        'm' => Ok(Some(Window::Months(n))),
-        'y' => Ok(Some(Window::Months(n.saturating_mul(12)))),
-        _ => Err(bad()),
-    }
-}
-
-/// A look-back period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    Days(u32),
-    Months(u32),
-}
-
-impl Window {
-    /// The first day of the window ending on `to`.
-    pub fn start(self, to: chrono::NaiveDate) -> chrono::NaiveDate {
-        match self {
-            Window::Days(n) => to - chrono::Days::new(n as u64),
-            Window::Months(n) => to
-                .checked_sub_months(chrono::Months::new(n))
-                .unwrap_or(chrono::NaiveDate::MIN),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct General {
@@ -235,6 +193,8 @@ pub struct Ibkr {
     pub id_pool: u8,
     /// How long the API handshake may take before folio gives up.
     pub connect_timeout_secs: u64,
+    /// How long a one-off answer (positions, the account summary, a price history) may take.
+    pub answer_timeout_secs: u64,
     /// Broker account id -> ledger account name, where they differ (for `folio positions`).
     pub accounts: std::collections::BTreeMap<String, String>,
 }
@@ -247,8 +207,15 @@ impl Default for Ibkr {
             client_id: 17,
             id_pool: 3,
             connect_timeout_secs: 10,
+            answer_timeout_secs: 30,
             accounts: Default::default(),
         }
+    }
+}
+
+impl Ibkr {
+    pub fn answer_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.answer_timeout_secs)
     }
 }
 
@@ -366,11 +333,12 @@ impl Config {
         let k = &config.ibkr;
         if k.id_pool == 0
             || !(1..=120).contains(&k.connect_timeout_secs)
+            || !(1..=600).contains(&k.answer_timeout_secs)
             || !(0..=1_000_000_000).contains(&k.client_id)
         {
             return Err(format!(
-                "ibkr: client_id must be 0 to 1000000000 (it is {}), id_pool at least 1 (it is {}) and connect_timeout_secs 1 to 120 (it is {})",
-                k.client_id, k.id_pool, k.connect_timeout_secs
+                "ibkr: client_id must be 0 to 1000000000 (it is {}), id_pool at least 1 (it is {}), connect_timeout_secs 1 to 120 (it is {}) and answer_timeout_secs 1 to 600 (it is {})",
+                k.client_id, k.id_pool, k.connect_timeout_secs, k.answer_timeout_secs
             ));
         }
         let h = &config.http;
@@ -428,7 +396,9 @@ impl Config {
                 r.risk_free_rate
             ));
         }
-        parse_window(&r.window).map_err(|e| format!("risk.window: {e}"))?;
+        r.window
+            .parse::<crate::domain::Window>()
+            .map_err(|e| format!("risk.window: {e}"))?;
         config.risk.benchmark = config.risk.benchmark.trim().to_ascii_uppercase();
         config.anomalies.check()?;
         if !["error", "warn", "info", "debug", "trace"].contains(&config.log.level.as_str()) {
@@ -463,6 +433,43 @@ fn describe(text: &str, e: &toml::de::Error) -> String {
             format!("line {line} (`{snippet}`): {message}")
         }
         None => message,
+    }
+}
+
+impl Tax {
+    /// The rates the tax analytics use.
+    pub fn rates(&self) -> crate::analytics::tax::Rates {
+        let d = |x: f64| {
+            rust_decimal::Decimal::try_from(x)
+                .unwrap_or_default()
+                .round_dp(6)
+        };
+        crate::analytics::tax::Rates {
+            short_term: d(self.short_term_rate),
+            long_term: d(self.long_term_rate),
+            offset_limit: d(self.loss_offset_limit).round_dp(2),
+            carry_in_short: d(self.carryforward_short).round_dp(2),
+            carry_in_long: d(self.carryforward_long).round_dp(2),
+        }
+    }
+}
+
+impl Config {
+    /// The harvest scan's thresholds and costs.
+    pub fn harvest_settings(&self) -> crate::analytics::harvest::Settings {
+        let d = |x: f64| {
+            rust_decimal::Decimal::try_from(x)
+                .unwrap_or_default()
+                .round_dp(4)
+        };
+        crate::analytics::harvest::Settings {
+            rates: self.tax.rates(),
+            min_loss: d(self.tax.min_loss),
+            min_loss_pct: d(self.tax.min_loss_pct),
+            commission: d(self.tax.commission),
+            spread_bps: d(self.tax.spread_bps),
+            currency: self.general.default_currency.clone(),
+        }
     }
 }
 

@@ -5,6 +5,11 @@
 //! means "at that day's close"); quarterly dividends are generated from each fund's yield, paid
 //! in cash in the taxable account and reinvested in the IRA. Everything goes through the same
 //! import and ledger checks as a user's file.
+//!
+//! The demo never goes stale: it is built on the calendar of market.toml, then every date is
+//! moved so that its last close falls on the last trading day before today. The n-th trading
+//! day of the spec becomes the n-th of the new calendar, so the prices, quantities and cash are
+//! the same numbers on any day; only the dates move.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -43,9 +48,57 @@ pub fn spec() -> Spec {
     toml::from_str(MARKET).expect("assets/demo/market.toml is valid (checked by tests)")
 }
 
-/// Builds the demo database at `path` (which should not exist yet).
-pub fn build(path: &Path) -> anyhow::Result<()> {
+/// The last trading day (a weekday other than New Year's Day, Independence Day and Christmas)
+/// before `today`: where the demo's prices end.
+pub fn last_close_before(today: NaiveDate) -> NaiveDate {
+    let mut d = today.pred_opt().unwrap_or(today);
+    while sim::trading_days(d, d).is_empty() {
+        d = d.pred_opt().unwrap_or(d);
+    }
+    d
+}
+
+/// The spec's trading days mapped, in order, onto as many trading days ending on `last`.
+struct Calendar {
+    from: Vec<NaiveDate>,
+    to: Vec<NaiveDate>,
+}
+
+impl Calendar {
+    fn new(spec: &Spec, last: NaiveDate) -> Calendar {
+        let from = sim::trading_days(spec.start, spec.end);
+        let mut to = Vec::with_capacity(from.len());
+        let mut d = last;
+        while to.len() < from.len() {
+            if !sim::trading_days(d, d).is_empty() {
+                to.push(d);
+            }
+            d = d.pred_opt().unwrap_or(d);
+        }
+        to.reverse();
+        Calendar { from, to }
+    }
+
+    /// The date `d` of the spec's calendar on the new one: a trading day maps to its
+    /// counterpart, any other day to that of the next trading day (moved back by as many days
+    /// as it came before it).
+    fn map(&self, d: NaiveDate) -> NaiveDate {
+        let i = self.from.partition_point(|x| *x < d);
+        match (self.from.get(i), self.to.get(i)) {
+            (Some(f), Some(t)) => *t - (*f - d),
+            _ => {
+                let (f, t) = (self.from[self.from.len() - 1], self.to[self.to.len() - 1]);
+                t + (d - f)
+            }
+        }
+    }
+}
+
+/// Builds the demo database at `path` (which should not exist yet), its last close on `last`
+/// (see [`last_close_before`]).
+pub fn build(path: &Path, last: NaiveDate) -> anyhow::Result<()> {
     let spec = spec();
+    let calendar = Calendar::new(&spec, last);
     let prices = sim::simulate(&spec).map_err(|e| anyhow!("assets/demo/market.toml: {e}"))?;
     let closes: HashMap<(&str, NaiveDate), Decimal> = prices
         .iter()
@@ -54,12 +107,16 @@ pub fn build(path: &Path) -> anyhow::Result<()> {
     let csv = fill_prices(TRANSACTIONS, &closes)?;
     let mut batch = canonical::parse("assets/demo/transactions.csv", csv.as_bytes(), "USD")?;
     add_dividends(&mut batch.rows, &spec, &prices, &closes);
+    for row in &mut batch.rows {
+        row.txn.date = calendar.map(row.txn.date);
+        row.txn.lot = row.txn.lot.map(|d| calendar.map(d));
+    }
     let rows: Vec<PriceRow> = prices
         .iter()
         .flat_map(|(symbol, days)| {
             days.iter().map(|(date, close)| PriceRow {
                 symbol: symbol.clone(),
-                date: *date,
+                date: calendar.map(*date),
                 close: *close,
                 open: None,
                 high: None,
@@ -179,6 +236,45 @@ fn add_dividends(
             };
             txn.uid = content_uid("demo", &txn, 0);
             rows.push(Row { line: 0, txn });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_demo_ends_on_the_last_trading_day_before_today() {
+        assert_eq!(last_close_before(d("2026-12-04")), d("2026-12-03")); // a Friday
+        assert_eq!(last_close_before(d("2026-11-23")), d("2026-11-20")); // a Monday
+        assert_eq!(last_close_before(d("2026-11-22")), d("2026-11-20")); // a Sunday
+        assert_eq!(last_close_before(d("2026-12-28")), d("2026-12-24")); // after Christmas
+    }
+
+    #[test]
+    fn the_calendar_moves_trading_days_onto_trading_days_in_order() {
+        let spec = spec();
+        let same = Calendar::new(&spec, spec.end);
+        assert_eq!(
+            same.from, same.to,
+            "ending where the spec ends moves nothing"
+        );
+        assert_eq!(same.map(d("2021-11-20")), d("2021-11-20"));
+        let moved = Calendar::new(&spec, d("2027-03-17"));
+        assert_eq!(moved.to.len(), moved.from.len());
+        assert_eq!(*moved.to.last().unwrap(), d("2027-03-17"));
+        assert!(moved.to.windows(2).all(|w| w[0] < w[1]));
+        for (f, t) in moved.from.iter().zip(&moved.to) {
+            assert_eq!(moved.map(*f), *t);
+            assert!(
+                !sim::trading_days(*t, *t).is_empty(),
+                "{t} is a trading day"
+            );
         }
     }
 }

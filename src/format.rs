@@ -112,6 +112,46 @@ pub fn parse_amount(s: &str) -> Option<Decimal> {
         .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(1_000_000_000_000i64))
 }
 
+/// A rate or a share as a person types it, read as a fraction by one rule everywhere (the
+/// command line, the cockpit's fields, the MCP tools): a bare number is a fraction and a number
+/// with `%` is a percent, so `0.04` and `4%` are both 0.04. Signs are kept; callers check ranges
+/// with [`rate_in`].
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .ok()
+    .filter(|v| v.is_finite())
+    .ok_or_else(|| format!("'{t}' is not a rate; write a fraction (0.04) or a percent (4%)"))
+}
+
+/// [`parse_rate`] within `lo..=hi` (fractions). A bare number out of range that fits as a
+/// percent is pointed out: "4" is 400%, and the message says to write 4% or 0.04.
+pub fn rate_in(s: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v = parse_rate(s)?;
+    if (lo..=hi).contains(&v) {
+        return Ok(v);
+    }
+    let t = s.trim();
+    let range = format!("{} to {}", percent_text(lo), percent_text(hi));
+    if !t.ends_with('%') && (lo..=hi).contains(&(v / 100.0)) {
+        return Err(format!(
+            "'{t}' is {}; a bare number is a fraction, so write {t}% or {} (from {range})",
+            percent_text(v),
+            v / 100.0
+        ));
+    }
+    Err(format!("'{t}' is {}: use {range}", percent_text(v)))
+}
+
+/// A fraction as a percent for messages: 0.04 -> "4%", 0.0025 -> "0.25%".
+pub fn percent_text(x: f64) -> String {
+    let p = (x * 100.0 * 1e6).round() / 1e6;
+    format!("{p}%")
+}
+
 /// A statistic's amount in whole units with thousands separators: 1234567.8 -> "1,234,568".
 pub fn whole_dollars(x: f64) -> String {
     use rust_decimal::prelude::FromPrimitive;
@@ -133,5 +173,22 @@ mod tests {
         assert_eq!(signed_money(dec!(0.001)), "0.00");
         assert_eq!(signed_pct(dec!(1.254)), "+1.25%");
         assert_eq!(signed_pct(dec!(-0.4)), "-0.40%");
+    }
+
+    #[test]
+    fn rates_are_fractions_unless_written_as_percents() {
+        assert_eq!(parse_rate("0.04"), Ok(0.04));
+        assert_eq!(parse_rate(" 4% "), Ok(0.04));
+        assert_eq!(parse_rate("-1.5%"), Ok(-0.015));
+        assert!(parse_rate("4 percent").unwrap_err().contains("not a rate"));
+        assert!(parse_rate("NaN").is_err());
+        assert_eq!(rate_in("0.5%", 0.0, 1.0), Ok(0.005));
+        let err = rate_in("4", 0.0, 1.0).unwrap_err();
+        assert!(
+            err.contains("'4' is 400%") && err.contains("write 4% or 0.04"),
+            "{err}"
+        );
+        let err = rate_in("250%", 0.0, 1.0).unwrap_err();
+        assert_eq!(err, "'250%' is 250%: use 0% to 100%");
     }
 }

@@ -1,8 +1,10 @@
 //! folio: a terminal portfolio cockpit. See README.md and ../shared/DESIGN.md for the layout:
-//! `domain`, `ledger` and `analytics` are pure; `store` and `import` do the IO; `cli` and `tui` wire them together.
+//! `domain`, `ledger` and `analytics` are pure; `store`, `import` and `market` do the IO; `app`
+//! is the query layer that composes them into answers; `cli`, `tui` and `mcp` are the edges and
+//! ask `app`.
 
-pub mod analysis;
 pub mod analytics;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -11,7 +13,8 @@ pub mod format;
 pub mod import;
 pub mod ledger;
 pub mod market;
-pub mod plans;
+pub mod mcp;
 pub mod secrets;
 pub mod store;
+pub mod test_hooks;
 pub mod tui;

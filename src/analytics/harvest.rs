@@ -32,20 +32,6 @@ pub struct Settings {
     pub currency: String,
 }
 
-impl Settings {
-    pub fn from_config(c: &crate::config::Config) -> Settings {
-        let d = |x: f64| Decimal::try_from(x).unwrap_or_default().round_dp(4);
-        Settings {
-            rates: Rates::from_config(&c.tax),
-            min_loss: d(c.tax.min_loss),
-            min_loss_pct: d(c.tax.min_loss_pct),
-            commission: d(c.tax.commission),
-            spread_bps: d(c.tax.spread_bps),
-            currency: c.general.default_currency.clone(),
-        }
-    }
-}
-
 /// What the scan needs from the market: a price per symbol and daily closes (ascending) for the
 /// replacement comparison.
 pub struct Market<'a> {
@@ -53,7 +39,7 @@ pub struct Market<'a> {
     pub closes: &'a HashMap<String, Vec<(NaiveDate, Decimal)>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WashStatus {
     /// Selling today realizes the whole loss.
@@ -78,7 +64,7 @@ impl WashStatus {
 }
 
 /// Shares whose purchase would wash the loss.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Blocker {
     pub account: String,
     pub symbol: String,
@@ -110,7 +96,7 @@ impl Blocker {
 }
 
 /// A security to hold instead for the 31 days.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Idea {
     pub symbol: String,
     pub name: String,
@@ -122,7 +108,7 @@ pub struct Idea {
     pub also_a_candidate: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Candidate {
     pub account: String,
     pub symbol: String,
@@ -161,7 +147,7 @@ pub struct Candidate {
     pub lot_transaction_id: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// The allowed loss of the candidates worth harvesting, summed (each estimated on its own:
     /// candidates can compete for the same blocking purchases).
@@ -172,7 +158,7 @@ pub struct Summary {
     pub realized: YearSummary,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Harvest {
     pub as_of: NaiveDate,
     pub currency: String,
@@ -647,8 +633,22 @@ mod tests {
         }
     }
 
+    /// The config's defaults (the config is not the analytics' to read).
     fn settings() -> Settings {
-        Settings::from_config(&crate::config::Config::default())
+        Settings {
+            rates: Rates {
+                short_term: dec!(0.32),
+                long_term: dec!(0.15),
+                offset_limit: dec!(3000),
+                carry_in_short: Decimal::ZERO,
+                carry_in_long: Decimal::ZERO,
+            },
+            min_loss: dec!(100),
+            min_loss_pct: dec!(5),
+            commission: Decimal::ZERO,
+            spread_bps: dec!(5),
+            currency: "USD".into(),
+        }
     }
 
     fn run(txns: &[Transaction], price: Decimal, as_of: &str) -> Harvest {

@@ -205,7 +205,7 @@ pub fn beta(rp: &[f64], rm: &[f64], rf: f64) -> Option<f64> {
 }
 
 /// VaR and expected shortfall at one level and horizon, historical and Gaussian.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct VarRow {
     pub level: f64,
     pub horizon_days: usize,
@@ -215,7 +215,7 @@ pub struct VarRow {
     pub parametric_cvar: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct DrawdownReport {
     pub depth: f64,
     pub peak: NaiveDate,
@@ -227,7 +227,7 @@ pub struct DrawdownReport {
 
 /// Everything `folio risk` says about one series. Ratios are fractions (0.12 is 12%); a metric
 /// the data cannot support is None, with the reason in `unavailable`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Metrics {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,

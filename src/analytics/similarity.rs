@@ -9,7 +9,7 @@ use serde::Serialize;
 /// Fewer common daily returns than this and no score is given.
 pub const MIN_OBSERVATIONS: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Similarity {
     /// Correlation of daily returns.
     pub correlation: f64,

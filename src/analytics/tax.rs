@@ -27,21 +27,8 @@ pub struct Rates {
     pub carry_in_long: Decimal,
 }
 
-impl Rates {
-    pub fn from_config(t: &crate::config::Tax) -> Rates {
-        let d = |x: f64| Decimal::try_from(x).unwrap_or_default().round_dp(6);
-        Rates {
-            short_term: d(t.short_term_rate),
-            long_term: d(t.long_term_rate),
-            offset_limit: d(t.loss_offset_limit).round_dp(2),
-            carry_in_short: d(t.carryforward_short).round_dp(2),
-            carry_in_long: d(t.carryforward_long).round_dp(2),
-        }
-    }
-}
-
 /// One year's realized figures in taxable accounts, after wash sales, and what they net to.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct YearSummary {
     pub year: i32,
     pub short_term_gains: Decimal,
@@ -230,7 +217,7 @@ pub fn marginal_saving(year: &YearSummary, loss: Decimal, term: Term, rates: &Ra
 }
 
 /// One line of the report: a closed lot in a taxable account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReportRow {
     /// "50 sh VTI".
     pub description: String,
@@ -253,7 +240,7 @@ pub struct ReportRow {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct TermTotal {
     pub proceeds: Decimal,
     pub cost_basis: Decimal,
@@ -261,7 +248,7 @@ pub struct TermTotal {
     pub gain: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub year: i32,
     pub rows: Vec<ReportRow>,

@@ -2,11 +2,10 @@
 //! threshold, severity and reason.
 
 use chrono::NaiveDate;
-use rust_decimal::prelude::ToPrimitive;
 
-use super::output::{Report, json, outln};
-use super::{Analysis, Ctx, parse_date_arg, today};
-use crate::analysis::{self, float_closes};
+use super::output::{Report, json, outln, warnings};
+use super::{Ctx, parse_date_arg};
+use crate::app::anomalies::{AnomaliesParams, anomalies};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,41 +22,25 @@ pub struct Args {
     lstm: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let as_of = args.as_of.unwrap_or_else(today);
-    if args.lstm && !cfg!(feature = "ml") {
-        return Err(super::BadInput(
-            "--lstm needs folio built with the ml feature: cargo install --path . --features ml (or cargo run --release --features ml -- anomalies --lstm)".into(),
-        )
-        .into());
-    }
-    let a = Analysis::load(ctx, None)?;
-    let broker = if args.broker {
-        Some(
-            super::positions::differences(ctx, &a.loaded)?
-                .into_iter()
-                .map(|(acct, sym, b, l)| {
-                    (
-                        acct,
-                        sym,
-                        b.to_f64().unwrap_or(0.0),
-                        l.to_f64().unwrap_or(0.0),
-                    )
-                })
-                .collect(),
-        )
-    } else {
-        None
-    };
-    let closes = float_closes(&a.closes);
-    let th = &ctx.config.anomalies;
-    let report = analysis::anomalies(&a.data(ctx), &closes, as_of, th, broker, args.lstm);
+pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
+    let r = anomalies(
+        ctx.session,
+        &AnomaliesParams {
+            as_of: args.as_of,
+            broker: args.broker,
+            lstm: args.lstm,
+        },
+    )
+    .await?;
     if ctx.json {
-        return json(&report);
+        return json(&r);
     }
+    warnings(&r.warnings)?;
+    let as_of = r.report.as_of;
+    let report = &r.report;
     outln!(
         "Anomaly checks as of {as_of} (days in the last {} days are reported)",
-        th.lookback_days
+        r.lookback_days
     );
     outln!();
     let mut r = Report::new(&["Check", "Looked at>", "Found>", "~Threshold>", "~Note"]);

@@ -1,18 +1,18 @@
 //! `folio harvest`: tax-loss harvest candidates, ranked by net benefit.
 
-use anyhow::Context as _;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::output::{Report, json, money, outln, pct, qty};
-use super::{BadInput, Ctx, load_book, today};
-use crate::analytics::harvest::{Harvest, Market, Settings, WashStatus, scan};
+use super::output::{Report, json, money, outln, pct, qty, warnings};
+use super::{Ctx, parse_date_arg};
+use crate::analytics::harvest::{Harvest, WashStatus};
+use crate::app::harvest::{HarvestParams, harvest, settings};
 use crate::format::signed_money;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Scan as of the end of this day (YYYY-MM-DD), at that day's closes [default: today]
-    #[arg(long, value_parser = super::parse_date_arg)]
+    #[arg(long, value_parser = parse_date_arg)]
     as_of: Option<NaiveDate>,
     /// Only lots losing at least this much [default: tax.min_loss, 100]
     #[arg(long, value_name = "AMOUNT")]
@@ -26,72 +26,21 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let mut settings = Settings::from_config(&ctx.config);
-    if let Some(m) = args.min_loss {
-        if m < Decimal::ZERO {
-            return Err(BadInput(format!("--min-loss {m}: use an amount of 0 or more")).into());
-        }
-        settings.min_loss = m;
-    }
-    if let Some(p) = args.min_loss_pct {
-        if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&p) {
-            return Err(
-                BadInput(format!("--min-loss-pct {p}: use a percent from 0 to 100")).into(),
-            );
-        }
-        settings.min_loss_pct = p;
-    }
-    let as_of = args.as_of.unwrap_or_else(today);
-    let harvest = run_scan(ctx, as_of, args.account.as_deref(), &settings)?;
-    if ctx.json {
-        return json(&harvest);
-    }
-    print(&harvest, &settings)
-}
-
-/// Loads the ledger and the prices up to `as_of` and scans.
-fn run_scan(
-    ctx: &Ctx,
-    as_of: NaiveDate,
-    account: Option<&str>,
-    settings: &Settings,
-) -> anyhow::Result<Harvest> {
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, Some(as_of), account)?;
-    let prices = store
-        .latest_closes(as_of)?
-        .into_iter()
-        .map(|(s, (_, c))| (s, c))
-        .collect();
-    let since = as_of
-        .checked_sub_days(Days::new(400))
-        .context("date out of range")?;
-    let mut closes = store.closes_since(since)?;
-    for v in closes.values_mut() {
-        v.retain(|(d, _)| *d <= as_of);
-    }
-    let market = Market {
-        prices: &prices,
-        closes: &closes,
+    let params = HarvestParams {
+        as_of: args.as_of,
+        min_loss: args.min_loss,
+        min_loss_pct: args.min_loss_pct,
+        account: args.account,
     };
-    let mut h = scan(
-        &loaded.book,
-        &loaded.policy,
-        &loaded.transactions,
-        &market,
-        as_of,
-        settings,
-    );
-    if loaded.account.is_some() {
-        h.candidates.retain(|c| loaded.wants(&c.account));
-        let worth = || h.candidates.iter().filter(|c| c.worth_harvesting);
-        h.summary.candidates = worth().count();
-        h.summary.harvestable_loss = worth().map(|c| c.allowed_loss).sum();
+    let r = harvest(ctx.session, &params)?;
+    if ctx.json {
+        return json(&r);
     }
-    Ok(h)
+    warnings(&r.warnings)?;
+    print(&r.harvest, &settings(ctx.session, &params)?)
 }
 
-fn print(h: &Harvest, s: &Settings) -> anyhow::Result<()> {
+fn print(h: &Harvest, s: &crate::analytics::harvest::Settings) -> anyhow::Result<()> {
     let y = &h.summary.realized;
     let pct_of = |r: Decimal| format!("{}%", (r * Decimal::ONE_HUNDRED).normalize());
     outln!(

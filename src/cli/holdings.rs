@@ -1,11 +1,8 @@
 //! `folio holdings`: positions per account, valued at the latest close.
 
-use chrono::NaiveDate;
-use serde::Serialize;
-
-use super::output::{Report, json, money, opt, outln, pct, price, qty};
+use super::output::{Report, json, money, opt, outln, pct, price, qty, warnings};
 use super::{Ctx, Scope};
-use crate::ledger::holdings::{Holding, Totals, value};
+use crate::app::holdings::{HoldingsParams, holdings};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,36 +10,26 @@ pub struct Args {
     scope: Scope,
 }
 
-#[derive(Serialize)]
-struct Out {
-    as_of: NaiveDate,
-    holdings: Vec<Holding>,
-    totals: Vec<Totals>,
-}
-
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let (as_of, loaded) = args.scope.load(&store, ctx)?;
-    let positions = loaded
-        .book
-        .positions()
-        .into_iter()
-        .filter(|p| loaded.wants(&p.account))
-        .collect();
-    let closes = store.latest_closes(as_of)?;
-    let (holdings, totals) = value(positions, |s| closes.get(s).copied());
+    let r = holdings(
+        ctx.session,
+        &HoldingsParams {
+            account: args.scope.account,
+            as_of: args.scope.as_of,
+        },
+    )?;
     if ctx.json {
-        return json(&Out {
-            as_of,
-            holdings,
-            totals,
-        });
+        return json(&r);
     }
-    if holdings.is_empty() {
-        outln!("No holdings as of {as_of}. Import transactions with: folio import FILE");
+    warnings(&r.warnings)?;
+    if r.holdings.is_empty() {
+        outln!(
+            "No holdings as of {}. Import transactions with: folio import FILE",
+            r.as_of
+        );
         return Ok(());
     }
-    let mut r = Report::new(&[
+    let mut t = Report::new(&[
         "Account",
         "Symbol",
         "Quantity>",
@@ -54,8 +41,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "~Weight>",
         "~Ccy",
     ]);
-    for h in &holdings {
-        r.row(vec![
+    for h in &r.holdings {
+        t.row(vec![
             h.account.clone(),
             h.symbol.clone(),
             qty(h.quantity),
@@ -68,25 +55,26 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             h.currency.clone(),
         ]);
     }
-    for t in &totals {
-        r.row(vec![
+    for x in &r.totals {
+        t.row(vec![
             "Total".into(),
             String::new(),
             String::new(),
             String::new(),
-            money(t.market_value),
-            money(t.cost_basis),
-            money(t.unrealized_gain),
+            money(x.market_value),
+            money(x.cost_basis),
+            money(x.unrealized_gain),
             String::new(),
             String::new(),
-            t.currency.clone(),
+            x.currency.clone(),
         ]);
     }
-    r.print()?;
-    let unpriced: usize = totals.iter().map(|t| t.unpriced).sum();
+    t.print()?;
+    let unpriced: usize = r.totals.iter().map(|x| x.unpriced).sum();
     if unpriced > 0 {
         outln!(
-            "\n{unpriced} holding(s) have no price on or before {as_of} and are left out of the totals; add closes with: folio prices import FILE"
+            "\n{unpriced} holding(s) have no price on or before {} and are left out of the totals; add closes with: folio prices import FILE",
+            r.as_of
         );
     }
     Ok(())

@@ -1,10 +1,12 @@
-//! The command line: parses arguments, opens the database, runs one subcommand.
-//! One file per subcommand; each gathers its data, then prints a table or `--json`.
+//! The command line: parses arguments, opens a session, asks the query layer (`crate::app`) and
+//! prints its report as a table or as `--json` (the report's own serialisation). One file per
+//! subcommand; each turns its flags into the app's params and the report into text, nothing
+//! else.
 
 mod accounts;
 mod anomalies;
-mod broker;
 mod cash;
+mod dashboard;
 mod doctor;
 mod harvest;
 mod holdings;
@@ -18,6 +20,7 @@ mod prices;
 mod quotes;
 mod realized;
 mod risk;
+mod shell;
 mod tax;
 mod transactions;
 
@@ -25,23 +28,24 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
-use crate::config::{CONFIG_ENV, Config, ConfigError, DB_ENV, Dirs};
-use crate::store::Store;
+use crate::app::doctor::ConfigStatus;
+use crate::app::{Access, AppError, Clock, Options, Session, bad};
+use crate::config::{CONFIG_ENV, Config, DB_ENV, Dirs};
+use crate::domain::Named;
 
-/// Input the user can fix: reported with exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+/// Environment variable that fixes "today" (the `--today` flag wins over it).
+pub const TODAY_ENV: &str = "FOLIO_TODAY";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "folio",
     version,
-    about = "A terminal portfolio cockpit: accounts, transactions and tax lots in one local SQLite file"
+    about = "A terminal portfolio cockpit: accounts, transactions and tax lots in one local SQLite file",
+    long_about = "A terminal portfolio cockpit: accounts, transactions and tax lots in one local SQLite file.\n\nWith no command, folio opens the cockpit on your database (folio --demo: on a bundled demo portfolio). Every command prints a table, or JSON with --json."
 )]
 pub struct Cli {
     /// Run on a fresh copy of the bundled demo portfolio (simulated prices; nothing is saved)
@@ -56,6 +60,14 @@ pub struct Cli {
     /// Print JSON instead of a table
     #[arg(long, global = true)]
     json: bool,
+    /// Run as if today were this day (YYYY-MM-DD): every default date, and the demo's calendar,
+    /// follow it [default: today]
+    #[arg(long, global = true, value_name = "DATE", env = TODAY_ENV, value_parser = parse_date_arg)]
+    today: Option<NaiveDate>,
+    /// Test hooks (debug builds only)
+    #[cfg(debug_assertions)]
+    #[arg(long, global = true, hide = true)]
+    test_hook: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -66,14 +78,16 @@ enum Command {
     Import(import::Args),
     /// List accounts, or set an account's kind and lot method
     Accounts(accounts::Args),
-    /// Import and list daily prices
+    /// Import, list and download daily prices
     Prices(prices::Args),
-    /// Live quotes from Interactive Brokers, once or streaming
+    /// Live quotes from Interactive Brokers or the HTTP fallback, once or streaming
     Quotes(quotes::Args),
     /// The broker's positions beside the ledger's, with the differences
     Positions(positions::Args),
     /// Check the config, the database, the quote source and the secret stores
     Doctor(doctor::Args),
+    /// Net worth, the day's change, allocation and the value over time (the Dashboard pane)
+    Dashboard(dashboard::Args),
     /// Positions per account with market value and unrealized gain
     Holdings(holdings::Args),
     /// Open tax lots: acquired, quantity, basis, term
@@ -96,40 +110,32 @@ enum Command {
     Transactions(transactions::Args),
     /// Cash balance per account and currency
     Cash(cash::Args),
+    /// A Model Context Protocol server on stdin/stdout: read-only tools over the ledger for AI
+    /// clients (Claude Desktop, Claude Code, Cursor...)
+    Mcp(crate::mcp::Args),
+    /// Shell completions: folio completions bash|zsh|fish|elvish|powershell
+    Completions(shell::CompletionArgs),
+    /// The man page (roff): folio man > folio.1
+    Man,
 }
 
-/// What every subcommand gets: the config, where the database is, and the output mode.
-pub struct Ctx {
-    pub config: Config,
-    /// The config file read or looked for.
-    pub config_file: Option<PathBuf>,
-    /// Why the config could not be used (only `doctor` runs on with the defaults).
-    pub config_problem: Option<String>,
-    pub db_path: PathBuf,
-    /// Where downloads are cached (None without a home directory).
-    pub data_dir: Option<PathBuf>,
+impl Command {
+    /// What the command may do to the database: only the commands that write may create it.
+    fn access(&self) -> Access {
+        match self {
+            Command::Import(a) if !a.dry_run() => Access::Write,
+            Command::Accounts(a) if a.writes() => Access::Write,
+            Command::Prices(a) if a.writes() => Access::Write,
+            Command::Plan(a) if a.writes() => Access::Write,
+            _ => Access::Read,
+        }
+    }
+}
+
+/// What every subcommand gets: the session and the output mode.
+pub struct Ctx<'a> {
+    pub session: &'a Session,
     pub json: bool,
-    /// Keeps the demo database alive for the run.
-    _demo: Option<tempfile::TempDir>,
-}
-
-impl Ctx {
-    pub fn store(&self) -> anyhow::Result<Store> {
-        Ok(Store::open(&self.db_path)?)
-    }
-
-    /// The ledger's rules for these accounts: lot methods, kinds, substantially identical groups.
-    pub fn policy(&self, accounts: &[crate::domain::Account]) -> crate::ledger::Policy {
-        crate::ledger::Policy::new(
-            accounts,
-            self.config.ledger.lot_method,
-            self.config.securities.clone(),
-        )
-    }
-
-    pub fn is_demo(&self) -> bool {
-        self._demo.is_some()
-    }
 }
 
 /// Parses the command line and runs it; returns the process exit status
@@ -144,140 +150,204 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
         Err(e) => {
-            let bad_input = e.is::<BadInput>()
-                || e.is::<crate::import::Rejection>()
-                || matches!(
-                    e.downcast_ref::<ConfigError>(),
-                    Some(ConfigError::Invalid { .. } | ConfigError::Missing(_))
-                );
+            // A closed pipe (`folio lots | head`) is a quiet end, not a failure.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
             tracing::error!("{e:#}");
             // Not eprintln!: it panics when stderr is gone (a closed SSH session).
             let _ = writeln!(std::io::stderr(), "folio: {e:#}");
-            ExitCode::from(if bad_input { 2 } else { 1 })
+            ExitCode::from(exit_code(&e))
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// The one place errors become exit statuses: 2 for input the user can fix, 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<AppError>() {
+        Some(a) => a.exit_code(),
+        None => 1,
+    }
+}
+
+fn run(mut cli: Cli) -> anyhow::Result<()> {
+    #[cfg(debug_assertions)]
+    crate::test_hooks::set(&cli.test_hook).map_err(bad)?;
+    let Some(command) = cli.command.take() else {
+        return cockpit(cli);
+    };
+    // These need nothing but the command line itself.
+    match &command {
+        Command::Completions(a) => return shell::completions(a),
+        Command::Man => return shell::man(),
+        _ => {}
+    }
     let dirs = Dirs::platform();
-    let config_file = cli
+    let (config, status) = load_config(&cli, &dirs, matches!(command, Command::Doctor(_)))?;
+    if let Some(d) = &dirs {
+        init_logging(&d.data_dir, &config.log.level);
+    }
+    let access = command.access();
+    let session = std::sync::Arc::new(open(&cli, &dirs, config, access)?);
+    tracing::info!(db = %session.db_path().display(), ?command, "run");
+    let ctx = Ctx {
+        session: &session,
+        json: cli.json,
+    };
+    let rt = runtime()?;
+    rt.block_on(async {
+        match command {
+            Command::Import(a) => import::run(&ctx, a),
+            Command::Accounts(a) => accounts::run(&ctx, a),
+            Command::Prices(a) => prices::run(&ctx, a).await,
+            Command::Holdings(a) => holdings::run(&ctx, a),
+            Command::Dashboard(a) => dashboard::run(&ctx, a),
+            Command::Quotes(a) => quotes::run(&ctx, a).await,
+            Command::Positions(a) => positions::run(&ctx, a).await,
+            Command::Doctor(a) => doctor::run(&ctx, a, &status).await,
+            Command::Lots(a) => lots::run(&ctx, a),
+            Command::Realized(a) => realized::run(&ctx, a),
+            Command::Harvest(a) => harvest::run(&ctx, a),
+            Command::Tax(a) => tax::run(&ctx, a),
+            Command::Performance(a) => performance::run(&ctx, a),
+            Command::Risk(a) => risk::run(&ctx, a),
+            Command::Anomalies(a) => anomalies::run(&ctx, a).await,
+            Command::Plan(a) => plan::run(&ctx, *a).await,
+            Command::Transactions(a) => transactions::run(&ctx, a),
+            Command::Cash(a) => cash::run(&ctx, a),
+            Command::Mcp(a) => crate::mcp::serve(session.clone(), a).await,
+            Command::Completions(_) | Command::Man => Ok(()),
+        }
+    })
+}
+
+/// The async runtime every command runs on (one per process; nothing below it starts another).
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// The config file named or found; `doctor` runs on with the defaults when it is bad (it
+/// reports it as one of its checks), everything else stops on it.
+fn load_config(
+    cli: &Cli,
+    dirs: &Option<Dirs>,
+    doctor: bool,
+) -> anyhow::Result<(Config, ConfigStatus)> {
+    let file = cli
         .config
         .clone()
         .or_else(|| dirs.as_ref().map(|d| d.config_file.clone()));
-    let loaded = match (&cli.config, &dirs) {
+    let loaded = match (&cli.config, dirs) {
         (Some(path), _) => Config::load(path, true),
         (None, Some(d)) => Config::load(&d.config_file, false),
         (None, None) => Ok(Config::default()),
     };
-    // `folio doctor` reports a bad config as one of its checks; everything else stops on it.
-    let (config, config_problem) = match loaded {
-        Ok(c) => (c, None),
-        Err(e) if matches!(cli.command, Some(Command::Doctor(_))) => {
-            (Config::default(), Some(e.to_string()))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(d) = &dirs {
-        init_logging(&d.data_dir, &config.log.level);
-    }
-    let (db_path, demo) = if cli.demo {
-        let dir = tempfile::Builder::new()
-            .prefix("folio-demo-")
-            .tempdir()
-            .context("cannot create a temporary directory for the demo")?;
-        let path = dir.path().join("demo.db");
-        crate::demo::build(&path).context("cannot build the demo database")?;
-        (path, Some(dir))
-    } else {
-        let path = cli
-            .db
-            .or_else(|| config.database.path.clone())
-            .or_else(|| dirs.as_ref().map(|d| d.data_dir.join("folio.db")))
-            .ok_or_else(|| {
-                BadInput("no home directory to keep the database in; pass --db PATH".into())
-            })?;
-        (path, None)
-    };
-    let Some(command) = cli.command else {
-        return cockpit(config, db_path, demo);
-    };
-    tracing::info!(db = %db_path.display(), ?command, "run");
-    let ctx = Ctx {
-        config,
-        config_file,
-        config_problem,
-        db_path,
-        data_dir: dirs.as_ref().map(|d| d.data_dir.clone()),
-        json: cli.json,
-        _demo: demo,
-    };
-    match command {
-        Command::Import(a) => import::run(&ctx, a),
-        Command::Accounts(a) => accounts::run(&ctx, a),
-        Command::Prices(a) => prices::run(&ctx, a),
-        Command::Holdings(a) => holdings::run(&ctx, a),
-        Command::Quotes(a) => quotes::run(&ctx, a),
-        Command::Positions(a) => positions::run(&ctx, a),
-        Command::Doctor(a) => doctor::run(&ctx, a),
-        Command::Lots(a) => lots::run(&ctx, a),
-        Command::Realized(a) => realized::run(&ctx, a),
-        Command::Harvest(a) => harvest::run(&ctx, a),
-        Command::Tax(a) => tax::run(&ctx, a),
-        Command::Performance(a) => performance::run(&ctx, a),
-        Command::Risk(a) => risk::run(&ctx, a),
-        Command::Anomalies(a) => anomalies::run(&ctx, a),
-        Command::Plan(a) => plan::run(&ctx, *a),
-        Command::Transactions(a) => transactions::run(&ctx, a),
-        Command::Cash(a) => cash::run(&ctx, a),
+    match loaded {
+        Ok(c) => Ok((
+            c,
+            ConfigStatus {
+                file,
+                problem: None,
+            },
+        )),
+        Err(e) if doctor => Ok((
+            Config::default(),
+            ConfigStatus {
+                file,
+                problem: Some(e.to_string()),
+            },
+        )),
+        Err(e) => Err(AppError::Config(e).into()),
     }
 }
 
+/// The session on the database the command line names (or the demo's).
+fn open(cli: &Cli, dirs: &Option<Dirs>, config: Config, access: Access) -> anyhow::Result<Session> {
+    let clock = cli.today.map_or(Clock::System, Clock::Fixed);
+    let data_dir = dirs.as_ref().map(|d| d.data_dir.clone());
+    if cli.demo {
+        return Ok(Session::demo(config, clock, data_dir, access)?);
+    }
+    let db_path = cli
+        .db
+        .clone()
+        .or_else(|| config.database.path.clone())
+        .or_else(|| dirs.as_ref().map(|d| d.data_dir.join("folio.db")))
+        .ok_or_else(|| bad("no home directory to keep the database in; pass --db PATH"))?;
+    Ok(Session::new(Options {
+        db_path,
+        access,
+        config,
+        clock,
+        data_dir,
+    }))
+}
+
 /// `folio` with no command: the cockpit, on the demo (with simulated quotes) or the database.
-fn cockpit(
-    config: Config,
-    db_path: PathBuf,
-    demo: Option<tempfile::TempDir>,
-) -> anyhow::Result<()> {
+fn cockpit(cli: Cli) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(BadInput(
-            "the cockpit needs a terminal; in scripts use a command such as `folio holdings --json` (see `folio --help`)".into(),
+        return Err(bad(
+            "the cockpit needs a terminal; in scripts use a command such as `folio holdings --json` (see `folio --help`)",
         )
         .into());
+    }
+    let dirs = Dirs::platform();
+    let (config, _) = load_config(&cli, &dirs, false)?;
+    if let Some(d) = &dirs {
+        init_logging(&d.data_dir, &config.log.level);
     }
     use crate::config::FeedKind;
     use crate::domain::QuoteSource;
     let feed = match config.quotes.source {
-        _ if demo.is_some() => Some(QuoteSource::Simulated),
+        _ if cli.demo => Some(QuoteSource::Simulated),
         FeedKind::Simulated => Some(QuoteSource::Simulated),
         FeedKind::Ibkr => Some(QuoteSource::Ibkr),
         FeedKind::Http => Some(QuoteSource::Http),
         FeedKind::None => None,
     };
-    let db_label = if demo.is_some() {
+    // The cockpit writes (the quotes it streams, the plans saved in it): it may create the
+    // database, and its welcome screen says how to fill it.
+    let session = open(&cli, &dirs, config, Access::Write)?;
+    let db_label = if session.is_demo() {
         "demo (temporary database)".to_string()
     } else {
-        display_path(&db_path)
+        display_path(session.db_path())
     };
-    tracing::info!(db = %db_path.display(), "cockpit");
-    let result = crate::tui::run(crate::tui::Options {
-        db_path,
-        setup: crate::tui::Setup {
+    // The command that imports into this very database (the welcome screen shows it).
+    let db_flag = match (&cli.db, session.is_demo()) {
+        (Some(p), false) => format!(" --db {}", shell_quote(&p.display().to_string())),
+        _ => String::new(),
+    };
+    tracing::info!(db = %session.db_path().display(), "cockpit");
+    crate::tui::run(
+        std::sync::Arc::new(session),
+        crate::tui::Setup {
             db_label,
-            demo: demo.is_some(),
+            db_flag,
+            demo: cli.demo,
             feed,
         },
-        config,
-    });
-    drop(demo);
-    result
+    )
+}
+
+/// A word for a shell command line: quoted when it holds anything but plain characters.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-~+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// A path with the home directory shortened to `~`.
@@ -312,13 +382,18 @@ fn init_logging(data_dir: &std::path::Path, level: &str) {
 
 /// Parses a `--as-of` / `--from` style date argument.
 pub fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2025-12-31"))
 }
 
-/// Today in the local time zone.
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+/// A flag whose value is one of a [`Named`] type's names (listed in `--help` and completions).
+pub fn named<T: Named + Clone + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(
+        T::ALL
+            .iter()
+            .map(|(_, name, help)| PossibleValue::new(*name).help(*help)),
+    )
+    .map(|s| T::from_name(&s).unwrap_or(T::ALL[0].0))
 }
 
 /// `--account` and `--as-of`: the commands that show the portfolio at a point in time.
@@ -330,110 +405,4 @@ pub struct Scope {
     /// At the end of this day (YYYY-MM-DD) [default: today]
     #[arg(long, value_parser = parse_date_arg)]
     as_of: Option<NaiveDate>,
-}
-
-impl Scope {
-    /// The as-of day and the ledger replayed up to it.
-    pub fn load(&self, store: &Store, ctx: &Ctx) -> anyhow::Result<(NaiveDate, Loaded)> {
-        let as_of = self.as_of.unwrap_or_else(today);
-        Ok((
-            as_of,
-            load_book(store, ctx, Some(as_of), self.account.as_deref())?,
-        ))
-    }
-}
-
-/// The ledger replayed from the database, with the account filter a command was given.
-pub struct Loaded {
-    pub book: crate::ledger::Book,
-    /// The transactions replayed (up to the as-of day).
-    pub transactions: Vec<crate::domain::Transaction>,
-    pub policy: crate::ledger::Policy,
-    pub accounts: Vec<crate::domain::Account>,
-    /// The account asked for, spelled as stored.
-    pub account: Option<String>,
-}
-
-impl Loaded {
-    pub fn wants(&self, account: &str) -> bool {
-        self.account.as_deref().is_none_or(|a| a == account)
-    }
-}
-
-/// Replays every transaction up to `as_of` (all when None). Checks that `account`, if given,
-/// exists (case-insensitively).
-pub fn load_book(
-    store: &Store,
-    ctx: &Ctx,
-    as_of: Option<NaiveDate>,
-    account: Option<&str>,
-) -> anyhow::Result<Loaded> {
-    let accounts = store.accounts()?;
-    let account = account.map(|a| resolve_account(&accounts, a)).transpose()?;
-    let mut txns = store.transactions()?;
-    if let Some(d) = as_of {
-        txns.retain(|t| t.date <= d);
-    }
-    let policy = ctx.policy(&accounts);
-    let (book, errors) = crate::ledger::replay(&txns, &policy);
-    for e in errors {
-        tracing::warn!(id = e.id, "{}", e.message);
-        eprintln!(
-            "folio: warning: transaction #{} in the database cannot be applied and is left out: {}",
-            e.id, e.message
-        );
-    }
-    Ok(Loaded {
-        book,
-        transactions: txns,
-        policy,
-        accounts,
-        account,
-    })
-}
-
-/// What the performance, risk and anomaly commands read: the whole ledger (checked, with the
-/// account resolved) and every close.
-pub struct Analysis {
-    pub loaded: Loaded,
-    pub closes: std::collections::HashMap<String, Vec<(NaiveDate, rust_decimal::Decimal)>>,
-}
-
-impl Analysis {
-    pub fn load(ctx: &Ctx, account: Option<&str>) -> anyhow::Result<Analysis> {
-        let store = ctx.store()?;
-        let loaded = load_book(&store, ctx, None, account)?;
-        let closes = store.closes_since(NaiveDate::MIN)?;
-        Ok(Analysis { loaded, closes })
-    }
-
-    pub fn data<'a>(&'a self, ctx: &'a Ctx) -> crate::analysis::Data<'a> {
-        crate::analysis::Data {
-            txns: &self.loaded.transactions,
-            policy: &self.loaded.policy,
-            closes: &self.closes,
-            currency: &ctx.config.general.default_currency,
-        }
-    }
-}
-
-pub fn resolve_account(
-    accounts: &[crate::domain::Account],
-    name: &str,
-) -> Result<String, BadInput> {
-    let exact = accounts.iter().find(|a| a.name == name);
-    if let Some(a) = exact.or_else(|| accounts.iter().find(|a| a.name.eq_ignore_ascii_case(name))) {
-        return Ok(a.name.clone());
-    }
-    let known: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
-    Err(BadInput(if known.is_empty() {
-        format!(
-            "no account named '{name}': the database has no accounts yet; import transactions first"
-        )
-    } else {
-        format!(
-            "no account named '{name}'; the accounts are: {}",
-            known.join(", ")
-        )
-    }))
 }

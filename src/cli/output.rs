@@ -21,6 +21,17 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// The report's warnings, one line each, on stderr (where they do not mix with the table).
+pub fn warnings(lines: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        // A closed stderr is no reason to fail the command.
+        let _ = writeln!(err, "folio: warning: {l}");
+    }
+    Ok(())
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     write_line(format_args!("{}", serde_json::to_string_pretty(value)?))?;

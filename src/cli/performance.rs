@@ -3,9 +3,10 @@
 
 use chrono::NaiveDate;
 
-use super::output::{Report, json, money, outln};
-use super::{Analysis, BadInput, Ctx, parse_date_arg, today};
-use crate::analysis::{self, Summary};
+use super::output::{Report, json, money, outln, warnings};
+use super::{Ctx, parse_date_arg};
+use crate::app::Summary;
+use crate::app::performance::{PerformanceParams, performance};
 use crate::format::{ratio_pct, signed_money};
 
 #[derive(clap::Args, Debug)]
@@ -22,21 +23,20 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let to = args.to.unwrap_or_else(today);
-    if let Some(from) = args.from
-        && from > to
-    {
-        return Err(BadInput(format!(
-            "--from {from} is after --to {to}; give a period that runs forward"
-        ))
-        .into());
-    }
-    let a = Analysis::load(ctx, args.account.as_deref())?;
-    let account = a.loaded.account.clone();
-    let p = analysis::performance(&a.data(ctx), account.as_deref(), args.from, to);
+    let r = performance(
+        ctx.session,
+        &PerformanceParams {
+            account: args.account,
+            from: args.from,
+            to: args.to,
+        },
+    )?;
     if ctx.json {
-        return json(&p);
+        return json(&r);
     }
+    warnings(&r.warnings)?;
+    let account = r.account.clone();
+    let p = &r.performance;
     outln!(
         "Performance in {} from {} to {} ({} days)",
         p.currency,

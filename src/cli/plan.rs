@@ -1,22 +1,19 @@
 //! `folio plan`: Monte Carlo plans for retirement and goals, the solvers, and saved plans.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::output::{Report, json, outln};
-use super::{BadInput, Ctx, load_book, today};
-use crate::analytics::montecarlo::inputs::{Inputs, ModelName, StepsName, StrategyName};
-use crate::analytics::montecarlo::{
-    Asset, Control, Outcome, Percentiles, Spec, Withdrawal, round, run as simulate,
-    solve_contribution, solve_rate,
+use super::{Ctx, named};
+use crate::app::bad;
+use crate::app::plan::{
+    Inputs, ModelName, PlanReport, RunOptions, Solve, StepsName, StrategyName, delete, list, load,
+    plan_name, run as run_plan, save,
 };
 use crate::format::money;
-use crate::plans::{self, Portfolio, Ready};
-use crate::store::SavedPlan;
 
 #[derive(clap::Args, Debug, Default)]
 #[command(allow_negative_numbers = true)]
@@ -47,7 +44,7 @@ pub struct Args {
     #[arg(long, value_name = "AMOUNT", value_parser = parse_money)]
     withdrawal: Option<Decimal>,
     /// How each year's withdrawal is set
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<StrategyName>(), ignore_case = true)]
     strategy: Option<StrategyName>,
     /// percent strategy: the least to take in a year (today's dollars)
     #[arg(long, value_name = "AMOUNT", value_parser = parse_money)]
@@ -89,7 +86,7 @@ pub struct Args {
     #[arg(long, value_name = "WEIGHT", value_parser = parse_rate)]
     shrinkage: Option<f64>,
     /// Return model
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<ModelName>(), ignore_case = true)]
     model: Option<ModelName>,
     /// student-t: degrees of freedom [default: 5]
     #[arg(long)]
@@ -117,13 +114,13 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// Time step
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<StepsName>(), ignore_case = true)]
     steps: Option<StepsName>,
     /// Threads to run on [default: all cores]; the numbers do not depend on it
     #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
     /// Solve for the withdrawal rate or the contribution that reaches --target-success
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<Solve>(), ignore_case = true)]
     solve: Option<Solve>,
     /// The success rate (or goal probability) to solve for [default: 0.95 for withdrawal-rate,
     /// 0.9 for contribution]
@@ -152,13 +149,6 @@ pub enum WithdrawAt {
     End,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Solve {
-    WithdrawalRate,
-    Contribution,
-}
-
 /// A contribution and the period it was stated in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Contribution {
@@ -178,15 +168,7 @@ fn parse_money(s: &str) -> Result<Decimal, String> {
 }
 
 fn parse_signed_rate(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let v = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-        None => t.parse::<f64>(),
-    }
-    .ok()
-    .filter(|v| v.is_finite())
-    .ok_or_else(|| format!("'{s}' is not a rate; write a fraction (0.04) or a percent (4%)"))?;
-    Ok(v)
+    crate::format::parse_rate(s)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -312,32 +294,32 @@ impl Args {
             seed: self.seed,
             steps: self.steps.unwrap_or(d.steps),
             shrinkage: self.shrinkage.unwrap_or(d.shrinkage),
+            solve: self.solve,
+            target_success: self.target_success,
         }
+    }
+
+    /// Saving or deleting a plan writes to the database.
+    pub fn writes(&self) -> bool {
+        self.save.is_some() || self.delete.is_some()
     }
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
+    let s = ctx.session;
     if (args.list || args.delete.is_some())
-        && (args.inputs() != Inputs::default()
-            || args.save.is_some()
-            || args.load.is_some()
-            || args.solve.is_some())
+        && (args.inputs() != Inputs::default() || args.save.is_some() || args.load.is_some())
     {
-        return Err(BadInput(
-            "--list and --delete go alone (with --json at most); run a plan separately".into(),
+        return Err(bad(
+            "--list and --delete go alone (with --json at most); run a plan separately",
         )
         .into());
     }
     if args.list {
-        return list(ctx);
+        return print_list(ctx);
     }
     if let Some(name) = &args.delete {
-        let store = ctx.store()?;
-        if !store.delete_plan(name)? {
-            return Err(
-                BadInput(format!("no saved plan named '{name}' (folio plan --list)")).into(),
-            );
-        }
+        delete(s, name)?;
         if ctx.json {
             return json(&serde_json::json!({ "deleted": name }));
         }
@@ -352,242 +334,50 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         let mut stated = inputs.clone();
         stated.paths = None;
         stated.seed = None;
-        if stated != Inputs::default() || args.solve.is_some() {
-            return Err(BadInput(format!(
+        if stated != Inputs::default() {
+            return Err(bad(format!(
                 "--load {name} runs the plan as saved; only --paths, --seed and --threads may change it"
             ))
             .into());
         }
-        let saved = ctx
-            .store()?
-            .plans()?
-            .into_iter()
-            .find(|p| &p.name == name)
-            .ok_or_else(|| BadInput(format!("no saved plan named '{name}' (folio plan --list)")))?;
-        let mut loaded: Inputs = serde_json::from_str(&saved.inputs)
-            .map_err(|e| BadInput(format!("the saved plan '{name}' cannot be read: {e}")))?;
+        let mut loaded = load(s, name)?;
         loaded.paths = inputs.paths.or(loaded.paths);
         loaded.seed = inputs.seed.or(loaded.seed);
         inputs = loaded;
     }
-    if inputs.account.is_some() && !inputs.from_portfolio {
-        return Err(BadInput("--account goes with --from-portfolio".into()).into());
-    }
-    let today = today();
-    let ready = prepare(ctx, &inputs, today)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()?;
-    let threads = pool.current_num_threads();
-    let started = Instant::now();
-    let control = Control::default();
-    let solved =
-        pool.install(|| solve_or_run(&ready.spec, args.solve, args.target_success, &control))?;
-    let elapsed_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let (spec, outcome, solve) = solved;
+    let report = run_plan(
+        s,
+        &inputs,
+        &RunOptions {
+            threads: args.threads,
+            ..RunOptions::default()
+        },
+    )
+    .await?;
     if let Some(name) = &args.save {
         // A solved plan is saved with its answer, so that --load runs what was shown.
-        let mut saved = inputs.clone();
-        match solve
-            .as_ref()
-            .and_then(|s| s.value.map(|v| (s.quantity, v)))
-        {
-            Some((Solve::WithdrawalRate, rate)) => {
-                saved.withdrawal_rate = Some(rate);
-                saved.withdrawal = None;
-            }
-            Some((Solve::Contribution, c)) => {
-                saved.contribution = Decimal::from_f64_retain(c).map(|d| d.round_dp(2));
-            }
-            None => {}
-        }
-        save(ctx, name, &saved, &spec, &outcome)?;
+        save(s, name, &inputs, Some(&report))?;
     }
-    let out = Out::new(
-        &spec,
-        &outcome,
-        &ready,
-        solve,
-        args.contribution,
-        threads,
-        elapsed_ms,
-        today,
-    );
     if ctx.json {
-        return json(&out);
+        return json(&report);
     }
-    print(&out, &spec)?;
+    print(&report, args.contribution.is_some_and(|c| c.monthly))?;
     if let Some(name) = &args.save {
         outln!("Saved as '{name}' (folio plan --load {name}).");
     }
     Ok(())
 }
 
-fn prepare(ctx: &Ctx, inputs: &Inputs, today: NaiveDate) -> anyhow::Result<Ready> {
-    if !inputs.from_portfolio {
-        return plans::prepare(inputs, &ctx.config, ctx.data_dir.as_deref(), None, today);
-    }
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, Some(today), inputs.account.as_deref())?;
-    let since = today
-        .checked_sub_months(chrono::Months::new(12 * 5))
-        .unwrap_or(NaiveDate::MIN);
-    let closes = store.closes_since(since)?;
-    let portfolio = Portfolio {
-        book: &loaded.book,
-        closes: &closes,
-        securities: &ctx.config.securities,
-        currency: &ctx.config.general.default_currency,
-        account: loaded.account.as_deref(),
-        transactions: &loaded.transactions,
-        today,
-    };
-    plans::prepare(
-        inputs,
-        &ctx.config,
-        ctx.data_dir.as_deref(),
-        Some(&portfolio),
-        today,
-    )
-}
-
-/// What a solver found.
-#[derive(Debug, Clone, Serialize)]
-struct Solved {
-    quantity: Solve,
-    target_success: f64,
-    /// The rate (fraction) or the yearly contribution; None when no value reaches the target.
-    value: Option<f64>,
-}
-
-fn solve_or_run(
-    spec: &Spec,
-    solve: Option<Solve>,
-    target: Option<f64>,
-    control: &Control,
-) -> anyhow::Result<(Spec, Outcome, Option<Solved>)> {
-    let bad = |e: crate::analytics::montecarlo::SpecError| BadInput(e.to_string());
-    let cancelled = |_| anyhow::anyhow!("the plan was cancelled");
-    let Some(quantity) = solve else {
-        let o = simulate(spec, control).map_err(cancelled)?.map_err(bad)?;
-        return Ok((spec.clone(), o, None));
-    };
-    let target_success = target.unwrap_or(match quantity {
-        Solve::WithdrawalRate => 0.95,
-        Solve::Contribution => 0.9,
-    });
-    if !(0.0..=1.0).contains(&target_success) || target_success == 0.0 {
-        return Err(BadInput(format!(
-            "--target-success {target_success}: give a probability above 0 and at most 1 (0.95 or 95%)"
-        ))
-        .into());
-    }
-    let mut spec = spec.clone();
-    let found = match quantity {
-        Solve::WithdrawalRate => {
-            if matches!(
-                spec.strategy,
-                crate::analytics::montecarlo::Strategy::Vpw { .. }
-            ) {
-                return Err(BadInput(
-                    "--solve withdrawal-rate: the vpw strategy sets its own rate; choose another --strategy".into(),
-                )
-                .into());
-            }
-            if spec.initial == 0.0 && spec.retire_in == 0 {
-                return Err(BadInput("--solve withdrawal-rate needs a starting value (--initial or --from-portfolio)".into()).into());
-            }
-            let found = solve_rate(&spec, target_success, control)
-                .map_err(cancelled)?
-                .map_err(bad)?;
-            if let Some((rate, _)) = &found {
-                spec.withdrawal = Withdrawal::Rate(*rate);
-            }
-            found
-        }
-        Solve::Contribution => {
-            if spec.goal.is_none() && !(spec.withdraws() && spec.retire_in > 0) {
-                return Err(BadInput(
-                    "--solve contribution needs a target: a --goal, or withdrawals that start later (--withdrawal-rate or --withdrawal with --retire-in N)".into(),
-                )
-                .into());
-            }
-            let found = solve_contribution(&spec, target_success, control)
-                .map_err(cancelled)?
-                .map_err(bad)?;
-            if let Some((c, _)) = &found {
-                spec.contribution = *c;
-            }
-            found
-        }
-    };
-    let (value, outcome) = match found {
-        Some((v, o)) => (Some(v), o),
-        None => (
-            None,
-            simulate(&spec, control).map_err(cancelled)?.map_err(bad)?,
-        ),
-    };
-    Ok((
-        spec,
-        outcome,
-        Some(Solved {
-            quantity,
-            target_success,
-            value,
-        }),
-    ))
-}
-
-/// A plan's name: 1 to 80 printable characters.
-fn plan_name(name: &str) -> Result<&str, BadInput> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(BadInput(format!(
-            "'{name}' cannot name a plan; use 1 to 80 printable characters"
-        )));
-    }
-    Ok(name)
-}
-
-fn save(ctx: &Ctx, name: &str, inputs: &Inputs, spec: &Spec, o: &Outcome) -> anyhow::Result<()> {
-    let name = plan_name(name)?;
-    ctx.store()?.save_plan(&SavedPlan {
-        name: name.to_string(),
-        saved: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        inputs: serde_json::to_string(inputs)?,
-        summary: serde_json::to_string(&plans::summary(spec, o))?,
-    })?;
-    Ok(())
-}
-
-#[derive(Serialize)]
-struct Listed {
-    name: String,
-    saved: String,
-    inputs: serde_json::Value,
-    summary: serde_json::Value,
-}
-
-fn list(ctx: &Ctx) -> anyhow::Result<()> {
-    let saved = ctx.store()?.plans()?;
+fn print_list(ctx: &Ctx) -> anyhow::Result<()> {
+    let r = list(ctx.session)?;
     if ctx.json {
-        let rows: Vec<Listed> = saved
-            .into_iter()
-            .map(|p| Listed {
-                inputs: serde_json::from_str(&p.inputs).unwrap_or(serde_json::Value::Null),
-                summary: serde_json::from_str(&p.summary).unwrap_or(serde_json::Value::Null),
-                name: p.name,
-                saved: p.saved,
-            })
-            .collect();
-        return json(&rows);
+        return json(&r);
     }
-    if saved.is_empty() {
+    if r.plans.is_empty() {
         outln!("No saved plans. Save one with: folio plan ... --save NAME");
         return Ok(());
     }
-    let mut r = Report::new(&[
+    let mut t = Report::new(&[
         "Name",
         "Saved",
         "Years>",
@@ -596,272 +386,21 @@ fn list(ctx: &Ctx) -> anyhow::Result<()> {
         "Median end>",
         "~Goal>",
     ]);
-    for p in saved {
-        let s: Option<plans::Summary> = serde_json::from_str(&p.summary).ok();
-        r.row(vec![
-            p.name,
+    for p in &r.plans {
+        let s = p.summary.as_ref();
+        t.row(vec![
+            p.name.clone(),
             p.saved.get(..10).unwrap_or(&p.saved).to_string(),
-            s.as_ref().map_or(String::new(), |s| s.years.to_string()),
-            s.as_ref().map_or(String::new(), |s| s.paths.to_string()),
-            s.as_ref().map_or(String::new(), |s| pct1(s.success_rate)),
-            s.as_ref()
-                .map_or(String::new(), |s| money(s.median_terminal.round())),
-            s.as_ref()
-                .and_then(|s| s.goal_probability)
+            s.map_or(String::new(), |s| s.years.to_string()),
+            s.map_or(String::new(), |s| s.paths.to_string()),
+            s.map_or(String::new(), |s| pct1(s.success_rate)),
+            s.map_or(String::new(), |s| money(s.median_terminal.round())),
+            s.and_then(|s| s.goal_probability)
                 .map_or(String::new(), pct1),
         ]);
     }
-    r.print()?;
+    t.print()?;
     Ok(())
-}
-
-#[derive(Serialize)]
-struct YearPercentiles {
-    year: usize,
-    #[serde(flatten)]
-    p: Bands,
-}
-
-/// Money leaves as Decimal (a string in the JSON, like every other command's), rounded to
-/// cents: the floats stay inside the statistics.
-fn as_money<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
-    use rust_decimal::prelude::FromPrimitive;
-    let mut d = Decimal::from_f64(*x).unwrap_or_default().round_dp(2);
-    d.rescale(2);
-    serde::Serialize::serialize(&d, s)
-}
-
-fn as_money_opt<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-    match x {
-        Some(x) => as_money(x, s),
-        None => s.serialize_none(),
-    }
-}
-
-/// Percentiles of money.
-#[derive(Serialize, Clone, Copy)]
-struct Bands {
-    #[serde(serialize_with = "as_money")]
-    p5: f64,
-    #[serde(serialize_with = "as_money")]
-    p25: f64,
-    #[serde(serialize_with = "as_money")]
-    p50: f64,
-    #[serde(serialize_with = "as_money")]
-    p75: f64,
-    #[serde(serialize_with = "as_money")]
-    p95: f64,
-}
-
-impl From<Percentiles> for Bands {
-    fn from(p: Percentiles) -> Bands {
-        Bands {
-            p5: p.p5,
-            p25: p.p25,
-            p50: p.p50,
-            p75: p.p75,
-            p95: p.p95,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Terminal {
-    #[serde(flatten)]
-    p: Bands,
-    #[serde(serialize_with = "as_money")]
-    mean: f64,
-}
-
-#[derive(Serialize)]
-struct Failures {
-    year: usize,
-    paths: u64,
-    /// Share of all paths that ran out by the end of this year.
-    cumulative_rate: f64,
-}
-
-#[derive(Serialize)]
-struct Goal {
-    #[serde(serialize_with = "as_money")]
-    target: f64,
-    by: Option<NaiveDate>,
-    probability: f64,
-    ci95: [f64; 2],
-}
-
-#[derive(Serialize)]
-struct HistoryInfo {
-    source: String,
-    first_year: i32,
-    last_year: i32,
-}
-
-#[derive(Serialize)]
-struct Out {
-    model: &'static str,
-    strategy: &'static str,
-    paths: usize,
-    seed: u64,
-    steps: &'static str,
-    years: usize,
-    threads: usize,
-    elapsed_ms: f64,
-    #[serde(serialize_with = "as_money")]
-    initial: f64,
-    #[serde(serialize_with = "as_money")]
-    contribution_per_year: f64,
-    retire_in: usize,
-    withdrawal_rate: Option<f64>,
-    #[serde(serialize_with = "as_money_opt")]
-    withdrawal: Option<f64>,
-    inflation: Option<f64>,
-    fee: f64,
-    rebalance: bool,
-    assets: Vec<Asset>,
-    correlations: Vec<Vec<f64>>,
-    correlation_repair: f64,
-    estimate_days: Option<usize>,
-    left_out: Vec<String>,
-    history: Option<HistoryInfo>,
-    success_rate: f64,
-    success_se: f64,
-    success_ci95: [f64; 2],
-    percentiles: Vec<YearPercentiles>,
-    terminal: Terminal,
-    withdrawals: Vec<YearPercentiles>,
-    failures: Vec<Failures>,
-    goal: Option<Goal>,
-    solve: Option<Solved>,
-    #[serde(skip)]
-    contribution_monthly: bool,
-}
-
-impl Out {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        spec: &Spec,
-        o: &Outcome,
-        ready: &Ready,
-        solve: Option<Solved>,
-        contribution: Option<Contribution>,
-        threads: usize,
-        elapsed_ms: f64,
-        today: NaiveDate,
-    ) -> Out {
-        let n = spec.assets.len();
-        let mut cumulative = 0;
-        let failures = o
-            .failures_by_year
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(y, c)| {
-                cumulative += c;
-                Failures {
-                    year: y + 1,
-                    paths: *c,
-                    cumulative_rate: round(cumulative as f64 / o.paths.max(1) as f64, 6),
-                }
-            })
-            .collect();
-        // The horizon: whole years from today (with --by, the last whole year before it).
-        let by = spec
-            .goal
-            .and_then(|_| today.checked_add_months(chrono::Months::new(12 * spec.years as u32)));
-        Out {
-            model: spec.model.label(),
-            strategy: spec.strategy.label(),
-            paths: o.paths,
-            seed: spec.seed,
-            steps: if spec.steps_per_year == 12 {
-                "monthly"
-            } else {
-                "yearly"
-            },
-            years: spec.years,
-            threads,
-            elapsed_ms,
-            initial: round(spec.initial, 2),
-            contribution_per_year: round(spec.contribution, 2),
-            retire_in: spec.retire_in,
-            withdrawal_rate: match spec.withdrawal {
-                Withdrawal::Rate(r) => Some(r),
-                _ => None,
-            },
-            withdrawal: match spec.withdrawal {
-                Withdrawal::Amount(a) => Some(round(a, 2)),
-                _ => None,
-            },
-            inflation: spec.inflation,
-            fee: spec.fee,
-            rebalance: spec.rebalance,
-            assets: spec
-                .assets
-                .iter()
-                .map(|a| Asset {
-                    weight: round(a.weight, 6),
-                    mu: round(a.mu, 6),
-                    sigma: round(a.sigma, 6),
-                    ..a.clone()
-                })
-                .collect(),
-            correlations: (0..n)
-                .map(|i| {
-                    spec.corr[i * n..(i + 1) * n]
-                        .iter()
-                        .map(|c| round(*c, 6))
-                        .collect()
-                })
-                .collect(),
-            correlation_repair: o.correlation_repair,
-            estimate_days: ready.estimate_days,
-            left_out: ready.left_out.clone(),
-            history: ready.history_source.as_ref().and_then(|source| {
-                spec.history.as_ref().map(|h| HistoryInfo {
-                    source: source.clone(),
-                    first_year: h.first_year(),
-                    last_year: h.last_year(),
-                })
-            }),
-            success_rate: o.success_rate,
-            success_se: o.success_se,
-            success_ci95: o.success_ci95,
-            percentiles: o
-                .values
-                .iter()
-                .enumerate()
-                .map(|(year, p)| YearPercentiles {
-                    year,
-                    p: (*p).into(),
-                })
-                .collect(),
-            terminal: Terminal {
-                p: o.terminal.into(),
-                mean: o.terminal_mean,
-            },
-            withdrawals: o
-                .withdrawals
-                .iter()
-                .enumerate()
-                .filter_map(|(y, p)| {
-                    p.map(|p| YearPercentiles {
-                        year: y + 1,
-                        p: p.into(),
-                    })
-                })
-                .collect(),
-            failures,
-            goal: spec.goal.map(|target| Goal {
-                target,
-                by,
-                probability: o.goal_probability.unwrap_or(0.0),
-                ci95: o.goal_ci95.unwrap_or([0.0, 0.0]),
-            }),
-            solve,
-            contribution_monthly: contribution.is_some_and(|c| c.monthly),
-        }
-    }
 }
 
 fn pct1(x: f64) -> String {
@@ -870,7 +409,8 @@ fn pct1(x: f64) -> String {
 
 use crate::format::whole_dollars as dollars;
 
-fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
+fn print(out: &PlanReport, monthly: bool) -> anyhow::Result<()> {
+    let f = |d: Decimal| d.to_f64().unwrap_or(0.0);
     let weights: Vec<String> = out
         .assets
         .iter()
@@ -886,15 +426,15 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
         out.elapsed_ms,
         out.threads
     );
-    let mut start = format!("Start {}", dollars(out.initial));
-    if out.contribution_per_year > 0.0 {
-        start += &if out.contribution_monthly {
+    let mut start = format!("Start {}", dollars(f(out.initial)));
+    if out.contribution_per_year > Decimal::ZERO {
+        start += &if monthly {
             format!(
                 ", saving {}/month",
-                dollars(out.contribution_per_year / 12.0)
+                dollars(f(out.contribution_per_year) / 12.0)
             )
         } else {
-            format!(", saving {}/year", dollars(out.contribution_per_year))
+            format!(", saving {}/year", dollars(f(out.contribution_per_year)))
         };
         if out.retire_in > 0 {
             start += &format!(" for {} years", out.retire_in);
@@ -903,7 +443,7 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
     outln!("{start}; {}", weights.join(", "));
     let withdraw = match (out.withdrawal_rate, out.withdrawal) {
         (Some(r), _) => format!("withdrawing {:.2}% a year ({})", r * 100.0, out.strategy),
-        (_, Some(a)) => format!("withdrawing {} a year ({})", dollars(a), out.strategy),
+        (_, Some(a)) => format!("withdrawing {} a year ({})", dollars(f(a)), out.strategy),
         _ if out.strategy == "vpw" => "withdrawing by VPW".to_string(),
         _ => "no withdrawals".to_string(),
     };
@@ -938,12 +478,12 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
                 "\nSafe withdrawal rate for {} success: {:.2}% ({} in the first year)",
                 pct1(s.target_success),
                 r * 100.0,
-                dollars(r * spec.initial)
+                dollars(r * f(out.initial))
             ),
             (Solve::Contribution, Some(c)) => outln!(
                 "\nContribution for {}: {}",
                 pct1(s.target_success),
-                if out.contribution_monthly {
+                if monthly {
                     format!("{}/month ({}/year)", dollars((c / 12.0).ceil()), dollars(c))
                 } else {
                     format!("{}/year", dollars(c))
@@ -968,7 +508,7 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
     if let Some(g) = &out.goal {
         outln!(
             "Goal {}{}: reached on {} of paths (95% CI {} to {})",
-            dollars(g.target),
+            dollars(f(g.target)),
             g.by.map(|d| format!(" by {d}")).unwrap_or_default(),
             pct1(g.probability),
             pct1(g.ci95[0]),
@@ -1000,19 +540,19 @@ fn print(out: &Out, spec: &Spec) -> anyhow::Result<()> {
             .withdrawals
             .iter()
             .find(|w| w.year == p.year.max(1))
-            .map_or(String::new(), |w| dollars(w.p.p50));
+            .map_or(String::new(), |w| dollars(f(w.p.p50)));
         r.row(vec![
             p.year.to_string(),
-            dollars(p.p.p5),
-            dollars(p.p.p25),
-            dollars(p.p.p50),
-            dollars(p.p.p75),
-            dollars(p.p.p95),
+            dollars(f(p.p.p5)),
+            dollars(f(p.p.p25)),
+            dollars(f(p.p.p50)),
+            dollars(f(p.p.p75)),
+            dollars(f(p.p.p95)),
             w,
         ]);
     }
     r.print()?;
-    outln!("Mean at the end: {}", dollars(out.terminal.mean));
+    outln!("Mean at the end: {}", dollars(f(out.terminal.mean)));
     if let Some(first) = out.failures.first() {
         let last = out.failures.last().map_or(0.0, |f| f.cumulative_rate);
         outln!(

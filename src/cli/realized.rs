@@ -1,15 +1,8 @@
 //! `folio realized`: closed lots with proceeds, basis, gain and term, and yearly totals.
 
-use std::collections::BTreeMap;
-
-use chrono::Datelike;
-use rust_decimal::Decimal;
-use serde::Serialize;
-
-use super::output::{Report, json, money, money_or_blank, outln, qty};
-use super::{Ctx, load_book};
-use crate::domain::Term;
-use crate::ledger::Disposal;
+use super::Ctx;
+use super::output::{Report, json, money, money_or_blank, outln, qty, warnings};
+use crate::app::realized::{RealizedParams, realized};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -24,68 +17,27 @@ pub struct Args {
     symbol: Option<String>,
 }
 
-#[derive(Serialize, Default)]
-struct Total {
-    currency: String,
-    proceeds: Decimal,
-    cost_basis: Decimal,
-    short_term_gain: Decimal,
-    long_term_gain: Decimal,
-    total_gain: Decimal,
-    wash_sale_disallowed: Decimal,
-}
-
-#[derive(Serialize)]
-struct Out {
-    year: Option<i32>,
-    disposals: Vec<Disposal>,
-    totals: Vec<Total>,
-}
-
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, None, args.account.as_deref())?;
-    let symbol = args.symbol.map(|s| s.trim().to_ascii_uppercase());
-    let disposals: Vec<Disposal> = loaded
-        .book
-        .realized
-        .iter()
-        .filter(|d| loaded.wants(&d.account))
-        .filter(|d| args.year.is_none_or(|y| d.sold.year() == y))
-        .filter(|d| symbol.as_ref().is_none_or(|s| *s == d.symbol))
-        .cloned()
-        .collect();
-    let mut totals: BTreeMap<&str, Total> = BTreeMap::new();
-    for d in &disposals {
-        let t = totals.entry(&d.currency).or_insert_with(|| Total {
-            currency: d.currency.clone(),
-            ..Total::default()
-        });
-        t.proceeds += d.proceeds;
-        t.cost_basis += d.cost;
-        match d.term {
-            Term::Short => t.short_term_gain += d.gain,
-            Term::Long => t.long_term_gain += d.gain,
-        }
-        t.total_gain += d.gain;
-        t.wash_sale_disallowed += d.disallowed;
-    }
-    let totals: Vec<Total> = totals.into_values().collect();
-    if ctx.json {
-        return json(&Out {
+    let r = realized(
+        ctx.session,
+        &RealizedParams {
             year: args.year,
-            disposals,
-            totals,
-        });
+            account: args.account,
+            symbol: args.symbol,
+        },
+    )?;
+    if ctx.json {
+        return json(&r);
     }
-    if disposals.is_empty() {
+    warnings(&r.warnings)?;
+    if r.disposals.is_empty() {
         outln!(
             "No realized gains or losses{}.",
-            args.year.map(|y| format!(" in {y}")).unwrap_or_default()
+            r.year.map(|y| format!(" in {y}")).unwrap_or_default()
         );
         return Ok(());
     }
-    let mut r = Report::new(&[
+    let mut t = Report::new(&[
         "Account",
         "Symbol",
         "~Acquired",
@@ -98,8 +50,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Term",
         "~Ccy",
     ]);
-    for d in &disposals {
-        r.row(vec![
+    for d in &r.disposals {
+        t.row(vec![
             d.account.clone(),
             d.symbol.clone(),
             d.purchased.to_string(),
@@ -113,7 +65,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             d.currency.clone(),
         ]);
     }
-    r.print()?;
+    t.print()?;
     outln!();
     let mut t = Report::new(&[
         "Currency",
@@ -124,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Total gain>",
         "Wash sale>",
     ]);
-    for x in &totals {
+    for x in &r.totals {
         t.row(vec![
             x.currency.clone(),
             money(x.proceeds),

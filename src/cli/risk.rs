@@ -3,11 +3,10 @@
 
 use chrono::NaiveDate;
 
-use super::output::{Report, json, outln};
-use super::{Analysis, BadInput, Ctx, parse_date_arg, today};
-use crate::analysis::{self, float_closes};
+use super::output::{Report, json, outln, warnings};
+use super::{Ctx, parse_date_arg};
 use crate::analytics::risk::Metrics;
-use crate::config::parse_window;
+use crate::app::risk::{RiskParams, risk};
 use crate::format::{ratio_pct, stat};
 
 #[derive(clap::Args, Debug)]
@@ -18,37 +17,27 @@ pub struct Args {
     /// How far back: 90d, 6m, 1y, 3y... or all [default: risk.window, 1y]
     #[arg(long, value_name = "WINDOW")]
     window: Option<String>,
-    /// End of the window (YYYY-MM-DD) [default: today]
+    /// End of the window (YYYY-MM-DD) [default: the newest close of the holdings]
     #[arg(long, value_parser = parse_date_arg)]
     as_of: Option<NaiveDate>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let window_text = args.window.as_deref().unwrap_or(&ctx.config.risk.window);
-    let window = parse_window(window_text).map_err(|e| BadInput(format!("--window: {e}")))?;
-    let to = args.as_of.unwrap_or_else(today);
-    let from = window.map(|w| w.start(to));
-    let a = Analysis::load(ctx, None)?;
-    let closes = float_closes(&a.closes);
-    let benchmark = match args.benchmark.as_deref().map(str::trim) {
-        Some(b) if b.eq_ignore_ascii_case("none") || b.is_empty() => None,
-        Some(b) => {
-            let b = b.to_ascii_uppercase();
-            if !closes.contains_key(&b) {
-                return Err(BadInput(format!(
-                    "--benchmark {b}: the database has no prices for it; import them first (folio prices import FILE) or pass --benchmark none"
-                ))
-                .into());
-            }
-            Some(b)
-        }
-        None => Some(ctx.config.risk.benchmark.clone()).filter(|b| !b.is_empty()),
-    };
-    let rf = ctx.config.risk.risk_free_rate;
-    let report = analysis::risk(&a.data(ctx), &closes, to, from, benchmark.as_deref(), rf);
+    let answer = risk(
+        ctx.session,
+        &RiskParams {
+            benchmark: args.benchmark,
+            window: args.window,
+            as_of: args.as_of,
+        },
+    )?;
     if ctx.json {
-        return json(&report);
+        return json(&answer);
     }
+    warnings(&answer.warnings)?;
+    let report = &answer.report;
+    let window_text = &answer.window;
+    let rf = report.risk_free_rate;
     let p = &report.portfolio;
     outln!(
         "Risk in {} over {} ({} to {}), risk-free rate {:.2}%{}",

@@ -1,16 +1,14 @@
 //! `folio tax report` (a year's closed lots, Form 8949 style) and `folio tax preview sell|buy`
 //! (what a trade would realize and which wash sales it would trigger, before trading).
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::output::{Report, json, money, money_or_blank, outln, price, qty};
-use super::{BadInput, Ctx, Loaded, load_book, resolve_account, today};
-use crate::analytics::tax::{self, Rates, TermTotal};
-use crate::domain::{AccountKind, LotMethod, Term};
-use crate::ledger::preview::{self, Proposal};
+use super::output::{Report, json, money, money_or_blank, outln, price, qty, warnings};
+use super::{Ctx, parse_date_arg};
+use crate::analytics::tax::TermTotal;
+use crate::app::tax::{BuyReport, SellReport, Side, TaxReportParams, TradeParams, TradePreview};
+use crate::domain::{AccountKind, Term};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -67,38 +65,53 @@ struct TradeArgs {
     #[arg(long)]
     price: Option<Decimal>,
     /// Trade date (YYYY-MM-DD) [default: today]
-    #[arg(long, value_parser = super::parse_date_arg)]
+    #[arg(long, value_parser = parse_date_arg)]
     date: Option<NaiveDate>,
+}
+
+impl TradeArgs {
+    fn params(self, side: Side) -> TradeParams {
+        TradeParams {
+            side,
+            symbol: self.symbol,
+            quantity: self.quantity,
+            account: self.account,
+            lots: self.lots,
+            price: self.price,
+            date: self.date,
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     match args.command {
         Sub::Report(a) => report(ctx, a),
-        Sub::Preview {
-            trade: Trade::Sell(a),
-        } => sell(ctx, a),
-        Sub::Preview {
-            trade: Trade::Buy(a),
-        } => buy(ctx, a),
+        Sub::Preview { trade } => {
+            let params = match trade {
+                Trade::Sell(a) => a.params(Side::Sell),
+                Trade::Buy(a) => a.params(Side::Buy),
+            };
+            let v = crate::app::tax::preview(ctx.session, &params)?;
+            if ctx.json {
+                return json(&v);
+            }
+            match v {
+                TradePreview::Sell(v) => sell(&v, params.lots.is_some()),
+                TradePreview::Buy(v) => buy(&v),
+            }
+        }
     }
 }
 
 fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
-    if !(1900..=2200).contains(&args.year) {
-        return Err(BadInput(format!("--year {}: use a year such as 2025", args.year)).into());
-    }
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, None, args.account.as_deref())?;
-    let currency = &ctx.config.general.default_currency;
-    let rates = Rates::from_config(&ctx.config.tax);
-    let r = tax::report(
-        &loaded.book,
-        &loaded.policy,
-        args.year,
-        currency,
-        &rates,
-        loaded.account.as_deref(),
-    );
+    let t = crate::app::tax::report(
+        ctx.session,
+        &TaxReportParams {
+            year: args.year,
+            account: args.account,
+        },
+    )?;
+    let r = &t.report;
     if args.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout().lock());
         for row in &r.rows {
@@ -108,8 +121,10 @@ fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if ctx.json {
-        return json(&r);
+        return json(&t);
     }
+    warnings(&t.warnings)?;
+    let currency = &t.currency;
     let carried_in = r
         .summary
         .as_ref()
@@ -210,116 +225,17 @@ fn total_row(t: &mut Report, total: &TermTotal, currency: &str) {
     ]);
 }
 
-/// The symbol, quantity, price, date and currency of a proposed trade in `account`.
-fn proposal(
-    ctx: &Ctx,
-    store: &crate::store::Store,
-    loaded: &Loaded,
-    account: String,
-    a: &TradeArgs,
-) -> anyhow::Result<Proposal> {
-    let symbol = crate::domain::parse_symbol(&a.symbol).map_err(BadInput)?;
-    if a.quantity <= Decimal::ZERO || a.quantity > crate::domain::MAX_VALUE {
-        return Err(BadInput(format!(
-            "quantity {}: use a number of shares greater than 0",
-            a.quantity
-        ))
-        .into());
-    }
-    let date = a.date.unwrap_or_else(today);
-    let price = match a.price {
-        Some(p) if p <= Decimal::ZERO || p > crate::domain::MAX_VALUE => {
-            return Err(BadInput(format!("--price {p}: use a price greater than 0")).into());
-        }
-        Some(p) => p,
-        None => store
-            .latest_closes(date)?
-            .get(&symbol)
-            .map(|(_, c)| *c)
-            .ok_or_else(|| {
-                BadInput(format!(
-                    "no price for {symbol} on or before {date}; pass --price or import prices"
-                ))
-            })?,
-    };
-    let currency = loaded
-        .book
-        .lots_of(&account, &symbol)
-        .next()
-        .map(|l| l.currency.clone())
-        .unwrap_or_else(|| ctx.config.general.default_currency.clone());
-    Ok(Proposal {
-        date,
-        account,
-        symbol,
-        quantity: a.quantity,
-        price,
-        fees: Decimal::ZERO,
-        currency,
-    })
-}
-
-fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, None, a.account.as_deref())?;
-    let symbol = crate::domain::parse_symbol(&a.symbol).map_err(BadInput)?;
-    let date = a.date.unwrap_or_else(today);
-    let account = match &loaded.account {
-        Some(acc) => acc.clone(),
-        None => {
-            // Who holds it on the trade's day, not today.
-            let (held, _) = crate::ledger::replay(
-                loaded.transactions.iter().filter(|t| t.date <= date),
-                &loaded.policy,
-            );
-            let holders: Vec<String> = held
-                .positions()
-                .into_iter()
-                .filter(|p| p.symbol == symbol)
-                .map(|p| p.account)
-                .collect();
-            match holders.as_slice() {
-                [one] => one.clone(),
-                [] => {
-                    return Err(BadInput(format!(
-                        "no account holds {symbol}; check the symbol with `folio holdings`"
-                    ))
-                    .into());
-                }
-                many => {
-                    return Err(BadInput(format!(
-                        "{symbol} is held in {}; name one with --account",
-                        many.join(" and ")
-                    ))
-                    .into());
-                }
-            }
-        }
-    };
-    let (method, lot) = match a.lots.as_deref() {
-        None => (None, None),
-        Some(s) => match LotMethod::from_str(s) {
-            Ok(m) => (Some(m), None),
-            Err(_) => match super::parse_date_arg(s) {
-                Ok(d) => (None, Some(d)),
-                Err(_) => {
-                    return Err(BadInput(format!(
-                        "--lots '{s}': use fifo, lifo, hifo or the acquisition date of a lot (YYYY-MM-DD)"
-                    ))
-                    .into());
-                }
-            },
-        },
-    };
-    let p = proposal(ctx, &store, &loaded, account, &a)?;
-    let v =
-        preview::sell(&loaded.transactions, &loaded.policy, &p, method, lot).map_err(BadInput)?;
-    if ctx.json {
-        return json(&v);
-    }
-    let how = match lot {
-        Some(d) => format!("the lot acquired {d}"),
-        None => v.method.to_ascii_uppercase(),
+fn sell(r: &SellReport, named_lot: bool) -> anyhow::Result<()> {
+    warnings(&r.warnings)?;
+    let v = &r.preview;
+    let how = match (named_lot, v.method.as_str()) {
+        (true, "specific") => format!(
+            "the lot acquired {}",
+            v.lots
+                .first()
+                .map_or(String::new(), |d| d.purchased.to_string())
+        ),
+        (_, m) => m.to_ascii_uppercase(),
     };
     outln!(
         "Selling {} {} from {} on {} at {} ({how})",
@@ -357,7 +273,7 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
         money(v.short_term_gain),
         money(v.long_term_gain)
     );
-    if loaded.policy.kind(&v.account) != AccountKind::Taxable {
+    if r.account_kind != AccountKind::Taxable {
         outln!(
             "{} is a retirement account: the sale is not a taxable event.",
             v.account
@@ -390,32 +306,9 @@ fn sell(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
-    if a.lots.is_some() {
-        return Err(BadInput("--lots is for previewing a sale".into()).into());
-    }
-    let store = ctx.store()?;
-    let loaded = load_book(&store, ctx, None, None)?;
-    let account = match &a.account {
-        Some(name) => resolve_account(&loaded.accounts, name)?,
-        None => {
-            let mut taxable: Vec<&str> = loaded
-                .accounts
-                .iter()
-                .filter(|x| x.kind == AccountKind::Taxable)
-                .map(|x| x.name.as_str())
-                .collect();
-            taxable.sort_unstable();
-            taxable.first().map(|s| s.to_string()).ok_or_else(|| {
-                BadInput("no taxable account to buy in; name the account with --account".into())
-            })?
-        }
-    };
-    let p = proposal(ctx, &store, &loaded, account, &a)?;
-    let v = preview::buy(&loaded.transactions, &loaded.policy, &p).map_err(BadInput)?;
-    if ctx.json {
-        return json(&v);
-    }
+fn buy(r: &BuyReport) -> anyhow::Result<()> {
+    warnings(&r.warnings)?;
+    let v = &r.preview;
     outln!(
         "Buying {} {} in {} on {} at {}",
         qty(v.quantity),
@@ -437,11 +330,7 @@ fn buy(ctx: &Ctx, a: TradeArgs) -> anyhow::Result<()> {
     if v.washes.is_empty() {
         outln!(
             "Washes no loss: nothing substantially identical ({}) was sold at a loss within 30 days that is not already washed.",
-            loaded
-                .policy
-                .securities()
-                .identical_to(&v.symbol)
-                .join(", ")
+            r.substantially_identical.join(", ")
         );
         return Ok(());
     }

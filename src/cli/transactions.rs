@@ -1,11 +1,11 @@
 //! `folio transactions`: the history, newest first, with filters.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::output::{Report, json, money, opt, outln, price, qty};
-use super::{BadInput, Ctx, parse_date_arg, resolve_account};
-use crate::domain::{Action, Transaction};
+use super::{Ctx, parse_date_arg};
+use crate::app::transactions::{TransactionsParams, transactions};
+use crate::domain::Transaction;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -29,45 +29,33 @@ pub struct Args {
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct Out {
-    transactions: Vec<Transaction>,
-}
-
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let account = match &args.account {
-        Some(a) => Some(resolve_account(&store.accounts()?, a)?),
-        None => None,
-    };
-    let action = args
-        .action
-        .as_deref()
-        .map(str::parse::<Action>)
-        .transpose()
-        .map_err(BadInput)?;
-    let symbol = args.symbol.map(|s| s.trim().to_ascii_uppercase());
-    let mut txns: Vec<Transaction> = store
-        .transactions()?
-        .into_iter()
-        .filter(|t| account.as_ref().is_none_or(|a| *a == t.account))
-        .filter(|t| action.is_none_or(|a| a == t.action))
-        .filter(|t| symbol.is_none() || t.symbol == symbol)
-        .filter(|t| args.from.is_none_or(|d| t.date >= d) && args.to.is_none_or(|d| t.date <= d))
-        .collect();
-    txns.reverse();
-    if let Some(n) = args.limit {
-        txns.truncate(n);
-    }
+    let r = transactions(
+        ctx.session,
+        &TransactionsParams {
+            symbol: args.symbol,
+            account: args.account,
+            action: args.action,
+            from: args.from,
+            to: args.to,
+            limit: args.limit,
+        },
+    )?;
     if ctx.json {
-        return json(&Out { transactions: txns });
+        return json(&r);
     }
-    if txns.is_empty() {
+    if r.transactions.is_empty() {
         outln!("No transactions match.");
         return Ok(());
     }
-    let r = table(&txns);
-    r.print()?;
+    table(&r.transactions).print()?;
+    if r.matched > r.transactions.len() {
+        outln!(
+            "The newest {} of {} matching transactions.",
+            r.transactions.len(),
+            r.matched
+        );
+    }
     Ok(())
 }
 

@@ -1,9 +1,13 @@
 //! Plain types shared by every layer: actions, transactions, accounts, lots, quotes. No IO here.
 
+mod named;
 pub mod quote;
 pub mod securities;
+mod window;
 
+pub use named::Named;
 pub use quote::{Freshness, Quote, QuoteSource};
+pub use window::Window;
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +18,9 @@ use serde::Serialize;
 
 /// What a transaction does. The canonical CSV spells these in upper snake case
 /// (case-insensitive on input).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {
     Buy,
@@ -104,7 +110,18 @@ impl FromStr for Action {
 }
 
 /// Tax treatment of an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountKind {
     #[default]
@@ -123,6 +140,26 @@ impl AccountKind {
     }
 }
 
+impl Named for AccountKind {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            AccountKind::Taxable,
+            "taxable",
+            "a taxable brokerage account",
+        ),
+        (
+            AccountKind::Ira,
+            "ira",
+            "a traditional IRA: sales are not taxable events",
+        ),
+        (
+            AccountKind::Roth,
+            "roth",
+            "a Roth IRA: sales are not taxable events",
+        ),
+    ];
+}
+
 impl FromStr for AccountKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -138,7 +175,18 @@ impl FromStr for AccountKind {
 }
 
 /// Which lots a sale relieves when the SELL row names no specific lot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LotMethod {
     #[default]
@@ -157,6 +205,14 @@ impl LotMethod {
     }
 }
 
+impl Named for LotMethod {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (LotMethod::Fifo, "fifo", "first in, first out"),
+        (LotMethod::Lifo, "lifo", "last in, first out"),
+        (LotMethod::Hifo, "hifo", "highest cost first"),
+    ];
+}
+
 impl FromStr for LotMethod {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -171,7 +227,7 @@ impl FromStr for LotMethod {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Account {
     pub name: String,
     pub kind: AccountKind,
@@ -180,7 +236,7 @@ pub struct Account {
 
 /// One ledger entry. Which optional fields are set depends on the action; [`Transaction::check`]
 /// says whether a combination is valid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Transaction {
     /// Database id, or the position in a batch not yet stored. Orders rows within a day.
     pub id: i64,
@@ -402,7 +458,7 @@ pub fn fx_pair(symbol: &str) -> Option<(&str, &str)> {
 }
 
 /// Short or long term, as the IRS counts it: long when held more than one year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Term {
     Short,

@@ -8,8 +8,18 @@ use serde::Serialize;
 
 use super::Position;
 
+/// The price a symbol is valued at, with the close before it for the day's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub date: NaiveDate,
+    pub price: Decimal,
+    /// The close of the session before `price`'s; None when there is no day change to show
+    /// (the price is older than the newest session, or there is no earlier close).
+    pub prev_close: Option<Decimal>,
+}
+
 /// A position with its market value, where a price is known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Holding {
     pub account: String,
     pub symbol: String,
@@ -24,10 +34,16 @@ pub struct Holding {
     pub unrealized_gain_pct: Option<Decimal>,
     /// Percentage of the valued holdings in the same currency.
     pub weight_pct: Option<Decimal>,
+    /// Change of the position's value since the previous close.
+    pub day_change: Option<Decimal>,
+    /// The price's change since the previous close, in percent.
+    pub day_change_pct: Option<Decimal>,
+    /// Open lots behind the position.
+    pub lots: usize,
 }
 
 /// Totals of the valued holdings in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     pub currency: String,
     pub cost_basis: Decimal,
@@ -37,20 +53,29 @@ pub struct Totals {
     pub unpriced: usize,
 }
 
-/// Values `positions` at `price_of(symbol)` (the date and price to value it at, if any).
+/// Values `positions` at `mark_of(symbol)` (the price to value it at, if any).
 /// Holdings come out in the order of `positions`.
 pub fn value(
     positions: Vec<Position>,
-    price_of: impl Fn(&str) -> Option<(NaiveDate, Decimal)>,
+    mark_of: impl Fn(&str) -> Option<Mark>,
 ) -> (Vec<Holding>, Vec<Totals>) {
     let mut holdings: Vec<Holding> = positions
         .into_iter()
         .map(|p| {
-            let close = price_of(&p.symbol);
+            let mark = mark_of(&p.symbol);
+            let close = mark.map(|m| (m.date, m.price));
             let close = close.as_ref();
             let market_value = close.map(|(_, c)| (p.quantity * c).round_dp(2));
             let gain = market_value.map(|v| v - p.cost);
+            let prev = mark.and_then(|m| Some((m.price, m.prev_close?)));
             Holding {
+                day_change: prev.map(|(now, before)| (p.quantity * (now - before)).round_dp(2)),
+                day_change_pct: prev.and_then(|(now, before)| {
+                    ((now - before) * Decimal::ONE_HUNDRED)
+                        .checked_div(before)
+                        .map(|r| r.round_dp(2))
+                }),
+                lots: p.lots,
                 // None when the basis is 0 (or so small that the percentage is meaningless).
                 unrealized_gain_pct: gain
                     .and_then(|g| g.checked_div(p.cost))

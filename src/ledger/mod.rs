@@ -29,7 +29,7 @@ pub use wash::{Replacement, UnwashedLoss};
 const SPLIT_DP: u32 = 8;
 
 /// An open tax lot. Its account and symbol are the keys it is filed under in the [`Book`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Lot {
     /// Where the holding period starts: the purchase date, moved earlier by the holding period
     /// of shares whose wash-sale loss this lot absorbed.
@@ -61,7 +61,7 @@ impl Lot {
 }
 
 /// A closed (part of a) lot: what a sale realized.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Disposal {
     pub account: String,
     pub symbol: String,
@@ -214,7 +214,7 @@ impl Policy {
 }
 
 /// The sum of an account's open lots in one symbol.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Position {
     pub account: String,
     pub symbol: String,

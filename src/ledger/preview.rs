@@ -28,7 +28,7 @@ pub struct Proposal {
 }
 
 /// What selling would do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SellPreview {
     pub account: String,
     pub symbol: String,
@@ -53,7 +53,7 @@ pub struct SellPreview {
 }
 
 /// A loss sale a purchase would wash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Washed {
     pub account: String,
     pub symbol: String,
@@ -68,7 +68,7 @@ pub struct Washed {
 }
 
 /// A recorded sale whose lots change because of the purchase (it relieves other lots).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Changed {
     pub account: String,
     pub symbol: String,
@@ -78,7 +78,7 @@ pub struct Changed {
 }
 
 /// What buying would do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BuyPreview {
     pub account: String,
     pub symbol: String,

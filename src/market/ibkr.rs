@@ -264,21 +264,19 @@ async fn refuse(events: &mpsc::Sender<FeedEvent>, symbol: &str, e: Error) -> End
     Ended::Refused
 }
 
-/// How long a one-off answer (positions, account summary, history) may take.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The next item of a subscription, or a timeout error once `deadline` has passed.
 async fn next_before<S: futures_util::Stream + Unpin>(
     sub: &mut S,
     deadline: tokio::time::Instant,
+    timeout: Duration,
     what: &str,
 ) -> Result<Option<S::Item>, Error> {
     tokio::time::timeout_at(deadline, futures_util::StreamExt::next(sub))
         .await
         .map_err(|_| {
             Error::Simple(format!(
-                "the gateway did not send {what} within {} s",
-                ANSWER_TIMEOUT.as_secs()
+                "the gateway did not send {what} within {} s ([ibkr] answer_timeout_secs)",
+                timeout.as_secs()
             ))
         })
 }
@@ -293,12 +291,12 @@ pub struct BrokerPosition {
     pub average_cost: Option<Decimal>,
 }
 
-/// Every position of every account the login can see.
-pub async fn positions(client: &Client) -> Result<Vec<BrokerPosition>, Error> {
+/// Every position of every account the login can see, within `timeout`.
+pub async fn positions(client: &Client, timeout: Duration) -> Result<Vec<BrokerPosition>, Error> {
     let mut sub = client.positions().await?;
-    let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut out = Vec::new();
-    while let Some(item) = next_before(&mut sub, deadline, "positions").await? {
+    while let Some(item) = next_before(&mut sub, deadline, timeout, "positions").await? {
         match item? {
             // Shares and ETFs only: options, futures and cash are not the ledger's holdings.
             SubscriptionItem::Data(PositionUpdate::Position(p))
@@ -329,9 +327,11 @@ pub async fn positions(client: &Client) -> Result<Vec<BrokerPosition>, Error> {
     Ok(out)
 }
 
-/// Net liquidation value and cash per account: (account, tag, value, currency).
+/// Net liquidation value and cash per account: (account, tag, value, currency), within
+/// `timeout` (a gateway that never ends the summary is an error, not a hang).
 pub async fn account_summary(
     client: &Client,
+    timeout: Duration,
 ) -> Result<Vec<(String, String, Decimal, String)>, Error> {
     let tags = [
         AccountSummaryTags::NET_LIQUIDATION,
@@ -340,8 +340,9 @@ pub async fn account_summary(
     let mut sub = client
         .account_summary(&AccountGroup("All".into()), &tags)
         .await?;
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut out = Vec::new();
-    while let Some(item) = sub.next().await {
+    while let Some(item) = next_before(&mut sub, deadline, timeout, "the account summary").await? {
         match item? {
             SubscriptionItem::Data(AccountSummaryResult::Summary(s)) => {
                 if let Ok(v) = s.value.parse::<Decimal>()
@@ -385,6 +386,7 @@ pub async fn daily_history(
     client: &Client,
     symbol: &str,
     years: u32,
+    timeout: Duration,
 ) -> Result<Vec<crate::store::PriceRow>, String> {
     let contract = Contract::stock(symbol).build();
     let request = client
@@ -393,12 +395,12 @@ pub async fn daily_history(
         .what_to_show(HistoricalWhatToShow::Trades)
         .trading_hours(TradingHours::Regular)
         .fetch();
-    let data = tokio::time::timeout(ANSWER_TIMEOUT, request)
+    let data = tokio::time::timeout(timeout, request)
         .await
         .map_err(|_| {
             format!(
                 "the gateway sent no history for {symbol} within {} s (is its historical data farm connected?)",
-                ANSWER_TIMEOUT.as_secs()
+                timeout.as_secs()
             )
         })?
         .map_err(|e| match e {
@@ -528,6 +530,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
         use super::feed::{FeedCommand, FeedState};
         use std::collections::BTreeSet;
         let settings = self.settings;
+        let timeout = settings.answer_timeout();
         tokio::spawn(async move {
             let mut symbols: BTreeSet<String> = BTreeSet::new();
             let mut paused = false;
@@ -576,7 +579,6 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         continue;
                     }
                 };
-                attempt = 0;
                 // Listen for the gateway's notices before saying "connected": one sent right
                 // after would otherwise be lost (the stream only carries what comes after it).
                 let mut notices = client.notice_stream().ok();
@@ -595,7 +597,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
                     let (client, events) = (client.clone(), events.clone());
                     accounts.spawn(async move {
                         loop {
-                            match account_summary(&client).await {
+                            match account_summary(&client, timeout).await {
                                 Ok(rows) => {
                                     let folded = fold_accounts(&rows);
                                     if events.send(FeedEvent::Accounts(folded)).await.is_err() {
@@ -621,7 +623,8 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         start(&mut tasks, s);
                     }
                 }
-                let lost = loop {
+                // Until the connection is lost (every other way out returns).
+                loop {
                     tokio::select! {
                         c = commands.recv() => match c {
                             None => return,
@@ -657,7 +660,7 @@ impl super::feed::QuoteFeed for IbkrFeed {
                         } => {
                             // The notice stream ends with the connection, even when no symbol
                             // task is running to notice it.
-                            let Some(n) = notice else { break true };
+                            let Some(n) = notice else { break };
                             tracing::info!(code = n.code, "{}", n.message);
                             if health.notice(n.code, &n.message) {
                                 tasks.abort_all();
@@ -675,20 +678,18 @@ impl super::feed::QuoteFeed for IbkrFeed {
                             }
                         }
                         Some(done) = tasks.join_next() => match done {
-                            Ok(Ended::ConnectionLost) => break true,
+                            Ok(Ended::ConnectionLost) => break,
                             Ok(Ended::Closed) => return,
                             Ok(Ended::Refused) | Err(_) => {}
                         },
                     }
-                };
-                accounts.abort_all();
-                if lost {
-                    tracing::warn!("lost the gateway connection; reconnecting");
-                    tasks.abort_all();
-                    drop(client);
-                    attempt = 1;
-                    tokio::time::sleep(backoff(attempt)).await;
                 }
+                accounts.abort_all();
+                tracing::warn!("lost the gateway connection; reconnecting");
+                tasks.abort_all();
+                drop(client);
+                attempt = 1;
+                tokio::time::sleep(backoff(attempt)).await;
             }
         })
     }

@@ -8,7 +8,17 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::analytics::montecarlo::History;
-use crate::cli::BadInput;
+
+/// Why there is no history.
+#[derive(Debug, thiserror::Error)]
+pub enum ReturnsError {
+    /// The file the user named cannot be read or parsed: they can fix it.
+    #[error("{0}")]
+    File(String),
+    /// The download or the cache failed.
+    #[error("{0:#}")]
+    Download(anyhow::Error),
+}
 
 /// Where a history came from, for people.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,15 +28,15 @@ pub struct Loaded {
 }
 
 /// Reads a CSV of yearly returns (or Shiller's monthly layout).
-pub fn from_file(path: &Path) -> anyhow::Result<Loaded> {
+pub fn from_file(path: &Path) -> Result<Loaded, ReturnsError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        BadInput(format!(
+        ReturnsError::File(format!(
             "cannot read the history file {}: {e}",
             path.display()
         ))
     })?;
-    let history =
-        History::parse(&text, &path.display().to_string()).map_err(|e| BadInput(e.to_string()))?;
+    let history = History::parse(&text, &path.display().to_string())
+        .map_err(|e| ReturnsError::File(e.to_string()))?;
     Ok(Loaded {
         history,
         source: path.display().to_string(),
@@ -41,7 +51,17 @@ pub fn cache_path(data_dir: &Path, url: &str) -> PathBuf {
 }
 
 /// The cached history for `url`, downloaded first when there is none.
-pub fn cached_or_download(url: &str, data_dir: &Path, timeout: Duration) -> anyhow::Result<Loaded> {
+pub async fn cached_or_download(
+    url: &str,
+    data_dir: &Path,
+    timeout: Duration,
+) -> Result<Loaded, ReturnsError> {
+    fetch(url, data_dir, timeout)
+        .await
+        .map_err(ReturnsError::Download)
+}
+
+async fn fetch(url: &str, data_dir: &Path, timeout: Duration) -> anyhow::Result<Loaded> {
     let cache = cache_path(data_dir, url);
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Ok(history) = History::parse(&text, &cache.display().to_string())
@@ -51,7 +71,7 @@ pub fn cached_or_download(url: &str, data_dir: &Path, timeout: Duration) -> anyh
             source: format!("{url} (cached in {})", cache.display()),
         });
     }
-    let text = download(url, timeout).with_context(|| {
+    let text = download(url, timeout).await.with_context(|| {
         format!(
             "cannot download US yearly returns from {url}; connect once (the data is then kept in {}), or give --history FILE with year,stocks,bonds,inflation",
             data_dir.display()
@@ -69,18 +89,13 @@ pub fn cached_or_download(url: &str, data_dir: &Path, timeout: Duration) -> anyh
     })
 }
 
-fn download(url: &str, timeout: Duration) -> anyhow::Result<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+async fn download(url: &str, timeout: Duration) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .build()?;
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .build()?;
-        let response = client.get(url).send().await?.error_for_status()?;
-        Ok(response.text().await?)
-    })
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.text().await?)
 }
 
 /// Writes the yearly CSV through a temporary file and a rename: a cache is whole or absent.

@@ -2,7 +2,7 @@
 
 use rusqlite_migration::{M, Migrations};
 
-const STEPS: &[M<'static>] = &[
+pub(super) const STEPS: &[M<'static>] = &[
     // 1: accounts, imports, transactions, daily prices.
     M::up(
         "CREATE TABLE accounts (

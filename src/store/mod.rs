@@ -19,6 +19,14 @@ use crate::domain::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error(
+        "there is no database at {0}: check the path (--db, FOLIO_DB or [database] path), or create it by importing transactions: folio import FILE"
+    )]
+    Missing(PathBuf),
+    #[error(
+        "the database {0} was written by an older folio and must be upgraded, which needs write access: run any command that writes (folio accounts set ...) as a user who can write to it and its directory"
+    )]
+    NeedsUpgrade(PathBuf),
     #[error("cannot open the database {path}: {source}")]
     Open {
         path: PathBuf,
@@ -39,7 +47,17 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// The user named a file that is not there (exit status 2).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, StoreError::Missing(_))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Per symbol: its latest close on or before a day, that day, and the close before it.
+pub type LastCloses = HashMap<String, (NaiveDate, Decimal, Option<Decimal>)>;
 
 /// An open folio database.
 pub struct Store {
@@ -103,6 +121,44 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Opens an existing database for reading only: nothing is created or changed, and a
+    /// database in a directory the user cannot write to (or a file they cannot write) is still
+    /// read. A database of an older schema is upgraded first when it can be written.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let conn = read_only_connection(path)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let latest = migrations::STEPS.len() as i64;
+        if version > latest {
+            return Err(StoreError::TooNew(path.to_path_buf()));
+        }
+        if version < latest {
+            drop(conn);
+            // Upgrading writes; a file the user cannot write stays as it is.
+            return match Store::open(path) {
+                Ok(_) => Store::open_read_only(path),
+                Err(StoreError::Sql(e)) if is_read_only(&e) => {
+                    Err(StoreError::NeedsUpgrade(path.to_path_buf()))
+                }
+                Err(e) => Err(e),
+            };
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// SQLite's count of commits by other connections since this one opened: when it changes,
+    /// another process (an import in another shell) changed the database.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     pub fn path(&self) -> &Path {
@@ -196,6 +252,37 @@ impl Store {
             let date = parse_date("prices", 0, "date", &date)?;
             let close = parse_decimal("prices", 0, "close", &close)?;
             out.insert(symbol, (date, close));
+        }
+        Ok(out)
+    }
+
+    /// For every symbol: its latest close on or before `as_of` and the close before that one.
+    pub fn last_two_closes(&self, as_of: NaiveDate) -> Result<LastCloses> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.symbol, p.date, p.close,
+                    (SELECT q.close FROM prices q WHERE q.symbol = p.symbol AND q.date < p.date
+                     ORDER BY q.date DESC LIMIT 1)
+             FROM prices p
+             JOIN (SELECT symbol, MAX(date) AS d FROM prices WHERE date <= ?1 GROUP BY symbol) m
+               ON p.symbol = m.symbol AND p.date = m.d",
+        )?;
+        let rows = stmt.query_map([as_of.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (symbol, date, close, prev) = row?;
+            let date = parse_date("prices", 0, "date", &date)?;
+            let close = parse_decimal("prices", 0, "close", &close)?;
+            let prev = prev
+                .map(|p| parse_decimal("prices", 0, "close", &p))
+                .transpose()?;
+            out.insert(symbol, (date, close, prev));
         }
         Ok(out)
     }
@@ -446,17 +533,70 @@ impl Writer<'_> {
     }
 }
 
-/// Test hook for the crash-safety test: `FOLIO_TEST_STALL_IMPORT_AT=n` makes an import stop
-/// after writing `n` rows of its transaction, say so on stderr and wait to be killed.
+/// A read-only connection. A WAL database needs its shared-memory file to be read; in a
+/// directory the user cannot write to (where SQLite cannot create it) the file is opened as
+/// immutable instead, which reads it without one.
+fn read_only_connection(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let open_err = |e: rusqlite::Error| StoreError::Open {
+        path: path.to_path_buf(),
+        source: e.into(),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let check = |conn: Connection| -> rusqlite::Result<Connection> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // The first read is where a missing shared-memory file or a non-database shows.
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
+        Ok(conn)
+    };
+    let not_sqlite = |e: &rusqlite::Error| matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase);
+    match Connection::open_with_flags(path, flags).and_then(check) {
+        Ok(conn) => Ok(conn),
+        Err(e) if not_sqlite(&e) => Err(StoreError::Open {
+            path: path.to_path_buf(),
+            source: format!("{} is not a folio database (not SQLite)", path.display()).into(),
+        }),
+        Err(first) => {
+            let uri = format!(
+                "file:{}?immutable=1",
+                percent_path(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+            );
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .and_then(check)
+                .map_err(|_| open_err(first))
+        }
+    }
+}
+
+/// A path for a SQLite URI: the characters URIs reserve are escaped.
+fn percent_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'%' | b'?' | b'#' => out.push_str(&format!("%{b:02X}")),
+            b if b.is_ascii() => out.push(*b as char),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn is_read_only(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied))
+}
+
+/// Where an import stops for the crash-safety test (debug builds only, set by the test-only
+/// `--test-hook stall-import-at=N`).
 fn test_stall_point() -> Option<usize> {
-    std::env::var("FOLIO_TEST_STALL_IMPORT_AT")
-        .ok()?
-        .parse()
-        .ok()
+    crate::test_hooks::stall_import_at()
 }
 
 fn stall() {
-    eprintln!("folio: stalled mid-import (FOLIO_TEST_STALL_IMPORT_AT)");
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        b"folio: stalled mid-import (test hook)\n",
+    );
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

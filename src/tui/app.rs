@@ -1,7 +1,9 @@
 //! The cockpit's state: panes, data, quotes, overlays. Pure of IO: the event loop (`super::run`)
-//! feeds it keys and messages, carries out the [`Effect`]s it asks for, and draws it.
+//! feeds it keys and messages, carries out the [`Effect`]s it asks for (jobs for the query
+//! layer among them), and draws it. Nothing is computed in `draw`: answers arrive as messages
+//! and the holdings are valued again at the live quotes when quotes arrive.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -11,11 +13,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 use rust_decimal::Decimal;
 
+use super::jobs::{Done, Job, Kind};
 use super::panes::{self, Handled, Pane, View};
-use super::portfolio::{Mark, Portfolio, marks};
+use super::portfolio::{Portfolio, Valued};
 use super::quotes::{Quotes, age, age_changes_at};
 use super::theme::Theme;
-use super::widgets::{centered, popup};
+use super::widgets::{centered, popup_scrolled};
+use crate::analytics::anomaly::{Check, Finding, Severity};
+use crate::analytics::risk::Series;
+use crate::app::anomalies::AnomaliesReport;
+use crate::app::harvest::HarvestReport;
+use crate::app::risk::RiskAnswer;
 use crate::domain::{Quote, QuoteSource};
 use crate::market::feed::{FeedEvent, FeedState};
 
@@ -23,18 +31,22 @@ use crate::market::feed::{FeedEvent, FeedState};
 pub const MIN_WIDTH: u16 = 50;
 pub const MIN_HEIGHT: u16 = 14;
 
+/// How often the cockpit asks whether another process changed the database.
+const VERSION_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+
 /// What background work reports.
 #[derive(Debug)]
 pub enum Msg {
-    /// The database was read (or could not be).
-    Loaded(Result<Box<Portfolio>, String>),
+    /// A job's answer, with the number of the request it answers.
+    Done {
+        generation: u64,
+        done: Done,
+    },
     Feed(FeedEvent),
-    /// Writing quotes back to the database failed.
-    SaveFailed(String),
 }
 
 /// What the app asks the event loop to do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     /// Start the quote feed for these symbols, from these last closes.
     StartFeed {
@@ -43,13 +55,41 @@ pub enum Effect {
         closes: HashMap<String, Decimal>,
     },
     PauseFeed(bool),
+    /// Run a job; its answer comes back as [`Msg::Done`] with this generation.
+    Job {
+        generation: u64,
+        job: Job,
+    },
+}
+
+impl PartialEq for Effect {
+    fn eq(&self, other: &Effect) -> bool {
+        match (self, other) {
+            (
+                Effect::StartFeed {
+                    source: a,
+                    symbols: b,
+                    closes: c,
+                },
+                Effect::StartFeed {
+                    source: x,
+                    symbols: y,
+                    closes: z,
+                },
+            ) => a == x && b == y && c == z,
+            (Effect::PauseFeed(a), Effect::PauseFeed(b)) => a == b,
+            (Effect::Job { generation: a, .. }, Effect::Job { generation: b, .. }) => a == b,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Overlay {
     None,
     Help,
-    Alerts,
+    /// The alerts, scrolled by this many lines.
+    Alerts(usize),
 }
 
 /// How the app was started: what the status bar says about the data.
@@ -57,9 +97,37 @@ enum Overlay {
 pub struct Setup {
     /// The database, as shown in the status bar.
     pub db_label: String,
+    /// ` --db PATH` when the cockpit was opened on a database named on the command line: the
+    /// welcome screen's commands then import into it.
+    pub db_flag: String,
     pub demo: bool,
     /// The feed that will run, if any.
     pub feed: Option<QuoteSource>,
+}
+
+/// The Risk pane's report over a window, as last answered.
+#[derive(Debug, Clone)]
+pub struct RiskView {
+    /// The window asked for.
+    pub window: String,
+    pub result: Result<Box<(RiskAnswer, Series)>, String>,
+}
+
+/// The panes' view of the app's data, from its fields (so that the panes themselves can be
+/// borrowed mutably beside it).
+macro_rules! view {
+    ($app:ident, $p:expr) => {
+        View {
+            portfolio: $p,
+            valued: &$app.valued,
+            harvest: $app.harvest.as_ref(),
+            risk: $app.risk.as_ref(),
+            anomalies: $app.anomalies.as_ref(),
+            quotes: &$app.quotes,
+            theme: $app.theme,
+            now: $app.now,
+        }
+    };
 }
 
 pub struct App {
@@ -67,8 +135,12 @@ pub struct App {
     panes: Vec<Box<dyn Pane>>,
     current: usize,
     data: Option<Result<Portfolio, String>>,
+    /// The holdings at the marks in force (recomputed when quotes arrive).
+    valued: Valued,
+    harvest: Option<Result<Box<HarvestReport>, String>>,
+    risk: Option<RiskView>,
+    anomalies: Option<Result<Box<AnomaliesReport>, String>>,
     quotes: Quotes,
-    marks: HashMap<String, Mark>,
     overlay: Overlay,
     theme: Theme,
     now: DateTime<Utc>,
@@ -77,6 +149,14 @@ pub struct App {
     /// The last failure to save quotes, shown in the status bar.
     save_error: Option<String>,
     effects: Vec<Effect>,
+    /// The latest request of each kind: older answers are dropped.
+    latest: HashMap<Kind, u64>,
+    generation: u64,
+    /// A quote save is running (they go one at a time, in order).
+    saving_quotes: bool,
+    /// The database's version when last read, and when to look again.
+    version: Option<i64>,
+    next_version_check: Option<DateTime<Utc>>,
     /// When something time-based on screen changes next (a flash ends, an age ticks).
     wake_at: Option<DateTime<Utc>>,
     pub quit: bool,
@@ -85,14 +165,18 @@ pub struct App {
 }
 
 impl App {
+    /// The app, asking for the data at once (see [`App::take_effects`]).
     pub fn new(setup: Setup, theme: Theme, now: DateTime<Utc>, today: NaiveDate) -> App {
-        App {
+        let mut app = App {
             setup,
             panes: panes::all(),
             current: 0,
             data: None,
+            valued: Valued::default(),
+            harvest: None,
+            risk: None,
+            anomalies: None,
             quotes: Quotes::default(),
-            marks: HashMap::new(),
             overlay: Overlay::None,
             theme,
             now,
@@ -100,25 +184,44 @@ impl App {
             paused: false,
             save_error: None,
             effects: Vec::new(),
+            latest: HashMap::new(),
+            generation: 0,
+            saving_quotes: false,
+            version: None,
+            next_version_check: None,
             wake_at: None,
             quit: false,
             dirty: true,
-        }
+        };
+        app.request(Job::Version);
+        app.request(Job::Load);
+        app
+    }
+
+    /// Asks for a job; a newer request of its kind makes this one's answer stale.
+    fn request(&mut self, job: Job) {
+        self.generation += 1;
+        self.latest.insert(job.kind(), self.generation);
+        self.effects.push(Effect::Job {
+            generation: self.generation,
+            job,
+        });
     }
 
     /// Moves the clock; marks the screen dirty when a flash ended or an age label changed.
     pub fn set_now(&mut self, now: DateTime<Utc>, today: NaiveDate) {
         self.now = now;
         self.today = today;
-        // Background work of the panes (a plan's run): take in what finished, move gauges;
-        // the screen changes only when it is the pane on it.
-        for (i, pane) in self.panes.iter_mut().enumerate() {
-            if pane.poll() && i == self.current {
-                self.dirty = true;
-            }
+        // A pane with work going (a plan's run) redraws its progress while it is on screen.
+        if self.panes[self.current].busy() {
+            self.dirty = true;
         }
         if self.wake_at.is_some_and(|w| w <= now) {
             self.dirty = true;
+        }
+        if self.next_version_check.is_some_and(|t| t <= now) {
+            self.next_version_check = None;
+            self.request(Job::Version);
         }
         self.plan_wake();
     }
@@ -134,7 +237,10 @@ impl App {
         let busy = self
             .busy()
             .then(|| self.now + chrono::Duration::milliseconds(100));
-        [self.wake_at, busy].into_iter().flatten().min()
+        [self.wake_at, busy, self.next_version_check]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn plan_wake(&mut self) {
@@ -147,6 +253,17 @@ impl App {
         std::mem::take(&mut self.effects)
     }
 
+    /// Quotes not yet written, when no write is running: the loop saves them (one save at a
+    /// time, so that they land in order).
+    pub fn save_quotes(&mut self) {
+        if self.saving_quotes || !self.quotes.has_unsaved() {
+            return;
+        }
+        self.saving_quotes = true;
+        let q = self.quotes.take_unsaved();
+        self.request(Job::SaveQuotes(q));
+    }
+
     pub fn take_unsaved_quotes(&mut self) -> Vec<Quote> {
         self.quotes.take_unsaved()
     }
@@ -155,43 +272,18 @@ impl App {
         self.quotes.has_unsaved()
     }
 
+    /// A quote save is running.
+    pub fn saving_quotes(&self) -> bool {
+        self.saving_quotes
+    }
+
     pub fn current_pane(&self) -> &'static str {
         self.panes[self.current].title()
     }
 
     pub fn update(&mut self, msg: Msg) {
         match msg {
-            Msg::Loaded(Ok(p)) => {
-                let p = *p;
-                // Quotes left by an earlier session: real ones newer than the closes only.
-                let stored = p
-                    .stored_quotes
-                    .iter()
-                    .filter(|q| q.source != QuoteSource::Simulated)
-                    .filter(|q| {
-                        p.closes
-                            .get(&q.symbol)
-                            .and_then(|c| c.last())
-                            .is_none_or(|(d, _)| q.time.date_naive() > *d)
-                    })
-                    .cloned()
-                    .collect();
-                self.quotes.restore(stored);
-                let symbols = p.held_symbols().to_vec();
-                if let Some(source) = self.setup.feed
-                    && !symbols.is_empty()
-                {
-                    self.quotes.source = Some(source);
-                    self.effects.push(Effect::StartFeed {
-                        source,
-                        symbols,
-                        closes: p.last_closes(),
-                    });
-                }
-                self.data = Some(Ok(p));
-                self.revalue();
-            }
-            Msg::Loaded(Err(e)) => self.data = Some(Err(e)),
+            Msg::Done { generation, done } => self.done(generation, done),
             Msg::Feed(FeedEvent::Quotes(q)) => {
                 self.quotes.apply(q, self.now);
                 self.revalue();
@@ -201,15 +293,117 @@ impl App {
             Msg::Feed(FeedEvent::SymbolError { symbol, message }) => {
                 self.quotes.errors.insert(symbol, message);
             }
-            Msg::SaveFailed(e) => self.save_error = Some(e),
         }
         self.plan_wake();
         self.dirty = true;
     }
 
+    fn done(&mut self, generation: u64, done: Done) {
+        let kind = match &done {
+            Done::Loaded(_) => Kind::Load,
+            Done::Harvest(_) => Kind::Harvest,
+            Done::Risk { .. } => Kind::Risk,
+            Done::Anomalies(_) => Kind::Anomalies,
+            Done::Plan { .. } => Kind::Plan,
+            Done::Saved { .. } => Kind::SavePlan,
+            Done::Version(_) => Kind::Version,
+            Done::SavedQuotes(_) => Kind::SaveQuotes,
+        };
+        if let Done::SavedQuotes(r) = &done {
+            // Every save counts, in order; only the error shown is the latest.
+            self.saving_quotes = false;
+            self.save_error = r.as_ref().err().cloned();
+            return;
+        }
+        if self.latest.get(&kind) != Some(&generation) {
+            return;
+        }
+        match done {
+            Done::Loaded(Ok(p)) => self.loaded(*p),
+            Done::Loaded(Err(e)) => self.data = Some(Err(e)),
+            Done::Harvest(r) => self.harvest = Some(r),
+            Done::Risk { window, result } => self.risk = Some(RiskView { window, result }),
+            Done::Anomalies(r) => self.anomalies = Some(r),
+            Done::Version(r) => {
+                if let Ok((v, _)) = r {
+                    // Another process wrote (an import in another shell): read everything again.
+                    if self.version.is_some_and(|old| old != v) {
+                        self.refresh();
+                    }
+                    self.version = Some(v);
+                }
+                self.next_version_check = Some(self.now + VERSION_EVERY);
+            }
+            other => {
+                let mut jobs = Vec::new();
+                if let Some(Ok(p)) = &self.data {
+                    let view = view!(self, p);
+                    for pane in &mut self.panes {
+                        pane.done(&other, &view, &mut jobs);
+                    }
+                }
+                for j in jobs {
+                    self.request(j);
+                }
+            }
+        }
+    }
+
+    /// Reads everything again (the refresh key, or a change made by another process).
+    pub fn refresh(&mut self) {
+        self.request(Job::Load);
+    }
+
+    fn loaded(&mut self, p: Portfolio) {
+        let first = !matches!(self.data, Some(Ok(_)));
+        if first {
+            // Quotes left by an earlier session: real ones newer than the closes only.
+            let stored = p
+                .stored_quotes
+                .iter()
+                .filter(|q| q.source != QuoteSource::Simulated)
+                .filter(|q| {
+                    p.base
+                        .marks
+                        .get(&q.symbol)
+                        .is_none_or(|m| q.time.date_naive() > m.date)
+                })
+                .cloned()
+                .collect();
+            self.quotes.restore(stored);
+            let symbols = p.held_symbols().to_vec();
+            if let Some(source) = self.setup.feed
+                && !symbols.is_empty()
+            {
+                self.quotes.source = Some(source);
+                self.effects.push(Effect::StartFeed {
+                    source,
+                    symbols,
+                    closes: p.last_closes(),
+                });
+            }
+        }
+        self.data = Some(Ok(p));
+        self.revalue();
+        // The analyses follow the data they were computed from (the Risk pane asks for its
+        // window, the Plan pane for its run).
+        self.request(Job::Harvest);
+        self.request(Job::Anomalies);
+        let mut jobs = Vec::new();
+        if let Some(Ok(p)) = &self.data {
+            let view = view!(self, p);
+            for pane in &mut self.panes {
+                pane.loaded(&view, &mut jobs);
+            }
+        }
+        for j in jobs {
+            self.request(j);
+        }
+    }
+
     fn revalue(&mut self) {
         if let Some(Ok(p)) = &self.data {
-            self.marks = marks(p, &self.quotes.latest);
+            self.valued = Valued::at(p, &self.quotes.latest);
         }
     }
 
@@ -233,12 +427,35 @@ impl App {
             self.quit = true;
             return;
         }
-        if self.overlay != Overlay::None {
+        if let Overlay::Alerts(scroll) = self.overlay {
+            let n = self.alerts().len();
+            let page = 10;
+            let scroll = match key.code {
+                KeyCode::Down | KeyCode::Char('j') => scroll + 1,
+                KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => scroll + page,
+                KeyCode::PageUp => scroll.saturating_sub(page),
+                KeyCode::Home | KeyCode::Char('g') => 0,
+                KeyCode::End | KeyCode::Char('G') => n,
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('a') | KeyCode::Char('?') => {
+                    self.overlay = Overlay::None;
+                    return;
+                }
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return;
+                }
+                _ => {
+                    self.dirty = was_dirty;
+                    return;
+                }
+            };
+            self.overlay = Overlay::Alerts(scroll.min(n.saturating_sub(1)));
+            return;
+        }
+        if self.overlay == Overlay::Help {
             match key.code {
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.overlay = Overlay::None,
-                KeyCode::Char('a') if self.overlay == Overlay::Alerts => {
-                    self.overlay = Overlay::None
-                }
                 KeyCode::Char('q') => self.quit = true,
                 _ => {}
             }
@@ -260,32 +477,28 @@ impl App {
         if !self.ready() {
             return;
         }
-        if self.with_pane(|pane, view| pane.key(key, view)) == Some(Handled::No) {
+        let mut jobs = Vec::new();
+        let handled = match &self.data {
+            Some(Ok(p)) => {
+                let view = view!(self, p);
+                self.panes[self.current].key(key, &view, &mut jobs)
+            }
+            _ => Handled::No,
+        };
+        for j in jobs {
+            self.request(j);
+        }
+        if handled == Handled::No {
             self.dirty = was_dirty;
         }
-    }
-
-    /// Runs `f` on the current pane with a view of the loaded data (None before it arrives).
-    fn with_pane<R>(&mut self, f: impl FnOnce(&mut dyn Pane, &View) -> R) -> Option<R> {
-        let Some(Ok(portfolio)) = self.data.as_ref() else {
-            return None;
-        };
-        let view = View {
-            portfolio,
-            quotes: &self.quotes,
-            marks: &self.marks,
-            theme: self.theme,
-            now: self.now,
-            today: self.today,
-        };
-        Some(f(self.panes[self.current].as_mut(), &view))
     }
 
     fn global_key(&mut self, key: KeyEvent) -> bool {
         match key.code {
             KeyCode::Char('q') => self.quit = true,
             KeyCode::Char('?') => self.overlay = Overlay::Help,
-            KeyCode::Char('a') => self.overlay = Overlay::Alerts,
+            KeyCode::Char('a') => self.overlay = Overlay::Alerts(0),
+            KeyCode::Char('R') | KeyCode::F(5) => self.refresh(),
             KeyCode::Char('p') if self.quotes.source.is_some() => {
                 self.paused = !self.paused;
                 self.effects.push(Effect::PauseFeed(self.paused));
@@ -305,37 +518,44 @@ impl App {
         true
     }
 
-    /// Everything that needs a person's attention, one line each.
+    /// Everything that needs a person's attention, one line per kind of problem.
     pub fn alerts(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(p) = self.portfolio() {
-            for e in &p.ledger_errors {
+            out.extend(p.warnings.iter().map(|w| {
+                let mut w = w.clone();
+                if let Some(c) = w.get_mut(0..1) {
+                    c.make_ascii_uppercase();
+                }
+                w
+            }));
+            let unpriced: Vec<&str> = p
+                .held_symbols()
+                .iter()
+                .filter(|s| !self.valued.marks.contains_key(*s))
+                .map(String::as_str)
+                .collect();
+            if !unpriced.is_empty() {
                 out.push(format!(
-                    "Transaction #{} cannot be applied and is left out: {}",
-                    e.id, e.message
+                    "{} {} no price and {} left out of the totals: {} (folio prices import FILE)",
+                    count(unpriced.len(), "holding"),
+                    if unpriced.len() == 1 { "has" } else { "have" },
+                    if unpriced.len() == 1 { "is" } else { "are" },
+                    unpriced.join(", ")
                 ));
             }
-            for symbol in p.held_symbols() {
-                if !self.marks.contains_key(symbol) {
-                    out.push(format!(
-                        "{symbol} has no price: it is left out of the totals (folio prices import FILE)"
-                    ));
-                }
-            }
             // The Risk pane's findings that need attention (info ones stay in the pane).
-            if let Some(a) = &p.risk {
-                for x in a
-                    .anomalies
-                    .findings
-                    .iter()
-                    .filter(|x| x.severity >= crate::analytics::anomaly::Severity::Warning)
-                {
-                    out.push(format!("Risk: {}", x.reason));
-                }
+            if let Some(Ok(a)) = &self.anomalies {
+                out.extend(risk_alerts(a));
             }
         }
+        // Symbols the feed cannot stream, grouped by reason.
+        let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (symbol, message) in &self.quotes.errors {
-            out.push(format!("Quotes for {symbol}: {message}"));
+            by_reason.entry(message).or_default().push(symbol);
+        }
+        for (message, symbols) in by_reason {
+            out.push(format!("Quotes for {}: {message}", symbols.join(", ")));
         }
         if let Some(e) = &self.save_error {
             out.push(format!("Quotes could not be saved: {e}"));
@@ -384,21 +604,25 @@ impl App {
                 body,
             ),
             Some(Ok(p)) if p.is_empty() => self.draw_welcome(f, body),
-            Some(Ok(_)) => {
-                self.with_pane(|pane, view| pane.draw(f, body, view));
+            Some(Ok(p)) => {
+                let view = view!(self, p);
+                self.panes[self.current].draw(f, body, &view);
             }
         }
         match self.overlay {
             Overlay::None => {}
-            Overlay::Help => popup(f, area, "Keys", self.help_lines(), self.theme),
-            Overlay::Alerts => {
+            Overlay::Help => {
+                popup_scrolled(f, area, "Keys", self.help_lines(), 0, self.theme);
+            }
+            Overlay::Alerts(scroll) => {
                 let alerts = self.alerts();
                 let lines = if alerts.is_empty() {
                     vec![Line::raw("Nothing needs your attention.")]
                 } else {
                     alerts.into_iter().map(Line::raw).collect()
                 };
-                popup(f, area, "Alerts", lines, self.theme)
+                let shown = popup_scrolled(f, area, "Alerts", lines, scroll, self.theme);
+                self.overlay = Overlay::Alerts(shown);
             }
         }
     }
@@ -495,7 +719,8 @@ impl App {
         if self.quotes.source.is_some() {
             lines.push(key("p", "pause / resume quotes"));
         }
-        lines.push(key("a", "alerts"));
+        lines.push(key("a", "alerts (↑ ↓ PgUp PgDn scroll them)"));
+        lines.push(key("R F5", "read the database again"));
         lines.push(key("?", "this help"));
         lines.push(key("q Ctrl-C", "quit"));
         lines
@@ -503,7 +728,8 @@ impl App {
 
     fn draw_welcome(&self, f: &mut Frame, area: Rect) {
         let t = self.theme;
-        let cmd = |c: &str, what: &str| {
+        let db = &self.setup.db_flag;
+        let cmd = |c: String, what: &str| {
             [
                 Line::styled(format!("  {c}"), t.accent()),
                 Line::styled(format!("      {what}"), t.dim()),
@@ -514,21 +740,22 @@ impl App {
                 Line::styled("Welcome to folio", t.header()),
                 Line::raw(""),
                 Line::raw(format!("{} has no transactions yet.", self.setup.db_label)),
-                Line::raw("Import your history (quit with q first):"),
+                Line::raw("Import your history from another shell (the cockpit reads it"),
+                Line::raw("as it arrives), or quit with q first:"),
                 Line::raw(""),
             ],
             cmd(
-                "folio import transactions.csv",
+                format!("folio{db} import transactions.csv"),
                 "folio's own CSV format (see the README)",
             )
             .to_vec(),
             cmd(
-                "folio import --format ibkr-flex statement.csv",
+                format!("folio{db} import --format ibkr-flex statement.csv"),
                 "an Interactive Brokers Flex Query export",
             )
             .to_vec(),
             cmd(
-                "folio prices import closes.csv",
+                format!("folio{db} prices import closes.csv"),
                 "daily closes, to value the holdings",
             )
             .to_vec(),
@@ -537,11 +764,81 @@ impl App {
                 Line::raw("Or try every pane on a sample portfolio:"),
                 Line::raw(""),
             ],
-            cmd("folio --demo", "simulated prices; nothing is saved").to_vec(),
+            cmd("folio --demo".into(), "simulated prices; nothing is saved").to_vec(),
         ]
         .concat();
         let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
         let r = centered(area, width, lines.len() as u16);
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), r);
     }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The anomaly findings that need attention, one line per kind: prices that stopped on one
+/// day in one line, every other check's findings together when there are several.
+fn risk_alerts(a: &AnomaliesReport) -> Vec<String> {
+    let serious: Vec<_> = a
+        .report
+        .findings
+        .iter()
+        .filter(|x| x.severity >= Severity::Warning)
+        .collect();
+    let mut out = Vec::new();
+    // Stale prices, by the day they stopped (None: no price at all).
+    let mut stale: BTreeMap<Option<NaiveDate>, Vec<&str>> = BTreeMap::new();
+    let mut by_check: Vec<(Check, Vec<&Finding>)> = Vec::new();
+    for x in serious {
+        if x.check == Check::StaleQuote {
+            let day = x.value.is_finite().then_some(x.date);
+            stale.entry(day).or_default().push(&x.subject);
+            continue;
+        }
+        match by_check.iter_mut().find(|(c, _)| *c == x.check) {
+            Some((_, v)) => v.push(x),
+            None => by_check.push((x.check, vec![x])),
+        }
+    }
+    for (day, symbols) in stale {
+        let n = symbols.len();
+        out.push(match day {
+            Some(d) => format!(
+                "Risk: {} {} no price since {d}: {} (import newer prices or connect a quote source)",
+                count(n, "holding"),
+                if n == 1 { "has" } else { "have" },
+                symbols.join(", ")
+            ),
+            None => format!(
+                "Risk: {} {} no price at all: {} (folio prices import FILE)",
+                count(n, "holding"),
+                if n == 1 { "has" } else { "have" },
+                symbols.join(", ")
+            ),
+        });
+    }
+    for (_, found) in by_check {
+        if let [one] = found.as_slice() {
+            out.push(format!("Risk: {}", one.reason));
+            continue;
+        }
+        // The worst in full, the others named (the Risk pane lists each).
+        let mut others: Vec<&str> = found[1..]
+            .iter()
+            .map(|x| x.subject.as_str())
+            .filter(|s| *s != found[0].subject)
+            .collect();
+        others.dedup();
+        out.push(if others.is_empty() {
+            format!("Risk: {} ({} days like it)", found[0].reason, found.len())
+        } else {
+            format!("Risk: {} (also {})", found[0].reason, others.join(", "))
+        });
+    }
+    out
 }

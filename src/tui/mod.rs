@@ -1,9 +1,11 @@
 //! The cockpit: a ratatui app on tokio. One loop selects over terminal events, messages from
 //! background work, the quote feed, signals and a timer; it drains whatever is pending, then
-//! draws once if something changed, at most ~30 times a second. Idle, it sleeps.
+//! draws once if something changed, at most ~30 times a second. Idle, it sleeps. Every question
+//! goes to the query layer through one job runner (`jobs`).
 
 pub mod app;
 mod filter;
+pub mod jobs;
 mod list;
 mod panes;
 pub mod portfolio;
@@ -11,13 +13,11 @@ mod quotes;
 pub mod theme;
 mod widgets;
 
-use std::path::PathBuf;
-use std::sync::mpsc as std_mpsc;
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::{Local, Utc};
+use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
@@ -25,35 +25,29 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use app::{App, Effect, Msg, Setup};
+pub use jobs::{Done, Job, run_now, settle};
 pub use portfolio::Portfolio;
 
-use crate::config::Config;
-use crate::domain::{Quote, QuoteSource};
+use crate::app::Session;
+use crate::domain::QuoteSource;
 use crate::market::feed::{FeedCommand, QuoteFeed};
 use crate::market::http::{HttpFeed, Provider};
 use crate::market::ibkr::IbkrFeed;
 use crate::market::simfeed::{SimFeed, SimWalk};
-use crate::store::Store;
 
 /// The shortest time between two frames (about 30 fps).
 const FRAME: Duration = Duration::from_millis(33);
 /// Quotes are written back to the database at most this often.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
-pub struct Options {
-    pub db_path: PathBuf,
-    pub setup: Setup,
-    pub config: Config,
-}
-
-/// Runs the cockpit until the user quits or the terminal goes away.
-pub fn run(opts: Options) -> anyhow::Result<()> {
+/// Runs the cockpit on `session` until the user quits or the terminal goes away.
+pub fn run(session: Arc<Session>, setup: Setup) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(run_async(opts))
+    rt.block_on(run_async(session, setup))
 }
 
 /// Leaves the alternate screen, shows the cursor and ends raw mode however the loop ends
@@ -68,12 +62,8 @@ impl Drop for RestoreOnDrop {
     }
 }
 
-async fn run_async(opts: Options) -> anyhow::Result<()> {
-    let Options {
-        db_path,
-        setup,
-        config,
-    } = opts;
+async fn run_async(session: Arc<Session>, setup: Setup) -> anyhow::Result<()> {
+    let config = session.config().clone();
     // Signals first, so a SIGTERM during start-up is handled too.
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -86,35 +76,18 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
         std::mem::ManuallyDrop::new(ratatui::try_init().context("cannot set up the terminal")?);
     let _restore = RestoreOnDrop;
     ui_panics_only_restore();
-    let mut app = App::new(
-        setup,
-        theme::Theme::from_env(),
-        Utc::now(),
-        Local::now().date_naive(),
-    );
+    let today = || session.clock().today();
+    let mut app = App::new(setup, theme::Theme::from_env(), Utc::now(), today());
 
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
-    {
-        let (tx, db_path, config) = (tx.clone(), db_path.clone(), config.clone());
-        tokio::task::spawn_blocking(move || {
-            let load = || Portfolio::load(&db_path, &config, Local::now().date_naive());
-            let loaded = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)) {
-                Ok(r) => r.map(Box::new).map_err(|e| format!("{e:#}")),
-                Err(_) => {
-                    Err("an internal error stopped the read (details are in folio.log)".into())
-                }
-            };
-            let _ = tx.blocking_send(Msg::Loaded(loaded));
-        });
-    }
+    let runner = jobs::Runner::new(session.clone(), tx.clone());
     let (feed_tx, mut feed_rx) = mpsc::channel(256);
     let mut feed: Option<mpsc::UnboundedSender<FeedCommand>> = None;
-    let saver = Saver::start(db_path, tx.clone());
 
     let mut events = EventStream::new();
     let mut last_draw: Option<Instant> = None;
     let mut last_save = Instant::now();
-    let panic_for_test = std::env::var_os("FOLIO_TEST_PANIC_AFTER_DRAW").is_some();
+    let panic_for_test = crate::test_hooks::panic_after_draw();
     let result = loop {
         let wake = next_wake(&app, last_draw, last_save);
         let woke = tokio::select! {
@@ -134,7 +107,7 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
             _ = sigint.recv() => break Ok(()),
         };
         // The clock first, so that what arrives now is stamped now (flash timing).
-        app.set_now(Utc::now(), Local::now().date_naive());
+        app.set_now(Utc::now(), today());
         match woke {
             Woke::Key(k) => app.key(k),
             Woke::Resize => app.dirty = true,
@@ -182,14 +155,20 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
                         let _ = f.send(FeedCommand::Pause(p));
                     }
                 }
+                Effect::Job { generation, job } => runner.start(generation, job),
             }
         }
         if app.quit {
             break Ok(());
         }
         if app.has_unsaved_quotes() && last_save.elapsed() >= SAVE_EVERY {
-            saver.save(app.take_unsaved_quotes());
+            app.save_quotes();
             last_save = Instant::now();
+            for effect in app.take_effects() {
+                if let Effect::Job { generation, job } = effect {
+                    runner.start(generation, job);
+                }
+            }
         }
         if app.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
             if let Err(e) = terminal.draw(|f| app.draw(f)) {
@@ -200,17 +179,30 @@ async fn run_async(opts: Options) -> anyhow::Result<()> {
             }
             last_draw = Some(Instant::now());
             if panic_for_test {
-                panic!("test panic requested by FOLIO_TEST_PANIC_AFTER_DRAW");
+                panic!("test panic requested by the panic-after-draw test hook");
             }
         }
     };
     drop(feed);
-    // Quotes still in the channel are saved too.
+    // Quotes still in the channel are saved too, after a save still running (in order).
     while let Ok(event) = feed_rx.try_recv() {
         app.update(Msg::Feed(event));
     }
-    saver.save(app.take_unsaved_quotes());
-    saver.finish();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.saving_quotes() {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(msg)) => app.update(msg),
+            _ => break,
+        }
+    }
+    let last = app.take_unsaved_quotes();
+    if !last.is_empty() {
+        let session = session.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            jobs::run_now(&session, Job::SaveQuotes(last), None)
+        })
+        .await;
+    }
     tracing::info!("cockpit closed");
     result
 }
@@ -254,48 +246,4 @@ fn next_wake(app: &App, last_draw: Option<Instant>, last_save: Instant) -> Insta
         wake = wake.min(now + wait);
     }
     wake
-}
-
-/// Writes quotes to the database on its own thread and connection, so a slow disk or a busy
-/// database never holds up the screen.
-struct Saver {
-    tx: std_mpsc::Sender<Vec<Quote>>,
-    thread: JoinHandle<()>,
-}
-
-impl Saver {
-    fn start(db_path: PathBuf, report: mpsc::Sender<Msg>) -> Saver {
-        let (tx, rx) = std_mpsc::channel::<Vec<Quote>>();
-        let thread = std::thread::spawn(move || {
-            let mut store: Option<Store> = None;
-            for quotes in rx {
-                let result = (|| -> anyhow::Result<()> {
-                    if store.is_none() {
-                        store = Some(Store::open(&db_path)?);
-                    }
-                    if let Some(s) = store.as_mut() {
-                        s.write(|w| w.upsert_quotes(&quotes))?;
-                    }
-                    Ok(())
-                })();
-                if let Err(e) = result {
-                    tracing::warn!("saving quotes: {e:#}");
-                    let _ = report.blocking_send(Msg::SaveFailed(format!("{e:#}")));
-                }
-            }
-        });
-        Saver { tx, thread }
-    }
-
-    fn save(&self, quotes: Vec<Quote>) {
-        if !quotes.is_empty() {
-            let _ = self.tx.send(quotes);
-        }
-    }
-
-    /// Waits for the last writes to land.
-    fn finish(self) {
-        drop(self.tx);
-        let _ = self.thread.join();
-    }
 }

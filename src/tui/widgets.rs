@@ -339,6 +339,20 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 /// A bordered popup over everything else, sized to its lines (within `area`).
 pub fn popup(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Theme) {
+    popup_scrolled(f, area, title, lines, 0, theme);
+}
+
+/// A popup whose lines start at `scroll`; when they do not all fit, the frame says how many
+/// are above and below and which keys move them. Returns the first line shown (`scroll` held
+/// to the last screenful).
+pub fn popup_scrolled(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+    theme: Theme,
+) -> usize {
     let widest = lines
         .iter()
         .map(Line::width)
@@ -348,19 +362,52 @@ pub fn popup(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Th
     let width = u16::try_from(widest).unwrap_or(u16::MAX).saturating_add(4);
     // Lines wider than the screen wrap: count the rows they take.
     let inner = usize::from(width.min(area.width).saturating_sub(2).max(1));
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let rows_of = |l: &Line| l.width().max(1).div_ceil(inner);
+    let rows: usize = lines.iter().map(rows_of).sum();
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let r = centered(area, width, height);
+    // The lines that fit from `scroll` on; scrolling stops at the last screenful.
+    let room = usize::from(r.height.saturating_sub(2)).max(1);
+    let fits = |from: usize| {
+        let mut used = 0;
+        lines[from..]
+            .iter()
+            .take_while(|l| {
+                used += rows_of(l);
+                used <= room
+            })
+            .count()
+            .max(1)
+    };
+    let mut last_screen = lines.len();
+    let mut used = 0;
+    while last_screen > 0 && used + rows_of(&lines[last_screen - 1]) <= room {
+        used += rows_of(&lines[last_screen - 1]);
+        last_screen -= 1;
+    }
+    let start = scroll.min(last_screen).min(lines.len().saturating_sub(1));
+    let shown = if lines.is_empty() { 0 } else { fits(start) };
+    let (above, below) = (start, lines.len().saturating_sub(start + shown));
     f.render_widget(Clear, r);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::styled(format!(" {title} "), theme.accent()))
         .title_bottom(Line::styled(" Esc closes ", theme.dim()).alignment(Alignment::Right));
+    if above + below > 0 {
+        let more = match (above, below) {
+            (0, b) => format!(" ↓ {b} more (↓ PgDn) "),
+            (a, 0) => format!(" ↑ {a} more (↑ PgUp) "),
+            (a, b) => format!(" ↑ {a} ↓ {b} more "),
+        };
+        block = block.title_bottom(Line::styled(more, theme.warn()).alignment(Alignment::Left));
+    }
+    let visible: Vec<Line> = lines.into_iter().skip(start).take(shown).collect();
     f.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(visible)
             .block(block)
             .wrap(Wrap { trim: false }),
         r,
     );
+    start
 }
 
 #[cfg(test)]

@@ -152,8 +152,7 @@ fn performance_refuses_a_backward_period_and_an_unknown_account() {
     let r = env.run(&["performance", "--from", "2025-02-01", "--to", "2025-01-01"]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr
-            .contains("--from 2025-02-01 is after --to 2025-01-01"),
+        r.stderr.contains("from 2025-02-01 is after to 2025-01-01"),
         "{}",
         r.stderr
     );
@@ -255,6 +254,7 @@ fn risk_of_a_holding_matches_numpy_through_the_whole_stack() {
 fn short_and_empty_histories_say_what_they_cannot_compute() {
     let env = Env::new();
     // An empty database: nothing to measure, and no panic.
+    env.create_db();
     let r = env.run(&["risk"]);
     r.ok();
     assert!(r.stdout.contains("no open positions"), "{}", r.stdout);

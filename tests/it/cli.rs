@@ -265,7 +265,7 @@ fn identical_rows_in_one_file_are_kept_apart() {
 #[test]
 fn dry_run_shows_what_would_be_added_and_writes_nothing() {
     let env = Env::new();
-    env.run(&["accounts"]).ok();
+    env.create_db();
     let before = env.snapshot();
     let v = env
         .import("sample.csv", SAMPLE, &["--dry-run", "--json"])
@@ -318,7 +318,8 @@ fn account_kind_and_lot_method_can_be_set() {
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr
-            .contains("unknown account kind '401k' (expected taxable, ira or roth)"),
+            .contains("invalid value '401k' for '--kind <KIND>'")
+            && bad.stderr.contains("[possible values: taxable, ira, roth]"),
         "{}",
         bad.stderr
     );

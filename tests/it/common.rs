@@ -96,6 +96,11 @@ impl Env {
         self.run(&args)
     }
 
+    /// An empty folio database (the schema, no rows) at [`Env::db`].
+    pub fn create_db(&self) {
+        folio::store::Store::open(&self.db()).unwrap();
+    }
+
     pub fn conn(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db()).unwrap()
     }

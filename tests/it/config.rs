@@ -49,7 +49,7 @@ fn a_named_config_must_exist_but_the_default_may_be_missing() {
     let r = env.run(&["--config", "/nonexistent/folio.toml", "accounts"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("the config file /nonexistent/folio.toml does not exist; check the path given to --config or FOLIO_CONFIG"), "{}", r.stderr);
-    env.run(&["accounts"]).ok();
+    env.run(&["accounts", "set", "Brokerage"]).ok();
 }
 
 #[test]
@@ -77,7 +77,10 @@ fn config_sets_defaults_for_imports() {
 fn the_database_location_follows_flag_env_config_default() {
     let env = Env::new();
     // Default: the data dir.
-    env.command().args(["accounts"]).output().unwrap();
+    env.command()
+        .args(["accounts", "set", "Brokerage"])
+        .output()
+        .unwrap();
     assert!(env.path("data/folio/folio.db").exists());
     // Config file in the config dir.
     std::fs::create_dir_all(env.path("config/folio")).unwrap();
@@ -87,13 +90,16 @@ fn the_database_location_follows_flag_env_config_default() {
         format!("[database]\npath = {:?}\n", from_config),
     )
     .unwrap();
-    env.command().args(["accounts"]).output().unwrap();
+    env.command()
+        .args(["accounts", "set", "Brokerage"])
+        .output()
+        .unwrap();
     assert!(from_config.exists());
     // The environment variable beats the config; the flag beats both.
     let from_env = env.path("from-env.db");
     env.command()
         .env("FOLIO_DB", &from_env)
-        .args(["accounts"])
+        .args(["accounts", "set", "Brokerage"])
         .output()
         .unwrap();
     assert!(from_env.exists());
@@ -102,7 +108,7 @@ fn the_database_location_follows_flag_env_config_default() {
         .env("FOLIO_DB", &from_env)
         .arg("--db")
         .arg(&from_flag)
-        .args(["accounts"])
+        .args(["accounts", "set", "Brokerage"])
         .output()
         .unwrap();
     assert!(from_flag.exists());

@@ -343,12 +343,9 @@ fn bad_input_is_refused_with_exit_status_2() {
                 "--history",
                 fixture.to_str().unwrap(),
             ],
-            "--history is for the",
+            "a history file is for the",
         ),
-        (
-            &["plan", "--load", "nothing"],
-            "no saved plan named 'nothing'",
-        ),
+        (&["plan", "--load", "nothing"], "there is no database"),
     ];
     for (args, message) in cases {
         let r = env.run(args);
@@ -377,6 +374,7 @@ fn plans_are_saved_listed_loaded_and_deleted() {
         ])
         .json();
     let list = env.run(&["plan", "--list", "--json"]).json();
+    let list = &list["plans"];
     assert_eq!(list[0]["name"], "early");
     assert_eq!(list[0]["inputs"]["withdrawal_rate"], 0.05);
     assert_eq!(list[0]["summary"]["success_rate"], first["success_rate"]);
@@ -407,7 +405,7 @@ fn plans_are_saved_listed_loaded_and_deleted() {
         ])
         .json();
     let list = env.run(&["plan", "--list", "--json"]).json();
-    let saved = list
+    let saved = list["plans"]
         .as_array()
         .unwrap()
         .iter()
@@ -418,7 +416,7 @@ fn plans_are_saved_listed_loaded_and_deleted() {
     env.run(&["plan", "--delete", "early"]).ok();
     assert_eq!(
         env.run(&["plan", "--list", "--json"]).json(),
-        serde_json::json!([])
+        serde_json::json!({ "plans": [] })
     );
     assert_eq!(env.run(&["plan", "--delete", "early"]).code, 2);
 }

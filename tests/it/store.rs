@@ -65,7 +65,7 @@ fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
 #[test]
 fn a_database_from_a_newer_folio_is_refused() {
     let env = Env::new();
-    env.run(&["accounts"]).ok();
+    env.create_db();
     env.conn().pragma_update(None, "user_version", 99).unwrap();
     let r = env.run(&["accounts"]);
     assert_eq!(r.code, 1);

@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -38,7 +40,9 @@ impl Severity {
 }
 
 /// Every check folio makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     ReturnOutlier,
@@ -105,7 +109,7 @@ impl Check {
                 "how badly the holdings' usual co-movement (PCA) explains the day"
             }
             Check::LstmReconstruction => {
-                "how badly an LSTM autoencoder trained on the last year rebuilds the day (--lstm)"
+                "how badly an LSTM autoencoder trained on the last year rebuilds the day (asked for with the lstm option)"
             }
             Check::Drawdown => "fall from the peak against the limits in the config",
             Check::Concentration => "the largest weight and the effective number of holdings",
@@ -118,7 +122,7 @@ impl Check {
 }
 
 /// One thing that needs a person's attention.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub check: Check,
     /// "portfolio", a symbol, or "account currency" for cash.
@@ -346,7 +350,7 @@ impl Hit {
 }
 
 /// What [`run`] reports: each check with what it looked at, and the findings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub as_of: NaiveDate,
     pub checks: Vec<CheckRun>,
@@ -354,7 +358,7 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckRun {
     pub check: Check,
     pub description: &'static str,
@@ -565,7 +569,8 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
         None => (
             Vec::new(),
             Some(
-                "no broker connected (pass --broker to compare with TWS or IB Gateway)".to_string(),
+                "no broker connected (ask for the broker comparison to check TWS or IB Gateway)"
+                    .to_string(),
             ),
         ),
     };
@@ -637,7 +642,7 @@ fn learned(
 /// Without the `ml` feature there is no LSTM: the check says how to get it.
 #[cfg(not(feature = "ml"))]
 fn learned(_: &Panel, _: usize, th: &Thresholds, _: Option<String>) -> (Option<Finding>, CheckRun) {
-    let note = "this folio was built without the ml feature: cargo install --path . --features ml";
+    let note = "this folio was built without the ml feature (cargo install --path . --features ml)";
     let run = run_of(
         Check::LstmReconstruction,
         0,

@@ -38,7 +38,7 @@ impl Control {
 #[error("the plan was cancelled")]
 pub struct Cancelled;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Percentiles {
     pub p5: f64,
     pub p25: f64,
@@ -48,7 +48,7 @@ pub struct Percentiles {
 }
 
 /// What a run found. Values are in today's dollars.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Outcome {
     pub paths: usize,
     /// Share of paths that paid every withdrawal (money left at the horizon).

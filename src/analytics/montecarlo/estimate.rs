@@ -35,7 +35,7 @@ pub struct Holding<'a> {
 }
 
 /// The estimates and how they were reached.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Estimate {
     pub assets: Vec<Asset>,
     pub corr: Vec<f64>,

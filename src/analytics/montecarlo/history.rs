@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// One year's nominal returns as fractions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Year {
     pub year: i32,
     pub stocks: f64,
@@ -16,7 +16,7 @@ pub struct Year {
 }
 
 /// Consecutive years, oldest first, at least one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct History {
     pub years: Vec<Year>,
 }

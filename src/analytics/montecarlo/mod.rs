@@ -17,7 +17,6 @@ pub mod estimate;
 mod fastexp;
 mod histogram;
 pub mod history;
-pub mod inputs;
 mod linalg;
 mod rules;
 
@@ -28,7 +27,7 @@ pub use rules::{RuleState, yearly_withdrawal};
 use serde::Serialize;
 
 /// How returns are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "name")]
 pub enum Model {
     /// Lognormal steps, correlated through the Cholesky factor of the covariance.
@@ -63,7 +62,7 @@ impl Model {
 }
 
 /// How each year's withdrawal is set.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "name")]
 pub enum Strategy {
     /// The first year's amount, then adjusted for inflation (the 4% rule).
@@ -96,7 +95,7 @@ impl Strategy {
 
 /// The first withdrawal: a rate of the value when withdrawals start, or an amount in today's
 /// dollars.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Withdrawal {
     None,
@@ -105,7 +104,7 @@ pub enum Withdrawal {
 }
 
 /// Where a history model takes an asset's returns from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
     Stocks,
@@ -114,7 +113,7 @@ pub enum Column {
     Cash,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Asset {
     pub name: String,
     pub weight: f64,
@@ -179,7 +178,9 @@ impl Spec {
             }
         };
         if self.assets.is_empty() {
-            return Err(invalid("the plan has no assets; give --stocks and --bonds"));
+            return Err(invalid(
+                "the plan has no assets; give stocks and bonds weights",
+            ));
         }
         let mut sum = 0.0;
         for a in &self.assets {
@@ -260,7 +261,7 @@ impl Spec {
         }
         if self.initial == 0.0 && self.contribution == 0.0 {
             return Err(invalid(
-                "the plan starts with nothing and adds nothing; give --initial, --from-portfolio or --contribution",
+                "the plan starts with nothing and adds nothing; give a starting value, plan from the portfolio, or add contributions",
             ));
         }
         match self.withdrawal {
@@ -279,7 +280,7 @@ impl Spec {
         if let Strategy::Percent { floor, ceiling } = self.strategy {
             if !matches!(self.withdrawal, Withdrawal::Rate(_)) {
                 return Err(invalid(
-                    "the percent strategy needs --withdrawal-rate (the share taken each year)",
+                    "the percent strategy needs a withdrawal rate (the share taken each year)",
                 ));
             }
             if let (Some(f), Some(c)) = (floor, ceiling)
@@ -299,7 +300,7 @@ impl Spec {
         }
         if self.contribution > 0.0 && self.withdraws() && self.retire_in == 0 {
             return Err(invalid(
-                "contributions stop when withdrawals start, and these start now; give the years until they start (--retire-in N)",
+                "contributions stop when withdrawals start, and these start now; give the years until they start (retire in)",
             ));
         }
         if self.retire_in > self.years {
@@ -336,7 +337,7 @@ impl Spec {
         if self.model.uses_history() {
             let Some(h) = &self.history else {
                 return Err(invalid(format!(
-                    "the {} model needs a history of yearly returns (--history FILE)",
+                    "the {} model needs a history of yearly returns (a history file)",
                     self.model.label()
                 )));
             };

@@ -11,9 +11,11 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::{Handled, Key, Pane, Sort, Span, View, matches};
+use crate::app::dashboard::{Share, Summary};
 use crate::format::{money, price, qty, signed_money, signed_pct};
+use crate::ledger::holdings::Holding as Row;
+use crate::tui::jobs::Job;
 use crate::tui::list::{List, Rows};
-use crate::tui::portfolio::{self, Row};
 use crate::tui::widgets::{CellText, Column, to_f64, value_chart};
 
 const COLUMNS: [Column; 8] = [
@@ -62,7 +64,7 @@ impl Default for Dashboard {
 }
 
 fn sort_key(r: &Row, column: usize) -> Key<'_> {
-    let h = &r.holding;
+    let h = r;
     match column {
         0 | 7 => Key::Text(&h.symbol),
         1 => Key::Num(Some(h.quantity)),
@@ -87,7 +89,7 @@ impl Pane for Dashboard {
         self.list.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
+    fn key(&mut self, key: KeyEvent, view: &View, _jobs: &mut Vec<Job>) -> Handled {
         if self.list.typed(key).is_some() {
             return Handled::Yes;
         }
@@ -98,8 +100,8 @@ impl Pane for Dashboard {
             }
             return Handled::No;
         }
-        let all_rows = portfolio::rows(view.portfolio, view.marks, false);
-        let rows = self.shown(&all_rows, view);
+        let all_rows = &view.valued.overview.holdings;
+        let rows = self.shown(all_rows, view);
         if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
         }
@@ -112,7 +114,7 @@ impl Pane for Dashboard {
             KeyCode::Enter => {
                 self.detail = rows
                     .get(self.list.cursor.selected)
-                    .map(|r| r.holding.symbol.clone())
+                    .map(|r| r.symbol.clone())
             }
             KeyCode::Esc if self.list.filter.is_active() => self.list.filter.clear(),
             _ => return Handled::No,
@@ -122,11 +124,12 @@ impl Pane for Dashboard {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
         let p = view.portfolio;
-        let all_rows = portfolio::rows(p, view.marks, false);
-        let summary = portfolio::summary(p, &all_rows);
-        let (classes, holdings) = portfolio::allocation(p, &all_rows);
+        let o = &view.valued.overview;
+        let all_rows = &o.holdings;
+        let summary = &o.summary;
+        let (classes, holdings) = (&o.allocation.by_class, &o.allocation.by_holding);
 
-        let head = headline(&summary, &p.currency, view, area.width);
+        let head = headline(summary, &p.currency, view, area.width);
         // The table takes what its rows need, up to three fifths; the charts the rest.
         let rest = area.height.saturating_sub(head.len() as u16);
         let table_h = (all_rows.len() as u16 + 1).min(rest * 3 / 5).max(2);
@@ -138,7 +141,7 @@ impl Pane for Dashboard {
         .areas(area);
         f.render_widget(Paragraph::new(head), head_area);
 
-        let rows = self.shown(&all_rows, view);
+        let rows = self.shown(all_rows, view);
         let sort = self.sort;
         self.list.draw(
             f,
@@ -162,7 +165,7 @@ impl Pane for Dashboard {
             .range
             .slice(&p.values, |v| v.date)
             .iter()
-            .map(|v| (v.date, to_f64(v.total())))
+            .map(|v| (v.date, to_f64(v.total)))
             .collect();
         let title = Line::from(vec![
             TextSpan::styled(
@@ -179,7 +182,7 @@ impl Pane for Dashboard {
             view.theme,
             "No price history yet: add daily closes with `folio prices import FILE`.",
         );
-        self.draw_allocation(f, alloc_area, &classes, &holdings, view);
+        self.draw_allocation(f, alloc_area, classes, holdings, view);
         if let Some(symbol) = &self.detail {
             breakdown(f, area, symbol, view);
         }
@@ -198,9 +201,12 @@ fn breakdown(f: &mut Frame, area: Rect, symbol: &str, view: &View) {
         }
         lines.push(Line::raw(""));
     }
-    let rows = portfolio::rows(p, view.marks, true);
-    for r in rows.iter().filter(|r| r.holding.symbol == symbol) {
-        let h = &r.holding;
+    let rows = view
+        .valued
+        .by_account
+        .as_ref()
+        .map_or(&[][..], |r| r.holdings.as_slice());
+    for h in rows.iter().filter(|r| r.symbol == symbol) {
         let gain = h.unrealized_gain;
         lines.push(Line::from(vec![
             TextSpan::styled(format!("{:<12}", h.account), t.accent()),
@@ -228,16 +234,16 @@ impl Dashboard {
             .iter()
             .filter(|r| {
                 needle.is_empty()
-                    || matches(&r.holding.symbol, &needle)
+                    || matches(&r.symbol, &needle)
                     || p.securities
-                        .name_of(&r.holding.symbol)
+                        .name_of(&r.symbol)
                         .is_some_and(|n| matches(n, &needle))
             })
             .collect();
         let sort = self.sort;
         rows.sort_by(|a, b| {
             sort.compare(&sort_key(a, sort.column), &sort_key(b, sort.column))
-                .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
+                .then_with(|| a.symbol.cmp(&b.symbol))
         });
         rows
     }
@@ -246,8 +252,8 @@ impl Dashboard {
         &self,
         f: &mut Frame,
         area: Rect,
-        classes: &[(String, Decimal)],
-        holdings: &[(String, Decimal)],
+        classes: &[Share],
+        holdings: &[Share],
         view: &View,
     ) {
         let block = Block::bordered();
@@ -287,12 +293,12 @@ impl Dashboard {
 }
 
 /// One horizontal bar per share (as many as fit), labelled with the name and percentage.
-fn bars(f: &mut Frame, area: Rect, shares: &[(String, Decimal)], view: &View) {
+fn bars(f: &mut Frame, area: Rect, shares: &[Share], view: &View) {
     let name_w = usize::from(area.width.saturating_sub(8) / 2).min(13);
     let bars: Vec<Bar> = shares
         .iter()
         .take(usize::from(area.height))
-        .map(|(name, pct)| {
+        .map(|Share { name, pct, .. }| {
             let name = if name.chars().count() > name_w {
                 let cut: String = name.chars().take(name_w.saturating_sub(1)).collect();
                 format!("{cut}…")
@@ -314,7 +320,7 @@ fn bars(f: &mut Frame, area: Rect, shares: &[(String, Decimal)], view: &View) {
 }
 
 /// Net worth, day change, unrealized gain and cash: one line when it fits, else two.
-fn headline(s: &portfolio::Summary, currency: &str, view: &View, width: u16) -> Vec<Line<'static>> {
+fn headline(s: &Summary, currency: &str, view: &View, width: u16) -> Vec<Line<'static>> {
     let t = view.theme;
     let sign = |d: Decimal| t.signed(Some(d.cmp(&Decimal::ZERO)));
     let day = match s.day_change_pct {
@@ -332,7 +338,7 @@ fn headline(s: &portfolio::Summary, currency: &str, view: &View, width: u16) -> 
         ],
         vec![
             TextSpan::styled("Unrealized ", t.dim()),
-            TextSpan::styled(signed_money(s.unrealized), sign(s.unrealized)),
+            TextSpan::styled(signed_money(s.unrealized_gain), sign(s.unrealized_gain)),
         ],
         vec![
             TextSpan::styled("Cash ", t.dim()),
@@ -400,7 +406,7 @@ fn headline(s: &portfolio::Summary, currency: &str, view: &View, width: u16) -> 
 
 fn cells(r: &Row, view: &View) -> Vec<CellText> {
     let t = view.theme;
-    let h = &r.holding;
+    let h = r;
     let flash = |base: Style| view.flashing(&h.symbol, base);
     let sign = |d: Option<Decimal>| t.signed(d.map(|d| d.cmp(&Decimal::ZERO)));
     let opt =

@@ -71,7 +71,12 @@ impl Pane for HarvestPane {
         self.list.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
+    fn key(
+        &mut self,
+        key: KeyEvent,
+        view: &View,
+        _jobs: &mut Vec<crate::tui::jobs::Job>,
+    ) -> Handled {
         if self.list.typed(key).is_some() {
             return Handled::Yes;
         }
@@ -83,9 +88,10 @@ impl Pane for HarvestPane {
                 Handled::No
             };
         }
-        let Some(h) = &view.portfolio.harvest else {
+        let Some(Ok(h)) = view.harvest else {
             return Handled::No;
         };
+        let h = &h.harvest;
         let rows = self.shown(h, view);
         if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
@@ -110,9 +116,21 @@ impl Pane for HarvestPane {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
         let t = view.theme;
-        let Some(h) = &view.portfolio.harvest else {
-            f.render_widget(Paragraph::new("Scanning lots...").style(t.dim()), area);
-            return;
+        let h = match view.harvest {
+            None => {
+                f.render_widget(Paragraph::new("Scanning lots...").style(t.dim()), area);
+                return;
+            }
+            Some(Err(e)) => {
+                f.render_widget(
+                    Paragraph::new(format!("The harvest scan failed: {e}"))
+                        .style(t.error())
+                        .wrap(Wrap { trim: true }),
+                    area,
+                );
+                return;
+            }
+            Some(Ok(h)) => &h.harvest,
         };
         if let Some((i, account, symbol, id)) = &self.detail {
             match h.candidates.get(*i).filter(|c| {

@@ -9,10 +9,11 @@ use ratatui::widgets::{Block, Paragraph};
 use rust_decimal::Decimal;
 
 use super::{Handled, Key, Pane, Sort, Span, View, matches};
-use crate::domain::{Term, long_term_from, term};
+use crate::domain::Term;
 use crate::format::{money, price, qty, signed_money, signed_pct};
+use crate::ledger::holdings::Holding as Row;
+use crate::tui::jobs::Job;
 use crate::tui::list::{List, Rows};
-use crate::tui::portfolio::{self, Row};
 use crate::tui::widgets::{CellText, Column, Cursor, draw_table, to_f64, value_chart};
 
 const COLUMNS: [Column; 10] = [
@@ -76,7 +77,7 @@ impl Default for Holdings {
 }
 
 fn sort_key(r: &Row, column: usize) -> Key<'_> {
-    let h = &r.holding;
+    let h = r;
     match column {
         0 => Key::Text(&h.account),
         1 => Key::Text(&h.symbol),
@@ -104,7 +105,7 @@ impl Pane for Holdings {
         self.list.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
+    fn key(&mut self, key: KeyEvent, view: &View, _jobs: &mut Vec<Job>) -> Handled {
         if self.list.typed(key).is_some() {
             return Handled::Yes;
         }
@@ -119,15 +120,15 @@ impl Pane for Holdings {
             }
             return Handled::Yes;
         }
-        let all_rows = portfolio::rows(view.portfolio, view.marks, true);
-        let rows = self.shown(&all_rows, view);
+        let all_rows = all(view);
+        let rows = self.shown(all_rows, view);
         if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
         }
         match key.code {
             KeyCode::Enter => {
                 if let Some(r) = rows.get(self.list.cursor.selected) {
-                    let (account, symbol) = (r.holding.account.clone(), r.holding.symbol.clone());
+                    let (account, symbol) = (r.account.clone(), r.symbol.clone());
                     self.detail = Some(Detail {
                         account,
                         symbol,
@@ -151,9 +152,8 @@ impl Pane for Holdings {
             draw_detail(f, area, d, view);
             return;
         }
-        let p = view.portfolio;
-        let all_rows = portfolio::rows(p, view.marks, true);
-        let rows = self.shown(&all_rows, view);
+        let all_rows = all(view);
+        let rows = self.shown(all_rows, view);
         let needle = self.list.filter.text();
         let sort = self.sort;
         if rows.is_empty() && needle.is_empty() {
@@ -187,7 +187,7 @@ impl Holdings {
         let mut rows: Vec<&Row> = all_rows
             .iter()
             .filter(|r| {
-                let h = &r.holding;
+                let h = r;
                 needle.is_empty()
                     || matches(&h.symbol, &needle)
                     || matches(&h.account, &needle)
@@ -199,16 +199,24 @@ impl Holdings {
         let sort = self.sort;
         rows.sort_by(|a, b| {
             sort.compare(&sort_key(a, sort.column), &sort_key(b, sort.column))
-                .then_with(|| a.holding.account.cmp(&b.holding.account))
-                .then_with(|| a.holding.symbol.cmp(&b.holding.symbol))
+                .then_with(|| a.account.cmp(&b.account))
+                .then_with(|| a.symbol.cmp(&b.symbol))
         });
         rows
     }
 }
 
+/// Every position by account, at the marks in force.
+fn all<'a>(view: &View<'a>) -> &'a [Row] {
+    view.valued
+        .by_account
+        .as_ref()
+        .map_or(&[][..], |r| r.holdings.as_slice())
+}
+
 fn cells(r: &Row, view: &View) -> Vec<CellText> {
     let t = view.theme;
-    let h = &r.holding;
+    let h = r;
     let flash = |base: Style| view.flashing(&h.symbol, base);
     let sign = |d: Option<Decimal>| t.signed(d.map(|d| d.cmp(&Decimal::ZERO)));
     let opt =
@@ -239,12 +247,11 @@ fn cells(r: &Row, view: &View) -> Vec<CellText> {
 fn draw_detail(f: &mut Frame, area: Rect, d: &mut Detail, view: &View) {
     let p = view.portfolio;
     let t = view.theme;
-    let mark = view.marks.get(&d.symbol);
+    let mark = view.valued.marks.get(&d.symbol);
     let lots: Vec<_> = p
-        .book
-        .lots()
-        .filter(|(a, s, _)| *a == d.account && *s == d.symbol)
-        .map(|(_, _, l)| l)
+        .lots
+        .iter()
+        .filter(|l| l.account == d.account && l.symbol == d.symbol)
         .collect();
     d.len = lots.len();
 
@@ -281,28 +288,23 @@ fn draw_detail(f: &mut Frame, area: Rect, d: &mut Detail, view: &View) {
             .iter()
             .map(|l| {
                 let value = mark.map(|m| (l.quantity * m.price).round_dp(2));
-                let gain = value.map(|v| v - l.cost);
-                let held = term(l.acquired, view.today);
+                let gain = value.map(|v| v - l.cost_basis);
+                let held = l.term;
                 let to_long = match held {
                     Term::Long => "-".to_string(),
-                    Term::Short => {
-                        format!(
-                            "{} days",
-                            (long_term_from(l.acquired) - view.today).num_days()
-                        )
-                    }
+                    Term::Short => format!("{} days", l.days_to_long_term),
                 };
                 vec![
                     (
-                        if l.wash_adjustment.is_zero() {
-                            l.purchased.to_string()
+                        if l.wash_sale_adjustment.is_zero() {
+                            l.acquired.to_string()
                         } else {
-                            format!("{} W", l.purchased)
+                            format!("{} W", l.acquired)
                         },
                         Style::new(),
                     ),
                     (qty(l.quantity), Style::new()),
-                    (money(l.cost), Style::new()),
+                    (money(l.cost_basis), Style::new()),
                     (value.map(money).unwrap_or_else(|| "-".into()), Style::new()),
                     (
                         gain.map(signed_money).unwrap_or_else(|| "-".into()),

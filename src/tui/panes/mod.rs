@@ -9,7 +9,6 @@ mod risk;
 mod trades;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::KeyEvent;
@@ -18,19 +17,28 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use rust_decimal::Decimal;
 
-use super::portfolio::{Mark, Portfolio};
+use super::app::RiskView;
+use super::jobs::{Done, Job};
+use super::portfolio::{Portfolio, Valued};
 use super::quotes::Quotes;
 use super::theme::Theme;
+use crate::app::anomalies::AnomaliesReport;
+use crate::app::harvest::HarvestReport;
 
-/// Everything a pane may read while drawing or handling a key.
+/// Everything a pane may read while drawing or handling a key: the query layer's answers as
+/// they arrived, nothing to compute.
 pub struct View<'a> {
     pub portfolio: &'a Portfolio,
+    /// The holdings at the marks in force (live quote, else the latest close).
+    pub valued: &'a Valued,
+    /// The harvest scan (None until it answers).
+    pub harvest: Option<&'a Result<Box<HarvestReport>, String>>,
+    /// The latest risk report asked for.
+    pub risk: Option<&'a RiskView>,
+    pub anomalies: Option<&'a Result<Box<AnomaliesReport>, String>>,
     pub quotes: &'a Quotes,
-    /// The price every symbol is valued at (live quote, else latest close).
-    pub marks: &'a HashMap<String, Mark>,
     pub theme: Theme,
     pub now: DateTime<Utc>,
-    pub today: NaiveDate,
 }
 
 impl View<'_> {
@@ -55,7 +63,12 @@ pub trait Pane {
     /// The pane's own keys, for the help overlay: (keys, what they do).
     fn help(&self) -> &'static [(&'static str, &'static str)];
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View);
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled;
+    /// Turns a key into state changes and, for what needs the query layer, jobs.
+    fn key(&mut self, key: KeyEvent, view: &View, jobs: &mut Vec<Job>) -> Handled;
+    /// The data was (read again): the jobs the pane needs for it.
+    fn loaded(&mut self, _view: &View, _jobs: &mut Vec<Job>) {}
+    /// An answer to a job (every pane sees every answer; most ignore them).
+    fn done(&mut self, _done: &Done, _view: &View, _jobs: &mut Vec<Job>) {}
     /// True while the pane takes text (a filter being typed): every key goes to it.
     fn typing(&self) -> bool {
         false
@@ -63,10 +76,6 @@ pub trait Pane {
     /// True while the pane has work running in the background (the loop then wakes often to
     /// show its progress).
     fn busy(&self) -> bool {
-        false
-    }
-    /// Takes in what background work finished; true when the screen changed.
-    fn poll(&mut self) -> bool {
         false
     }
 }

@@ -10,13 +10,14 @@ use ratatui::text::{Line, Span as TextSpan};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Handled, Pane, View};
-use crate::analysis::RiskReport;
 use crate::analytics::anomaly::{Finding, Severity};
 use crate::analytics::risk::{Metrics, Series};
-use crate::config::Window;
+use crate::app::RiskReport;
+use crate::app::anomalies::AnomaliesReport;
+use crate::domain::Window;
 use crate::format::{ratio_pct, stat};
-use crate::tui::portfolio::Analysis;
-use crate::tui::widgets::{Cursor, line_chart};
+use crate::tui::jobs::Job;
+use crate::tui::widgets::{Cursor, line_chart, to_f64};
 
 const HELP: &[(&str, &str)] = &[
     ("← → h l", "holdings (correlations) or anomalies"),
@@ -30,17 +31,18 @@ const HELP: &[(&str, &str)] = &[
     ("w", "window: 3M, 6M, 1Y, 3Y, all"),
 ];
 
-/// The windows `w` cycles through.
-const WINDOWS: [(Option<Window>, &str); 5] = [
-    (Some(Window::Months(3)), "3M"),
-    (Some(Window::Months(6)), "6M"),
-    (Some(Window::Months(12)), "1Y"),
-    (Some(Window::Months(36)), "3Y"),
-    (None, "all"),
+/// The windows `w` cycles through: how the query layer reads each, and its label.
+const WINDOWS: [(&str, &str); 5] = [
+    ("3m", "3M"),
+    ("6m", "6M"),
+    ("1y", "1Y"),
+    ("3y", "3Y"),
+    ("all", "all"),
 ];
 
-/// Width of a heatmap cell ("-0.25" would not fit: correlations in hundredths, " 97").
-const CELL: u16 = 4;
+/// Width of a heatmap cell: a symbol of four letters and a space (correlations in
+/// hundredths, "  97").
+const CELL: u16 = 5;
 /// Width of the heatmap's row labels.
 const LABEL: u16 = 6;
 /// Wide enough to show the heatmap and the anomalies side by side.
@@ -60,8 +62,38 @@ pub struct RiskPane {
     finding: Cursor,
     /// The finding shown in detail (index into the report's findings).
     detail: Option<usize>,
-    /// The report over a window other than the config's, after `w`.
-    window: Option<(usize, RiskReport)>,
+    /// The window `w` chose (an index into [`WINDOWS`]); None: the config's.
+    window: Option<usize>,
+    /// The config's window, as the config writes it.
+    config_window: String,
+}
+
+impl RiskPane {
+    /// The window asked for, as the query layer reads it.
+    fn window_param(&self) -> String {
+        match self.window {
+            Some(i) => WINDOWS[i].0.to_string(),
+            None => self.config_window.clone(),
+        }
+    }
+
+    /// The window shown: the one `w` chose, else the config's as written there (it may be one
+    /// `w` does not offer, such as 90d).
+    fn window_label(&self) -> String {
+        match self.window {
+            Some(i) => WINDOWS[i].1.to_string(),
+            None => self.config_window.to_uppercase(),
+        }
+    }
+}
+
+/// Where `w` starts cycling from: the config's window, or 1Y when it is not one of the list.
+fn index_of(config: &str) -> usize {
+    let w: Option<Window> = config.parse().ok();
+    WINDOWS
+        .iter()
+        .position(|(x, _)| x.parse::<Window>().ok() == w)
+        .unwrap_or(2)
 }
 
 impl Pane for RiskPane {
@@ -73,10 +105,14 @@ impl Pane for RiskPane {
         HELP
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
-        let Some(a) = &view.portfolio.risk else {
-            return Handled::No;
-        };
+    fn loaded(&mut self, view: &View, jobs: &mut Vec<Job>) {
+        self.config_window = view.portfolio.config.risk.window.trim().to_string();
+        jobs.push(Job::Risk {
+            window: self.window_param(),
+        });
+    }
+
+    fn key(&mut self, key: KeyEvent, view: &View, jobs: &mut Vec<Job>) -> Handled {
         if self.detail.is_some() {
             return if key.code == KeyCode::Esc {
                 self.detail = None;
@@ -85,14 +121,22 @@ impl Pane for RiskPane {
                 Handled::No
             };
         }
-        let (holdings, findings) = (self.report(a).holdings.len(), a.anomalies.findings.len());
+        let holdings = report(view).map_or(0, |r| r.holdings.len());
+        let findings = anomalies(view).map_or(0, |a| a.report.findings.len());
         match key.code {
             KeyCode::Left | KeyCode::Char('h') => self.focus = Focus::Holdings,
             KeyCode::Right | KeyCode::Char('l') => self.focus = Focus::Anomalies,
             KeyCode::Enter if self.focus == Focus::Anomalies && findings > 0 => {
                 self.detail = Some(self.finding.selected.min(findings - 1));
             }
-            KeyCode::Char('w') => self.next_window(a, view),
+            KeyCode::Char('w') => {
+                let current = self.window.unwrap_or_else(|| index_of(&self.config_window));
+                self.window = Some((current + 1) % WINDOWS.len());
+                // The report comes back from a job: the key itself computes nothing.
+                jobs.push(Job::Risk {
+                    window: self.window_param(),
+                });
+            }
             _ => {
                 let moved = match self.focus {
                     Focus::Holdings => self.holding.key(&key, holdings, 5),
@@ -108,17 +152,38 @@ impl Pane for RiskPane {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
         let t = view.theme;
-        let Some(a) = &view.portfolio.risk else {
-            f.render_widget(Paragraph::new("Measuring risk...").style(t.dim()), area);
-            return;
+        let label = self.window_label();
+        let (answer, index) = match view.risk.map(|r| (&r.window, &r.result)) {
+            Some((_, Ok(r))) => (&r.0, &r.1),
+            Some((_, Err(e))) => {
+                f.render_widget(
+                    Paragraph::new(format!("Risk could not be measured: {e}"))
+                        .style(t.error())
+                        .wrap(Wrap { trim: true }),
+                    area,
+                );
+                return;
+            }
+            None => {
+                f.render_widget(
+                    Paragraph::new(format!("Measuring risk over {label}...")).style(t.dim()),
+                    area,
+                );
+                return;
+            }
+        };
+        let report = &answer.report;
+        // A window asked for and not answered yet: the last report stays, titled so.
+        let label = match view.risk {
+            Some(r) if r.window != self.window_param() => format!("{label}, measuring"),
+            _ => label,
         };
         if let Some(i) = self.detail {
-            match a.anomalies.findings.get(i) {
-                Some(finding) => return draw_detail(f, area, finding, a, view),
+            match anomalies(view).and_then(|a| a.report.findings.get(i)) {
+                Some(finding) => return draw_detail(f, area, finding, index, view),
                 None => self.detail = None,
             }
         }
-        let report = self.window.as_ref().map_or(&a.risk, |(_, r)| r);
         if report.holdings.is_empty() {
             let text = if view.portfolio.is_empty() {
                 "No transactions yet: import them with `folio import FILE`, and daily prices with `folio prices import FILE`.".to_string()
@@ -146,9 +211,8 @@ impl Pane for RiskPane {
         let selected = report
             .holdings
             .get(self.holding.selected.min(report.holdings.len() - 1));
-        let label = window_label(self.window.as_ref().map(|w| w.0), a);
         draw_metrics(f, metrics_area, report, selected, compact, &label, view);
-        let drawdown = drawdown_series(report.portfolio.from, &a.index);
+        let drawdown = drawdown_series(report.portfolio.from, index);
         line_chart(
             f,
             chart_area,
@@ -174,7 +238,7 @@ impl Pane for RiskPane {
             draw_findings(
                 f,
                 an,
-                a,
+                anomalies(view),
                 &mut self.finding,
                 self.focus == Focus::Anomalies,
                 view,
@@ -182,37 +246,37 @@ impl Pane for RiskPane {
         } else {
             match self.focus {
                 Focus::Holdings => draw_heatmap(f, bottom, report, &mut self.holding, true, view),
-                Focus::Anomalies => draw_findings(f, bottom, a, &mut self.finding, true, view),
+                Focus::Anomalies => {
+                    draw_findings(f, bottom, anomalies(view), &mut self.finding, true, view)
+                }
             }
         }
     }
 }
 
-impl RiskPane {
-    fn report<'a>(&'a self, a: &'a Analysis) -> &'a RiskReport {
-        self.window.as_ref().map_or(&a.risk, |(_, r)| r)
-    }
-
-    fn next_window(&mut self, a: &Analysis, view: &View) {
-        let current = self
-            .window
-            .as_ref()
-            .map_or_else(|| index_of(a.window), |(i, _)| *i);
-        let next = (current + 1) % WINDOWS.len();
-        let p = view.portfolio;
-        self.window = Some((
-            next,
-            p.risk_report(a, WINDOWS[next].0.map(|w| w.start(a.today))),
-        ));
+/// The risk report in the view, when there is one.
+fn report<'a>(view: &View<'a>) -> Option<&'a RiskReport> {
+    match view.risk.map(|r| &r.result) {
+        Some(Ok(r)) => Some(&r.0.report),
+        _ => None,
     }
 }
 
-/// The window shown: the one `w` chose, else the config's as written there (it may be one `w`
-/// does not offer, such as 90d).
-fn window_label(chosen: Option<usize>, a: &Analysis) -> String {
-    match chosen.and_then(|i| WINDOWS.get(i)) {
-        Some(w) => w.1.to_string(),
-        None => a.window_text.to_uppercase(),
+fn anomalies<'a>(view: &View<'a>) -> Option<&'a AnomaliesReport> {
+    match view.anomalies {
+        Some(Ok(a)) => Some(a),
+        _ => None,
+    }
+}
+
+/// A symbol in at most `n` characters; a longer one ends with "…" so that a cut symbol never
+/// reads as another one (IEFA is not IEF).
+fn label(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(n.saturating_sub(1)).collect();
+        format!("{cut}…")
     }
 }
 
@@ -245,14 +309,14 @@ fn draw_heatmap(
     let mut header = vec![TextSpan::raw(" ".repeat(usize::from(LABEL)))];
     for j in cols.clone() {
         header.push(TextSpan::styled(
-            format!("{:>4}", short(&c.symbols[j], 3)),
+            format!("{:>5}", label(&c.symbols[j], 4)),
             if j == sel { t.accent() } else { t.header() },
         ));
     }
     lines.push(Line::from(header));
     for i in rows {
         let mut spans = vec![TextSpan::styled(
-            format!("{:<6}", short(&c.symbols[i], 5)),
+            format!("{:<6}", label(&c.symbols[i], 5)),
             if i == sel && focused {
                 t.selected()
             } else if i == sel {
@@ -264,9 +328,9 @@ fn draw_heatmap(
         for j in cols.clone() {
             spans.push(match c.matrix[i][j] {
                 Some(v) => {
-                    TextSpan::styled(format!("{:>4}", (v * 100.0).round() as i64), t.heat(v))
+                    TextSpan::styled(format!("{:>5}", (v * 100.0).round() as i64), t.heat(v))
                 }
-                None => TextSpan::styled("   -", t.dim()),
+                None => TextSpan::styled("    -", t.dim()),
             });
         }
         lines.push(Line::from(spans));
@@ -277,16 +341,29 @@ fn draw_heatmap(
 fn draw_findings(
     f: &mut Frame,
     area: Rect,
-    a: &Analysis,
+    a: Option<&AnomaliesReport>,
     cursor: &mut Cursor,
     focused: bool,
     view: &View,
 ) {
     let t = view.theme;
-    let findings = &a.anomalies.findings;
+    let Some(a) = a else {
+        let text = match view.anomalies {
+            Some(Err(e)) => format!("The anomaly checks failed: {e}"),
+            _ => "Running the anomaly checks...".to_string(),
+        };
+        f.render_widget(
+            Paragraph::new(text)
+                .style(t.dim())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    };
+    let findings = &a.report.findings;
     let title = format!(
         " Anomalies, last {} days ({}) ",
-        view.portfolio.config.anomalies.lookback_days,
+        a.lookback_days,
         findings.len()
     );
     let block = Block::bordered().title(title).border_style(if focused {
@@ -321,7 +398,7 @@ fn draw_findings(
                 x.subject
             );
             // With room to spare, the reason too (cut at the edge; Enter shows all of it).
-            if inner.width >= 60 {
+            if inner.width >= 44 {
                 text.push(' ');
                 text.push_str(&x.reason);
             }
@@ -334,15 +411,6 @@ fn draw_findings(
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-}
-
-/// Where `w` starts cycling from: the config's window, or 1Y when it is not one of the list.
-fn index_of(w: Option<Window>) -> usize {
-    WINDOWS.iter().position(|(x, _)| *x == w).unwrap_or(2)
-}
-
-fn short(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
 }
 
 /// The fall from the running peak of `index`, from `from` on.
@@ -362,7 +430,7 @@ fn draw_metrics(
     f: &mut Frame,
     area: Rect,
     report: &RiskReport,
-    selected: Option<&crate::analysis::HoldingRisk>,
+    selected: Option<&crate::app::HoldingRisk>,
     compact: bool,
     window: &str,
     view: &View,
@@ -453,12 +521,12 @@ fn draw_metrics(
         ));
     } else {
         rows.push((
-            "Beta / corr",
-            Box::new(|m: &Metrics| format!("{}/{}", stat(m.beta, 2), stat(m.correlation, 2))),
+            "Beta, corr",
+            Box::new(|m: &Metrics| format!("{} {}", stat(m.beta, 1), stat(m.correlation, 1))),
         ));
     }
     let name = selected.map_or("-".to_string(), |h| {
-        format!("{} {:.0}%", short(&h.symbol, 6), h.weight * 100.0)
+        format!("{} {:.0}%", label(&h.symbol, 6), h.weight * 100.0)
     });
     let mut lines = vec![Line::from(vec![
         TextSpan::raw(format!("{:<16}", "")),
@@ -481,7 +549,7 @@ fn draw_metrics(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, a: &Analysis, view: &View) {
+fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, index: &Series, view: &View) {
     let t = view.theme;
     let lines = vec![
         Line::from(vec![
@@ -511,10 +579,15 @@ fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, a: &Analysis, view: &View
     ])
     .areas(area);
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), head);
+    let closes: Option<Series> = view
+        .portfolio
+        .closes
+        .get(&x.subject)
+        .map(|c| c.iter().map(|(d, v)| (*d, to_f64(*v))).collect());
     let series = if x.subject == "portfolio" {
-        Some(&a.index)
+        Some(index)
     } else {
-        a.closes.get(&x.subject)
+        closes.as_ref()
     };
     let (title, around) = match series {
         Some(s) => {

@@ -149,7 +149,12 @@ impl Pane for Trades {
         self.list.filter.typing
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
+    fn key(
+        &mut self,
+        key: KeyEvent,
+        view: &View,
+        _jobs: &mut Vec<crate::tui::jobs::Job>,
+    ) -> Handled {
         if let Some(edit) = self.list.typed(key) {
             if matches!(edit, Edit::Changed | Edit::Cleared) {
                 self.apply_filter();

@@ -3,15 +3,21 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::analytics::montecarlo::Outcome;
+use crate::analytics::montecarlo::Percentiles;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::compact;
 
 /// The 5-95 and 25-75 bands of the value over the years, the median line and the goal line,
 /// one column per step of the x axis, y from 0 to the highest 95th percentile (or the goal).
-pub fn fan_chart(buf: &mut Buffer, area: Rect, o: &Outcome, goal: Option<f64>, theme: Theme) {
+pub fn fan_chart(
+    buf: &mut Buffer,
+    area: Rect,
+    values: &[Percentiles],
+    goal: Option<f64>,
+    theme: Theme,
+) {
     let label_width = 7u16;
-    if area.width < label_width + 10 || area.height < 4 {
+    if values.is_empty() || area.width < label_width + 10 || area.height < 4 {
         return;
     }
     let plot = Rect {
@@ -20,8 +26,7 @@ pub fn fan_chart(buf: &mut Buffer, area: Rect, o: &Outcome, goal: Option<f64>, t
         width: area.width - label_width,
         height: area.height - 1,
     };
-    let top = o
-        .values
+    let top = values
         .iter()
         .map(|p| p.p95)
         .fold(goal.unwrap_or(0.0), f64::max)
@@ -33,13 +38,13 @@ pub fn fan_chart(buf: &mut Buffer, area: Rect, o: &Outcome, goal: Option<f64>, t
         let r = ((1.0 - v / top) * rows).floor().clamp(0.0, rows - 1.0);
         r as u16
     };
-    let years = o.values.len().saturating_sub(1).max(1);
+    let years = values.len().saturating_sub(1).max(1);
     for c in 0..plot.width {
         let t = f64::from(c) / f64::from((plot.width - 1).max(1)) * years as f64;
         let (i, frac) = (t.floor() as usize, t.fract());
         let at = |g: fn(&crate::analytics::montecarlo::Percentiles) -> f64| {
-            let a = g(&o.values[i.min(years)]);
-            let b = g(&o.values[(i + 1).min(years)]);
+            let a = g(&values[i.min(years)]);
+            let b = g(&values[(i + 1).min(years)]);
             a + (b - a) * frac
         };
         let (p5, p25, p50, p75, p95) = (

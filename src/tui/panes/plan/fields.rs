@@ -2,12 +2,15 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::analytics::montecarlo::inputs::Inputs;
-use crate::format::parse_amount;
+use crate::app::plan::Inputs;
+use crate::domain::Named;
+use crate::format::{parse_amount, rate_in};
 use crate::tui::widgets::compact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The holdings' own assets and estimates, or a stock/bond mix at the class defaults.
+    Assets,
     Start,
     Years,
     Rate,
@@ -23,7 +26,8 @@ pub enum Field {
     Seed,
 }
 
-pub const FIELDS: [Field; 13] = [
+pub const FIELDS: [Field; 14] = [
+    Field::Assets,
     Field::Start,
     Field::Years,
     Field::Rate,
@@ -42,6 +46,7 @@ pub const FIELDS: [Field; 13] = [
 impl Field {
     pub fn label(self) -> &'static str {
         match self {
+            Field::Assets => "Assets",
             Field::Start => "Start value",
             Field::Years => "Years",
             Field::Rate => "Withdrawal",
@@ -60,7 +65,10 @@ impl Field {
 
     /// Fields chosen from a list (← → cycle them).
     pub fn is_choice(self) -> bool {
-        matches!(self, Field::Strategy | Field::Model | Field::Steps)
+        matches!(
+            self,
+            Field::Assets | Field::Strategy | Field::Model | Field::Steps
+        )
     }
 }
 
@@ -68,15 +76,23 @@ impl Field {
     pub fn value(self, i: &Inputs) -> String {
         let field = self;
         match field {
-            Field::Start => i
-                .initial
-                .map_or("-".into(), |d| dollars(d.to_f64().unwrap_or(0.0))),
+            Field::Assets if i.from_portfolio => "your holdings".into(),
+            Field::Assets => "stock/bond mix".into(),
+            Field::Start => i.initial.map_or(
+                if i.from_portfolio {
+                    "holdings' value".into()
+                } else {
+                    "-".into()
+                },
+                |d| dollars(d.to_f64().unwrap_or(0.0)),
+            ),
             Field::Years => i.years.unwrap_or(30).to_string(),
             Field::Rate => i.withdrawal_rate.map_or("none".into(), pct),
-            Field::Strategy => name(i.strategy),
+            Field::Strategy => i.strategy.name().to_string(),
+            Field::Stocks if i.from_portfolio => "as held".into(),
             Field::Stocks => format!("{:.0}%", i.stocks.unwrap_or(0.0) * 100.0),
-            Field::Model => name(i.model),
-            Field::Steps => name(i.steps),
+            Field::Model => i.model.name().to_string(),
+            Field::Steps => i.steps.name().to_string(),
             Field::Inflation => i.inflation.map_or(
                 if !i.model.uses_history() {
                     "2.50%".into()
@@ -97,12 +113,15 @@ impl Field {
         }
     }
 
-    /// Applies typed text to a field; an error says what the field takes.
-    /// Applies typed text; an error says what the field takes and changes nothing.
+    /// Applies typed text; an error says what the field takes and changes nothing. Rates and
+    /// shares are read as everywhere in folio: a bare number is a fraction, `%` a percent
+    /// (`0.04` and `4%` are both 4%).
     pub fn apply(self, i: &mut Inputs, text: &str) -> Result<(), String> {
         let field = self;
         let t = text.trim();
         let bad = |what: &str| format!("{}: '{t}' is not {what}", field.label());
+        let rate =
+            |lo: f64, hi: f64| rate_in(t, lo, hi).map_err(|e| format!("{}: {e}", field.label()));
         match field {
             Field::Start => i.initial = Some(parse_amount(t).ok_or_else(|| bad("an amount"))?),
             Field::Years => {
@@ -117,17 +136,11 @@ impl Field {
                 i.withdrawal_rate = if t.is_empty() || t == "0" || t == "none" {
                     None
                 } else {
-                    Some(
-                        parse_percent(t)
-                            .filter(|r| (0.0..=1.0).contains(r))
-                            .ok_or_else(|| bad("a rate such as 4%"))?,
-                    )
+                    Some(rate(0.0, 1.0)?)
                 }
             }
             Field::Stocks => {
-                let s = parse_percent(t)
-                    .filter(|r| (0.0..=1.0).contains(r))
-                    .ok_or_else(|| bad("a share such as 60%"))?;
+                let s = rate(0.0, 1.0)?;
                 i.stocks = Some(s);
                 i.bonds = Some(1.0 - s);
             }
@@ -135,11 +148,7 @@ impl Field {
                 i.inflation = if t.is_empty() || t == "history" {
                     None
                 } else {
-                    Some(
-                        parse_percent(t)
-                            .filter(|r| (-0.5..=1.0).contains(r))
-                            .ok_or_else(|| bad("a rate such as 2.5%"))?,
-                    )
+                    Some(rate(-0.5, 1.0)?)
                 }
             }
             Field::Contribution => {
@@ -170,7 +179,7 @@ impl Field {
                 )
             }
             Field::Seed => i.seed = Some(t.parse().map_err(|_| bad("a whole number"))?),
-            Field::Strategy | Field::Model | Field::Steps => {}
+            Field::Assets | Field::Strategy | Field::Model | Field::Steps => {}
         }
         Ok(())
     }
@@ -178,31 +187,12 @@ impl Field {
     /// The next (or previous) choice of a choice field.
     pub fn cycle(self, i: &mut Inputs, forward: bool) {
         match self {
-            Field::Strategy => i.strategy = step(i.strategy, forward),
-            Field::Model => i.model = step(i.model, forward),
-            Field::Steps => i.steps = step(i.steps, forward),
+            Field::Strategy => i.strategy = i.strategy.cycle(forward),
+            Field::Model => i.model = i.model.cycle(forward),
+            Field::Steps => i.steps = i.steps.cycle(forward),
             _ => {}
         }
     }
-}
-
-/// A choice's name as the command line spells it.
-fn name<T: clap::ValueEnum>(v: T) -> String {
-    v.to_possible_value()
-        .map_or_else(String::new, |p| p.get_name().to_string())
-}
-
-/// The next (or previous) choice, in the command line's order.
-fn step<T: clap::ValueEnum + PartialEq + Clone>(now: T, forward: bool) -> T {
-    let all = T::value_variants();
-    let i = all.iter().position(|x| *x == now).unwrap_or(0);
-    let n = all.len();
-    all[if forward {
-        (i + 1) % n
-    } else {
-        (i + n - 1) % n
-    }]
-    .clone()
 }
 
 pub fn pct(x: f64) -> String {
@@ -220,18 +210,10 @@ pub fn short(x: f64) -> String {
     }
 }
 
-/// A percent as typed: "4" and "4%" both mean 4%, "0.5" means 0.5%.
-pub fn parse_percent(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('%').trim();
-    let v = t.parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(v / 100.0)
-}
-
 /// Whether the pane shows every setting of these inputs (plans saved from the command line
 /// may have more: those are run with `folio plan --load`).
 pub fn editable(i: &Inputs) -> bool {
-    !i.from_portfolio
-        && i.account.is_none()
+    i.account.is_none()
         && i.withdrawal.is_none()
         && i.cash.is_none_or(|c| c == 0.0)
         && i.by.is_none()
@@ -244,4 +226,5 @@ pub fn editable(i: &Inputs) -> bool {
         && i.fee == 0.0
         && i.rebalance
         && !i.withdraw_at_end
+        && i.solve.is_none()
 }

@@ -1,13 +1,12 @@
-//! Plan: a Monte Carlo plan of the portfolio's value with a stock/bond mix (starting at the
-//! holdings' mix), fields edited in place, a run on background threads with a progress gauge
-//! (Esc cancels), the fan chart of the percentile bands with the goal line, what-if keys that
-//! re-run at once, and plans saved in the database.
+//! Plan: a Monte Carlo plan of the portfolio, the same plan as `folio plan --from-portfolio
+//! --withdrawal-rate 4%` when the pane opens (the holdings' own assets and estimates); fields
+//! edited in place, a run on background threads with a progress gauge (Esc cancels), the fan
+//! chart of the percentile bands with the goal line, what-if keys that re-run at once, and
+//! plans saved in the database. Every run and save is a job for the query layer.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, channel};
 
-use chrono::NaiveDate;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -15,18 +14,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::prelude::ToPrimitive;
 
 mod chart;
 mod fields;
 
 use super::{Handled, Pane, View};
-use crate::analytics::montecarlo::inputs::Inputs;
-use crate::analytics::montecarlo::{Column as AssetColumn, run};
-use crate::analytics::montecarlo::{Control, Outcome, Spec};
-use crate::config::Config;
-use crate::plans::{self, Portfolio as PlanPortfolio};
-use crate::store::{SavedPlan, Store};
+use crate::analytics::montecarlo::{Column as AssetColumn, Control, Percentiles};
+use crate::app::plan::{Inputs, Listed, PlanReport};
+use crate::tui::jobs::{Done, Job};
 use crate::tui::theme::Theme;
 use chart::fan_chart;
 use fields::{FIELDS, dollars, short};
@@ -40,66 +36,92 @@ const HELP: &[(&str, &str)] = &[
     ("r", "run the plan again"),
     ("Esc", "cancel a run"),
     ("+ -", "what if: withdrawal rate up or down 0.25 point"),
-    ("] [", "what if: stock share up or down 5 points"),
+    (
+        "] [",
+        "what if: stock share up or down 5 points (a stock/bond mix)",
+    ),
     ("S", "save the plan under a name"),
     ("o", "open the next saved plan"),
 ];
 
-/// What a run sends back.
-enum Done {
-    Ran(Box<Ran>),
-    Failed(String),
-    Cancelled,
-}
-
-/// A finished run and the inputs it was run with.
+/// A finished run: the plan as stated, what came out, and its bands as the chart draws them.
 struct Ran {
     inputs: Inputs,
-    spec: Spec,
-    outcome: Outcome,
+    report: Box<PlanReport>,
+    values: Vec<Percentiles>,
 }
 
-/// A run in the background.
-struct Job {
-    control: Arc<Control>,
-    rx: Receiver<Done>,
-}
+impl Ran {
+    fn new(inputs: Inputs, report: Box<PlanReport>) -> Ran {
+        let f = |d: Decimal| d.to_f64().unwrap_or(0.0);
+        let values = report
+            .percentiles
+            .iter()
+            .map(|y| Percentiles {
+                p5: f(y.p.p5),
+                p25: f(y.p.p25),
+                p50: f(y.p.p50),
+                p75: f(y.p.p75),
+                p95: f(y.p.p95),
+            })
+            .collect();
+        Ran {
+            inputs,
+            report,
+            values,
+        }
+    }
 
-/// A save in the background: the name, then the saved plans or what went wrong.
-type Saving = Receiver<Result<(String, Vec<SavedPlan>), String>>;
+    /// The holdings' stock share (bond classes and cash count as bonds), rounded to 5 points.
+    fn stock_share(&self) -> f64 {
+        let s: f64 = self
+            .report
+            .assets
+            .iter()
+            .filter(|a| a.column == AssetColumn::Stocks)
+            .map(|a| a.weight)
+            .sum();
+        (s * 20.0).round() / 20.0
+    }
+}
 
 pub struct PlanPane {
     inputs: Inputs,
-    /// Set from the portfolio on first sight (value and mix).
+    /// The first run was asked for.
     started: bool,
     selected: usize,
     /// The text being typed into the selected field (or the save name).
     editing: Option<String>,
     naming: bool,
-    job: Option<Job>,
-    saving: Option<Saving>,
+    /// The run going on: its progress and cancel switch.
+    running: Option<Arc<Control>>,
+    saving: bool,
     result: Option<Ran>,
     message: Option<(String, bool)>,
-    saved: Vec<SavedPlan>,
+    saved: Vec<Listed>,
     /// The saved plan `o` opens next.
     next_saved: usize,
+}
+
+/// The plan the pane opens with: the portfolio's own, 4% constant-real withdrawals, 30 years.
+pub fn default_inputs() -> Inputs {
+    Inputs {
+        from_portfolio: true,
+        withdrawal_rate: Some(0.04),
+        ..Inputs::default()
+    }
 }
 
 impl Default for PlanPane {
     fn default() -> Self {
         PlanPane {
-            inputs: Inputs {
-                withdrawal_rate: Some(0.04),
-                stocks: Some(0.6),
-                bonds: Some(0.4),
-                ..Inputs::default()
-            },
+            inputs: default_inputs(),
             started: false,
             selected: 0,
             editing: None,
             naming: false,
-            job: None,
-            saving: None,
+            running: None,
+            saving: false,
             result: None,
             message: None,
             saved: Vec::new(),
@@ -109,84 +131,21 @@ impl Default for PlanPane {
 }
 
 impl PlanPane {
-    /// The portfolio's value and its stock share (bonds and cash as the rest), once.
-    fn start_from(&mut self, view: &View) {
-        if self.started {
-            return;
-        }
-        self.started = true;
-        self.saved = view.portfolio.saved_plans.clone();
-        let p = view.portfolio;
-        let portfolio = PlanPortfolio {
-            book: &p.book,
-            closes: &p.closes,
-            securities: &p.securities,
-            currency: &p.currency,
-            account: None,
-            transactions: &p.transactions,
-            today: view.today,
-        };
-        if let Ok(from) = plans::from_portfolio(&portfolio, 1.0) {
-            let stocks: f64 = from
-                .estimate
-                .assets
-                .iter()
-                .filter(|a| a.column == AssetColumn::Stocks)
-                .map(|a| a.weight)
-                .sum();
-            let stocks = (stocks * 20.0).round() / 20.0;
-            self.inputs.initial = Decimal::from_f64(from.value.round());
-            self.inputs.stocks = Some(stocks);
-            self.inputs.bonds = Some(1.0 - stocks);
-        } else {
-            self.inputs.initial = Some(Decimal::from(1_000_000));
-        }
-        self.inputs.paths = Some(p.config.plan.paths);
-        self.inputs.seed = Some(p.config.plan.seed);
-        self.start_run(&p.config, view.today);
-    }
-
-    fn start_run(&mut self, config: &Config, today: NaiveDate) {
-        if let Some(job) = self.job.take() {
-            job.control.cancel.store(true, Ordering::Relaxed);
+    fn start_run(&mut self, jobs: &mut Vec<Job>) {
+        if let Some(c) = self.running.take() {
+            c.cancel.store(true, Ordering::Relaxed);
         }
         let control = Arc::new(Control::default());
-        let (tx, rx) = channel();
-        let (inputs, config, watch) = (self.inputs.clone(), config.clone(), control.clone());
-        std::thread::spawn(move || {
-            let data_dir = crate::config::Dirs::platform().map(|d| d.data_dir);
-            let done = match plans::prepare(&inputs, &config, data_dir.as_deref(), None, today) {
-                Err(e) => Done::Failed(format!("{e:#}")),
-                Ok(ready) => {
-                    watch
-                        .total
-                        .store(ready.spec.path_count(), Ordering::Relaxed);
-                    match run(&ready.spec, &watch) {
-                        Err(_) => Done::Cancelled,
-                        Ok(Err(e)) => Done::Failed(e.to_string()),
-                        Ok(Ok(outcome)) => Done::Ran(Box::new(Ran {
-                            inputs,
-                            spec: ready.spec,
-                            outcome,
-                        })),
-                    }
-                }
-            };
-            let _ = tx.send(done);
+        jobs.push(Job::Plan {
+            inputs: Box::new(self.inputs.clone()),
+            control: control.clone(),
         });
-        self.job = Some(Job { control, rx });
+        self.running = Some(control);
         self.message = None;
     }
 
-    fn save(&mut self, name: String, db: Option<std::path::PathBuf>) {
-        let Some(db) = db else {
-            self.message = Some((
-                "This portfolio has no database to save plans in.".into(),
-                true,
-            ));
-            return;
-        };
-        if self.job.is_some() {
+    fn save(&mut self, name: String, jobs: &mut Vec<Job>) {
+        if self.running.is_some() {
             self.message = Some((
                 "A run is in progress: save when it has finished (Esc cancels it).".into(),
                 true,
@@ -194,31 +153,17 @@ impl PlanPane {
             return;
         }
         // The results are kept only when they are those of the inputs saved.
-        let summary = self
+        let report = self
             .result
             .as_ref()
             .filter(|r| r.inputs == self.inputs)
-            .map(|r| serde_json::to_string(&plans::summary(&r.spec, &r.outcome)))
-            .and_then(Result::ok)
-            .unwrap_or_else(|| "null".into());
-        let plan = SavedPlan {
-            name: name.clone(),
-            saved: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            inputs: serde_json::to_string(&self.inputs).unwrap_or_default(),
-            summary,
-        };
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let saved = Store::open(&db)
-                .map_err(|e| e.to_string())
-                .and_then(|s| {
-                    s.save_plan(&plan).map_err(|e| e.to_string())?;
-                    s.plans().map_err(|e| e.to_string())
-                })
-                .map(|all| (name, all));
-            let _ = tx.send(saved);
+            .map(|r| r.report.clone());
+        jobs.push(Job::SavePlan {
+            name,
+            inputs: Box::new(self.inputs.clone()),
+            report,
         });
-        self.saving = Some(rx);
+        self.saving = true;
     }
 
     fn open_next_saved(&mut self) -> bool {
@@ -228,9 +173,10 @@ impl PlanPane {
         }
         let plan = &self.saved[self.next_saved % self.saved.len()];
         self.next_saved = (self.next_saved + 1) % self.saved.len();
-        match serde_json::from_str::<Inputs>(&plan.inputs) {
-            Ok(mut inputs) if fields::editable(&inputs) => {
-                if inputs.stocks.is_none() && inputs.bonds.is_none() {
+        match &plan.inputs {
+            Some(inputs) if fields::editable(inputs) => {
+                let mut inputs = inputs.clone();
+                if !inputs.from_portfolio && inputs.stocks.is_none() && inputs.bonds.is_none() {
                     inputs.stocks = Some(0.6);
                     inputs.bonds = Some(0.4);
                 }
@@ -238,39 +184,86 @@ impl PlanPane {
                 self.message = Some((format!("Opened '{}'.", plan.name), false));
                 true
             }
-            Ok(_) => {
+            Some(_) => {
                 self.message = Some((
                     format!(
-                        "'{}' uses settings this pane does not show (holdings' estimates, an amount, cash, a date, a history file...): run it with folio plan --load",
+                        "'{}' uses settings this pane does not show (an account, an amount, cash, a date, a history file...): run it with folio plan --load",
                         plan.name
                     ),
                     true,
                 ));
                 false
             }
-            Err(e) => {
-                self.message = Some((format!("'{}' cannot be read: {e}", plan.name), true));
+            None => {
+                self.message = Some((format!("'{}' cannot be read.", plan.name), true));
                 false
             }
         }
     }
 
+    /// From the holdings' own assets to a stock/bond mix at the class defaults, starting at
+    /// the holdings' value and stock share.
+    fn use_mix(&mut self) {
+        if !self.inputs.from_portfolio {
+            return;
+        }
+        let last = self.result.as_ref();
+        self.inputs.from_portfolio = false;
+        if self.inputs.initial.is_none() {
+            self.inputs.initial =
+                Some(last.map_or(Decimal::from(1_000_000), |r| r.report.initial.round()));
+        }
+        let stocks = last.map_or(0.6, Ran::stock_share);
+        self.inputs.stocks = Some(stocks);
+        self.inputs.bonds = Some(1.0 - stocks);
+    }
+
+    /// Back to the holdings' own assets (the value too, unless one was typed).
+    fn use_holdings(&mut self) {
+        self.inputs.from_portfolio = true;
+        self.inputs.stocks = None;
+        self.inputs.bonds = None;
+        self.inputs.cash = None;
+    }
+
     fn what_if(&mut self, key: char) {
-        let i = &mut self.inputs;
         match key {
             '+' | '-' => {
+                let i = &mut self.inputs;
                 let r =
                     i.withdrawal_rate.unwrap_or(0.0) + if key == '+' { 0.0025 } else { -0.0025 };
                 let r = (r.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0;
                 i.withdrawal_rate = (r > 0.0).then_some(r);
             }
             _ => {
+                self.use_mix();
+                let i = &mut self.inputs;
                 let s = i.stocks.unwrap_or(0.6) + if key == ']' { 0.05 } else { -0.05 };
                 let s = (s.clamp(0.0, 1.0) * 20.0).round() / 20.0;
                 i.stocks = Some(s);
                 i.bonds = Some(1.0 - s);
             }
         }
+    }
+
+    /// What the chart's title says was run: the model, the assets and the withdrawals.
+    fn described(r: &Ran) -> String {
+        let assets = if r.inputs.from_portfolio {
+            format!("{} holdings", r.report.assets.len())
+        } else {
+            r.report
+                .assets
+                .iter()
+                .map(|a| format!("{} {:.0}%", a.name, a.weight * 100.0))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        format!(
+            "{assets} · {} · {} · {} paths",
+            r.report.model,
+            r.report.strategy,
+            dollars(r.report.paths as f64)
+        )
     }
 }
 
@@ -288,58 +281,47 @@ impl Pane for PlanPane {
     }
 
     fn busy(&self) -> bool {
-        self.job.is_some() || self.saving.is_some()
+        self.running.is_some() || self.saving
     }
 
-    fn poll(&mut self) -> bool {
-        use std::sync::mpsc::TryRecvError;
-        let mut changed = false;
-        if let Some(rx) = &self.saving {
-            let done = match rx.try_recv() {
-                Ok(Ok((name, all))) => {
-                    self.saved = all;
-                    Some((format!("Saved as '{name}'."), false))
-                }
-                Ok(Err(e)) => Some((format!("Cannot save: {e}"), true)),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => Some((
-                    "The save stopped with an internal error (see folio.log).".into(),
-                    true,
-                )),
-            };
-            if let Some(m) = done {
-                self.saving = None;
-                self.message = Some(m);
-                changed = true;
-            }
+    fn loaded(&mut self, view: &View, jobs: &mut Vec<Job>) {
+        self.saved = view.portfolio.saved_plans.clone();
+        // The first time, and again when the holdings it plans from changed.
+        if !self.started || self.inputs.from_portfolio {
+            self.started = true;
+            self.start_run(jobs);
         }
-        if let Some(job) = &self.job {
-            changed = true; // the gauge moves
-            match job.rx.try_recv() {
-                Ok(done) => {
-                    self.job = None;
-                    match done {
-                        Done::Ran(r) => self.result = Some(*r),
-                        Done::Failed(e) => self.message = Some((e, true)),
-                        Done::Cancelled => self.message = Some(("Cancelled.".into(), false)),
+    }
+
+    fn done(&mut self, done: &Done, _view: &View, _jobs: &mut Vec<Job>) {
+        match done {
+            Done::Plan {
+                inputs,
+                result,
+                cancelled,
+            } => {
+                self.running = None;
+                match result {
+                    Ok(r) => self.result = Some(Ran::new((**inputs).clone(), r.clone())),
+                    Err(_) if *cancelled => self.message = Some(("Cancelled.".into(), false)),
+                    Err(e) => self.message = Some((e.clone(), true)),
+                }
+            }
+            Done::Saved { name, result } => {
+                self.saving = false;
+                self.message = Some(match result {
+                    Ok(all) => {
+                        self.saved = all.clone();
+                        (format!("Saved as '{name}'."), false)
                     }
-                }
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => {
-                    self.job = None;
-                    self.message = Some((
-                        "The run stopped with an internal error (see folio.log).".into(),
-                        true,
-                    ));
-                }
+                    Err(e) => (format!("Cannot save: {e}"), true),
+                });
             }
+            _ => {}
         }
-        changed
     }
 
-    fn key(&mut self, key: KeyEvent, view: &View) -> Handled {
-        self.start_from(view);
-        let config = &view.portfolio.config;
+    fn key(&mut self, key: KeyEvent, _view: &View, jobs: &mut Vec<Job>) -> Handled {
         if let Some(text) = &mut self.editing {
             match key.code {
                 KeyCode::Esc => {
@@ -351,15 +333,24 @@ impl Pane for PlanPane {
                     self.editing = None;
                     if std::mem::take(&mut self.naming) {
                         let name = text.trim().to_string();
-                        if name.is_empty() || name.len() > 80 {
+                        if name.is_empty() || name.chars().count() > 80 {
                             self.message =
                                 Some(("A plan's name is 1 to 80 characters.".into(), true));
                         } else {
-                            self.save(name, view.portfolio.db_path.clone());
+                            self.save(name, jobs);
                         }
                     } else {
-                        match FIELDS[self.selected].apply(&mut self.inputs, &text) {
-                            Ok(()) => self.start_run(config, view.today),
+                        let field = FIELDS[self.selected];
+                        let mut inputs = self.inputs.clone();
+                        if field == fields::Field::Stocks && inputs.from_portfolio {
+                            self.use_mix();
+                            inputs = self.inputs.clone();
+                        }
+                        match field.apply(&mut inputs, &text) {
+                            Ok(()) => {
+                                self.inputs = inputs;
+                                self.start_run(jobs);
+                            }
                             Err(e) => self.message = Some((e, true)),
                         }
                     }
@@ -367,16 +358,16 @@ impl Pane for PlanPane {
                 KeyCode::Backspace => {
                     text.pop();
                 }
-                KeyCode::Char(c) if text.len() < 40 && !c.is_control() => text.push(c),
+                KeyCode::Char(c) if text.chars().count() < 40 && !c.is_control() => text.push(c),
                 _ => {}
             }
             return Handled::Yes;
         }
         let field = FIELDS[self.selected];
         match key.code {
-            KeyCode::Esc if self.job.is_some() => {
-                if let Some(job) = &self.job {
-                    job.control.cancel.store(true, Ordering::Relaxed);
+            KeyCode::Esc if self.running.is_some() => {
+                if let Some(c) = &self.running {
+                    c.cancel.store(true, Ordering::Relaxed);
                 }
             }
             KeyCode::Down | KeyCode::Char('j') => {
@@ -385,19 +376,27 @@ impl Pane for PlanPane {
             KeyCode::Up | KeyCode::Char('k') => {
                 self.selected = (self.selected + FIELDS.len() - 1) % FIELDS.len()
             }
+            KeyCode::Left | KeyCode::Right | KeyCode::Enter if field == fields::Field::Assets => {
+                if self.inputs.from_portfolio {
+                    self.use_mix();
+                } else {
+                    self.use_holdings();
+                }
+                self.start_run(jobs);
+            }
             KeyCode::Left | KeyCode::Right if field.is_choice() => {
                 field.cycle(&mut self.inputs, key.code == KeyCode::Right);
-                self.start_run(config, view.today);
+                self.start_run(jobs);
             }
             KeyCode::Enter if field.is_choice() => {
                 field.cycle(&mut self.inputs, true);
-                self.start_run(config, view.today);
+                self.start_run(jobs);
             }
             KeyCode::Enter => self.editing = Some(String::new()),
-            KeyCode::Char('r') => self.start_run(config, view.today),
+            KeyCode::Char('r') => self.start_run(jobs),
             KeyCode::Char(c @ ('+' | '-' | '[' | ']')) => {
                 self.what_if(c);
-                self.start_run(config, view.today);
+                self.start_run(jobs);
             }
             KeyCode::Char('S') => {
                 self.naming = true;
@@ -405,7 +404,7 @@ impl Pane for PlanPane {
             }
             KeyCode::Char('o') => {
                 if self.open_next_saved() {
-                    self.start_run(config, view.today);
+                    self.start_run(jobs);
                 }
             }
             _ => return Handled::No,
@@ -414,9 +413,6 @@ impl Pane for PlanPane {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
-        if !self.started {
-            self.start_from(view);
-        }
         let theme = view.theme;
         let left_width = 34.min(area.width / 2);
         let [left, right] =
@@ -476,9 +472,9 @@ impl PlanPane {
             return;
         }
         let mut lines: Vec<Line> = Vec::new();
-        if let Some(job) = &self.job {
-            let total = job.control.total.load(Ordering::Relaxed).max(1);
-            let done = job.control.done.load(Ordering::Relaxed).min(total);
+        if let Some(control) = &self.running {
+            let total = control.total.load(Ordering::Relaxed).max(1);
+            let done = control.done.load(Ordering::Relaxed).min(total);
             let gauge_area = Rect { height: 1, ..area };
             f.render_widget(
                 Gauge::default()
@@ -492,12 +488,9 @@ impl PlanPane {
         if let Some(name) = self.naming.then_some(()).and(self.editing.as_ref()) {
             lines.push(Line::styled(format!("Save as: {name}▏"), theme.accent()));
         }
-        if let Some(Ran {
-            spec, outcome: o, ..
-        }) = &self.result
-        {
-            let withdraws = o.withdrawals.iter().any(Option::is_some);
-            if withdraws {
+        let f64_of = |d: Decimal| d.to_f64().unwrap_or(0.0);
+        if let Some(Ran { report: o, .. }) = &self.result {
+            if !o.withdrawals.is_empty() {
                 lines.push(Line::from(vec![
                     Span::raw("Success "),
                     Span::styled(
@@ -520,25 +513,37 @@ impl PlanPane {
                     ),
                 ]));
             }
-            if let Some(g) = o.goal_probability {
+            if let Some(g) = &o.goal {
                 lines.push(Line::raw(format!(
                     "Goal reached {:.1}% ({:.1}-{:.1})",
-                    g * 100.0,
-                    o.goal_ci95.map_or(0.0, |c| c[0] * 100.0),
-                    o.goal_ci95.map_or(0.0, |c| c[1] * 100.0)
+                    g.probability * 100.0,
+                    g.ci95[0] * 100.0,
+                    g.ci95[1] * 100.0
                 )));
             }
             lines.push(Line::raw(format!(
                 "Year {} median {} (today's $)",
-                spec.years,
-                short(o.terminal.p50)
+                o.years,
+                short(f64_of(o.terminal.p.p50))
             )));
             lines.push(Line::styled(
                 format!(
                     "5%-95%: {} - {}",
-                    short(o.terminal.p5),
-                    short(o.terminal.p95)
+                    short(f64_of(o.terminal.p.p5)),
+                    short(f64_of(o.terminal.p.p95))
                 ),
+                theme.dim(),
+            ));
+            lines.push(Line::styled(
+                match o.estimate_days {
+                    Some(0) => format!("Start {} · class defaults", short(f64_of(o.initial))),
+                    Some(days) => format!(
+                        "Start {} · {} price days",
+                        short(f64_of(o.initial)),
+                        dollars(days as f64)
+                    ),
+                    None => format!("Start {}", short(f64_of(o.initial))),
+                },
                 theme.dim(),
             ));
         }
@@ -556,14 +561,12 @@ impl PlanPane {
             ));
         }
         // With room to spare, the bands as numbers.
-        if let Some(Ran {
-            spec, outcome: o, ..
-        }) = &self.result
-        {
+        if let Some(r) = &self.result {
             let room = usize::from(area.height).saturating_sub(lines.len() + 2);
+            let years = r.report.years;
             let step = [1, 2, 5, 10, 20, 25, 50, 100]
                 .into_iter()
-                .find(|s| spec.years / s < room)
+                .find(|s| years / s < room)
                 .unwrap_or(usize::MAX);
             if room >= 4 && step != usize::MAX {
                 lines.push(Line::raw(""));
@@ -571,8 +574,8 @@ impl PlanPane {
                     format!("{:>4} {:>9} {:>9} {:>9}", "Year", "5%", "Median", "95%"),
                     theme.header(),
                 ));
-                for (y, p) in o.values.iter().enumerate() {
-                    if y % step == 0 || y == spec.years {
+                for (y, p) in r.values.iter().enumerate() {
+                    if y % step == 0 || y == years {
                         lines.push(Line::raw(format!(
                             "{y:>4} {:>9} {:>9} {:>9}",
                             short(p.p5),
@@ -592,28 +595,17 @@ impl PlanPane {
     fn draw_chart(&self, f: &mut Frame, area: Rect, theme: Theme) {
         let title = match &self.result {
             // Results of other inputs (a run failed, was cancelled or is still going).
-            Some(r) if r.inputs != self.inputs => format!(
-                " previous run: {} paths · {} · {} ",
-                dollars(r.outcome.paths as f64),
-                r.spec.model.label(),
-                r.spec.strategy.label()
-            ),
-            Some(r) => format!(
-                " {} paths · {} · {} ",
-                dollars(r.outcome.paths as f64),
-                r.spec.model.label(),
-                r.spec.strategy.label()
-            ),
+            Some(r) if r.inputs != self.inputs => {
+                format!(" previous run: {} ", PlanPane::described(r))
+            }
+            Some(r) => format!(" {} ", PlanPane::described(r)),
             None => " Value in today's dollars ".into(),
         };
         let block = Block::default().borders(Borders::ALL).title(title);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let Some(Ran {
-            spec, outcome: o, ..
-        }) = &self.result
-        else {
-            let note = if self.job.is_some() {
+        let Some(r) = &self.result else {
+            let note = if self.running.is_some() {
                 "Running..."
             } else {
                 "No run yet: press r."
@@ -621,6 +613,7 @@ impl PlanPane {
             f.render_widget(Paragraph::new(note).style(theme.dim()), inner);
             return;
         };
-        fan_chart(f.buffer_mut(), inner, o, spec.goal, theme);
+        let goal = r.report.goal.as_ref().and_then(|g| g.target.to_f64());
+        fan_chart(f.buffer_mut(), inner, &r.values, goal, theme);
     }
 }

@@ -109,7 +109,7 @@ pub fn return_index(data: &Data, w: &Walk) -> Series {
 
 /// Performance of a scope over a period. Money is in the report's currency; returns are
 /// fractions (0.1 is 10%).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Summary {
     pub start_value: Decimal,
     pub end_value: Decimal,
@@ -136,7 +136,7 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct AccountSummary {
     pub account: String,
     #[serde(flatten)]
@@ -144,7 +144,7 @@ pub struct AccountSummary {
 }
 
 /// A holding's part in the total's return.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Contribution {
     pub symbol: String,
     pub start_value: Decimal,
@@ -158,7 +158,7 @@ pub struct Contribution {
     pub contribution: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Performance {
     pub currency: String,
     pub from: NaiveDate,
@@ -406,7 +406,7 @@ fn contributions(w: &Walk, from: NaiveDate) -> Vec<Contribution> {
 }
 
 /// A holding's risk, with its weight at the end of the window.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HoldingRisk {
     pub symbol: String,
     pub weight: f64,
@@ -414,14 +414,14 @@ pub struct HoldingRisk {
     pub metrics: Metrics,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Correlations {
     pub symbols: Vec<String>,
     /// Row-major, symmetric; null where a pair has too few common days.
     pub matrix: Vec<Vec<Option<f64>>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct RiskReport {
     pub currency: String,
     pub to: NaiveDate,
@@ -475,7 +475,7 @@ pub fn risk(
         let levels = closes.get(b).map(|v| since(v, from)).filter(|v| !v.is_empty());
         if levels.is_none() {
             notes.push(format!(
-                "no prices for the benchmark {b}: import them (folio prices import FILE) or pick another with --benchmark"
+                "no prices for the benchmark {b} in the window: import them (folio prices import FILE) or pick another benchmark"
             ));
         }
         levels

@@ -1,15 +1,21 @@
-//! A plan as the user states it (the `folio plan` flags, the Plan pane's fields, a saved plan),
-//! and the [`Spec`] built from it with the portfolio's estimates and a history.
+//! A plan as the user states it (the `folio plan` flags, the Plan pane's fields, an MCP tool's
+//! arguments, a saved plan), and the [`Spec`] built from it with the portfolio's estimates and a
+//! history.
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use super::estimate::{Estimate, by_column, prior, prior_matrix};
-use super::{Asset, Column, History, Model, Spec, SpecError, Strategy, Withdrawal};
+use crate::analytics::montecarlo::estimate::{Estimate, by_column, prior, prior_matrix};
+use crate::analytics::montecarlo::{
+    Asset, Column, History, Model, Spec, SpecError, Strategy, Withdrawal,
+};
+use crate::domain::Named;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelName {
     #[default]
@@ -18,6 +24,73 @@ pub enum ModelName {
     Bootstrap,
     BlockBootstrap,
     Historical,
+}
+
+impl Named for ModelName {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            ModelName::Gbm,
+            "gbm",
+            "geometric Brownian motion: lognormal, correlated",
+        ),
+        (
+            ModelName::StudentT,
+            "student-t",
+            "fat tails: multivariate Student-t",
+        ),
+        (
+            ModelName::Bootstrap,
+            "bootstrap",
+            "whole years drawn from the history",
+        ),
+        (
+            ModelName::BlockBootstrap,
+            "block-bootstrap",
+            "runs of years drawn from the history",
+        ),
+        (
+            ModelName::Historical,
+            "historical",
+            "every start year of the history once",
+        ),
+    ];
+}
+
+impl Named for StrategyName {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            StrategyName::ConstantReal,
+            "constant-real",
+            "the first year's amount, kept up with inflation",
+        ),
+        (
+            StrategyName::ConstantNominal,
+            "constant-nominal",
+            "the first year's amount in dollars",
+        ),
+        (
+            StrategyName::Percent,
+            "percent",
+            "the rate of each year's value, within a floor and a ceiling",
+        ),
+        (
+            StrategyName::GuytonKlinger,
+            "guyton-klinger",
+            "guardrails: cut or raise by 10% when the rate drifts",
+        ),
+        (
+            StrategyName::Vpw,
+            "vpw",
+            "variable percentage: an annuity over the years left",
+        ),
+    ];
+}
+
+impl Named for StepsName {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (StepsName::Monthly, "monthly", "twelve steps a year"),
+        (StepsName::Yearly, "yearly", "one step a year"),
+    ];
 }
 
 impl ModelName {
@@ -30,7 +103,9 @@ impl ModelName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyName {
     #[default]
@@ -41,7 +116,9 @@ pub enum StrategyName {
     Vpw,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepsName {
     Monthly,
@@ -49,8 +126,34 @@ pub enum StepsName {
     Yearly,
 }
 
-/// The plan as stated. Amounts are in today's dollars; rates are yearly fractions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a solver looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solve {
+    /// The highest first-year withdrawal rate that keeps the success rate at the target.
+    WithdrawalRate,
+    /// The lowest yearly contribution that reaches the target.
+    Contribution,
+}
+
+impl Named for Solve {
+    const ALL: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Solve::WithdrawalRate,
+            "withdrawal-rate",
+            "the first year's withdrawal rate that reaches the target success",
+        ),
+        (
+            Solve::Contribution,
+            "contribution",
+            "the yearly contribution that reaches the target",
+        ),
+    ];
+}
+
+/// The plan as stated. Amounts are in today's dollars; rates and weights are yearly fractions
+/// (0.04 is 4%).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Inputs {
     pub initial: Option<Decimal>,
@@ -94,7 +197,15 @@ pub struct Inputs {
     pub steps: StepsName,
     /// Weight of the priors in the portfolio's estimates (0..=1).
     pub shrinkage: f64,
+    /// Solve for this instead of running the plan as stated.
+    pub solve: Option<Solve>,
+    /// The success rate (or goal probability) to solve for. Default: 0.95 for the withdrawal
+    /// rate, 0.9 for the contribution.
+    pub target_success: Option<f64>,
 }
+
+/// The arguments of a plan run: the plan as stated.
+pub type PlanParams = Inputs;
 
 pub const DEFAULT_YEARS: usize = 30;
 pub const DEFAULT_INFLATION: f64 = 0.025;
@@ -134,6 +245,8 @@ impl Default for Inputs {
             seed: None,
             steps: StepsName::Yearly,
             shrinkage: 0.5,
+            solve: None,
+            target_success: None,
         }
     }
 }
@@ -165,7 +278,7 @@ impl Inputs {
     pub fn horizon(&self, today: NaiveDate) -> Result<usize, SpecError> {
         match (self.years, self.by) {
             (Some(_), Some(_)) => Err(invalid(
-                "give the plan's length with --years or --by, not both",
+                "give the plan's length in years or as a goal date, not both",
             )),
             (Some(y), None) => Ok(y),
             (None, Some(by)) => years_until(today, by),
@@ -189,7 +302,7 @@ impl Inputs {
             let e = portfolio.ok_or_else(|| invalid("no portfolio estimate"))?;
             if self.stocks.is_some() || self.bonds.is_some() || self.cash.is_some() {
                 return Err(invalid(
-                    "--from-portfolio takes the weights from the holdings; leave out --stocks, --bonds and --cash",
+                    "a plan from the portfolio takes its weights from the holdings; leave out the stocks, bonds and cash weights",
                 ));
             }
             (e.assets.clone(), e.corr.clone())
@@ -214,7 +327,9 @@ impl Inputs {
         };
         let withdrawal = match (self.withdrawal_rate, self.withdrawal) {
             (Some(_), Some(_)) => {
-                return Err(invalid("give --withdrawal-rate or --withdrawal, not both"));
+                return Err(invalid(
+                    "give a withdrawal rate or a withdrawal amount, not both",
+                ));
             }
             (Some(r), None) => Withdrawal::Rate(r),
             (None, Some(a)) => Withdrawal::Amount(f(a)),
@@ -236,7 +351,7 @@ impl Inputs {
             && self.strategy != StrategyName::Percent
         {
             return Err(invalid(
-                "--floor and --ceiling apply to --strategy percent only",
+                "a floor and a ceiling apply to the percent strategy only",
             ));
         }
         if !(0.0..=1.0).contains(&self.shrinkage) {
@@ -295,7 +410,7 @@ impl Inputs {
             };
             if !weight.is_finite() || weight < 0.0 {
                 return Err(invalid(format!(
-                    "--{name} is {weight}; a weight is a fraction from 0 to 1"
+                    "the {name} weight is {weight}; a weight is a fraction from 0 to 1"
                 )));
             }
             if weight > 0.0 {
@@ -311,7 +426,7 @@ impl Inputs {
         }
         if assets.is_empty() {
             return Err(invalid(
-                "every weight is 0; give --stocks, --bonds or --cash summing to 1",
+                "every weight is 0; give stocks, bonds or cash weights summing to 1",
             ));
         }
         let corr = prior_matrix(&assets);
@@ -342,7 +457,7 @@ impl Inputs {
             let (i, j) = (find(a)?, find(b)?);
             if i == j {
                 return Err(invalid(format!(
-                    "--corr {a}:{b}: an asset's correlation with itself is 1"
+                    "the correlation {a}:{b}: an asset's correlation with itself is 1"
                 )));
             }
             corr[i * n + j] = *c;

@@ -1,0 +1,33 @@
+//! The query layer: one function per question folio answers, `fn(&Session, &Params) ->
+//! Result<Report, AppError>` (async where it talks to the network). The command line, the
+//! cockpit, the MCP server and the chat's tools all call these, so the same question gets the
+//! same figure everywhere. `Params` derive `Deserialize` and `JsonSchema` (the MCP tools'
+//! argument schemas); `Report`s derive `Serialize` (the command line's `--json`) and
+//! `JsonSchema`. Nothing here prints: reports carry their own warnings and left-out items.
+
+pub mod accounts;
+pub mod analysis;
+pub mod anomalies;
+pub mod dashboard;
+pub mod doctor;
+mod error;
+pub mod harvest;
+pub mod holdings;
+pub mod import;
+pub mod lots;
+pub mod performance;
+pub mod plan;
+pub mod positions;
+pub mod prices;
+pub mod quotes;
+pub mod realized;
+pub mod risk;
+mod session;
+pub mod tax;
+pub mod transactions;
+
+pub use analysis::{
+    AccountSummary, Contribution, Correlations, HoldingRisk, Performance, RiskReport, Summary,
+};
+pub use error::{AppError, Result, bad};
+pub use session::{Access, Clock, Ledger, Options, Session, resolve_account};
