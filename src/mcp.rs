@@ -303,7 +303,12 @@ fn envelope(s: &Session, args: &Value, mut report: Value) -> Value {
                 .find_map(|k| args.get(k).and_then(Value::as_str).map(str::to_string))
         })
         .unwrap_or_else(|| s.today().to_string());
-    let scope = match args.get("account").and_then(Value::as_str) {
+    // The account as stored (the report's), else as asked.
+    let account = report
+        .get("account")
+        .and_then(Value::as_str)
+        .or_else(|| args.get("account").and_then(Value::as_str));
+    let scope = match account {
         Some(a) => format!("account {a}"),
         None => "all accounts".to_string(),
     };

@@ -237,7 +237,14 @@ impl Session {
         if guard.is_none() {
             let store = match self.access {
                 Access::Read => Store::open_read_only(&self.db_path)?,
-                Access::Write => Store::open(&self.db_path)?,
+                // A database this user cannot write is still read (the cockpit shows it; a
+                // write then says why it cannot be made).
+                Access::Write => match Store::open(&self.db_path) {
+                    Err(crate::store::StoreError::ReadOnly(_)) => {
+                        Store::open_read_only(&self.db_path)?
+                    }
+                    other => other?,
+                },
             };
             *guard = Some(store);
         }

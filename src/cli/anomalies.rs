@@ -23,6 +23,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
+    let broker = args.broker;
     let r = anomalies(
         ctx.session,
         &AnomaliesParams {
@@ -57,6 +58,9 @@ pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
         ]);
     }
     r.print()?;
+    if !broker {
+        outln!("(--broker also compares the ledger with the broker's positions.)");
+    }
     outln!();
     if report.findings.is_empty() {
         outln!("Nothing needs attention.");

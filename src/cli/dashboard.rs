@@ -70,7 +70,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         "Gain>",
         "~Ccy",
     ]);
-    for h in &r.overview.holdings {
+    // Largest first, as the Dashboard pane sorts them.
+    let mut rows: Vec<_> = r.overview.holdings.iter().collect();
+    rows.sort_by(|a, b| {
+        b.market_value
+            .cmp(&a.market_value)
+            .then(a.symbol.cmp(&b.symbol))
+    });
+    for h in rows {
         t.row(vec![
             h.symbol.clone(),
             qty(h.quantity),

@@ -27,15 +27,17 @@ pub enum StoreError {
         "the database {0} was written by an older folio and must be upgraded, which needs write access: run any command that writes (folio accounts set ...) as a user who can write to it and its directory"
     )]
     NeedsUpgrade(PathBuf),
-    #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error(
+        "the database {0} cannot be written: the file or its directory is read-only for this user; check their permissions (commands that only read still work)"
+    )]
+    ReadOnly(PathBuf),
     #[error("the database {0} was written by a newer version of folio; upgrade folio to read it")]
     TooNew(PathBuf),
+    /// Said once: the SQLite error is the message, not a cause repeated after it.
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(rusqlite::Error),
     #[error(
         "the database holds a value folio cannot read: table {table}, row {id}, {column} = '{value}'"
     )]
@@ -47,7 +49,23 @@ pub enum StoreError {
     },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Sql(e)
+    }
+}
+
 impl StoreError {
+    /// A write refused because the file or its directory is read-only becomes
+    /// [`StoreError::ReadOnly`]; anything else stays the SQLite error.
+    fn writing(path: &Path, e: rusqlite::Error) -> StoreError {
+        if is_read_only(&e) {
+            StoreError::ReadOnly(path.to_path_buf())
+        } else {
+            StoreError::Sql(e)
+        }
+    }
+
     /// The user named a file that is not there (exit status 2).
     pub fn is_bad_input(&self) -> bool {
         matches!(self, StoreError::Missing(_))
@@ -68,12 +86,13 @@ pub struct Store {
 impl Store {
     /// Opens (creating it with mode 0600 if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+        let open_err = |e: &dyn std::fmt::Display| StoreError::Open {
             path: path.to_path_buf(),
-            source: e,
+            reason: e.to_string(),
         };
+        let writing = |e: rusqlite::Error| StoreError::writing(path, e);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.into()))?;
+            std::fs::create_dir_all(dir).map_err(|e| open_err(&e))?;
         }
         // Create the file ourselves so it is private from the first byte; SQLite gives the
         // -wal and -shm files the same mode.
@@ -85,9 +104,12 @@ impl Store {
         {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(open_err(e.into())),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(StoreError::ReadOnly(path.to_path_buf()));
+            }
+            Err(e) => return Err(open_err(&e)),
         }
-        let mut conn = Connection::open(path).map_err(|e| open_err(e.into()))?;
+        let mut conn = Connection::open(path).map_err(|e| open_err(&e))?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mode: String = conn
@@ -96,16 +118,18 @@ impl Store {
                 rusqlite::Error::SqliteFailure(f, _)
                     if f.code == rusqlite::ErrorCode::NotADatabase =>
                 {
-                    open_err(
-                        format!("{} is not a folio database (not SQLite)", path.display()).into(),
-                    )
+                    open_err(&format!(
+                        "{} is not a folio database (not SQLite)",
+                        path.display()
+                    ))
                 }
-                e => e.into(),
+                e => writing(e),
             })?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "SQLite refused WAL mode");
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(writing)?;
         // 32 MiB of page cache instead of 2: a 100,000-row import then writes each page once.
         conn.pragma_update(None, "cache_size", -32_000)?;
         migrations::migrations()
@@ -114,8 +138,8 @@ impl Store {
                 rusqlite_migration::Error::MigrationDefinition(
                     rusqlite_migration::MigrationDefinitionError::DatabaseTooFarAhead,
                 ) => StoreError::TooNew(path.to_path_buf()),
-                rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sql(err),
-                e => open_err(e.into()),
+                rusqlite_migration::Error::RusqliteError { err, .. } => writing(err),
+                e => open_err(&e),
             })?;
         Ok(Store {
             conn,
@@ -188,13 +212,15 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Writer) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        self.writable()?;
+        let path = self.path.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
+            .map_err(|e| StoreError::writing(&path, e))?;
         let w = Writer { tx };
         let out = f(&w)?;
-        w.tx.commit().map_err(StoreError::from)?;
+        w.tx.commit().map_err(|e| StoreError::writing(&path, e))?;
         Ok(out)
     }
 
@@ -214,8 +240,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// An error when this connection cannot write (SQLite opened a file the user may not
+    /// write read-only).
+    fn writable(&self) -> Result<()> {
+        if self.conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly(self.path.clone()));
+        }
+        Ok(())
+    }
+
     /// Saves a plan under its name, replacing one saved before under it.
     pub fn save_plan(&self, plan: &SavedPlan) -> Result<()> {
+        self.writable()?;
         self.conn.execute(
             "INSERT INTO plans (name, saved, inputs, summary) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO UPDATE SET saved = ?2, inputs = ?3, summary = ?4",
@@ -226,6 +262,7 @@ impl Store {
 
     /// Deletes a saved plan; false when there was none of that name.
     pub fn delete_plan(&self, name: &str) -> Result<bool> {
+        self.writable()?;
         Ok(self
             .conn
             .execute("DELETE FROM plans WHERE name = ?1", params![name])?
@@ -540,7 +577,7 @@ fn read_only_connection(path: &Path) -> Result<Connection> {
     use rusqlite::OpenFlags;
     let open_err = |e: rusqlite::Error| StoreError::Open {
         path: path.to_path_buf(),
-        source: e.into(),
+        reason: e.to_string(),
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let check = |conn: Connection| -> rusqlite::Result<Connection> {
@@ -554,7 +591,7 @@ fn read_only_connection(path: &Path) -> Result<Connection> {
         Ok(conn) => Ok(conn),
         Err(e) if not_sqlite(&e) => Err(StoreError::Open {
             path: path.to_path_buf(),
-            source: format!("{} is not a folio database (not SQLite)", path.display()).into(),
+            reason: format!("{} is not a folio database (not SQLite)", path.display()),
         }),
         Err(first) => {
             let uri = format!(

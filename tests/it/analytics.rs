@@ -477,3 +477,84 @@ fn the_lstm_check_runs_only_in_an_ml_build() {
         assert!(!v.to_string().contains("lstm_reconstruction"));
     }
 }
+
+#[test]
+fn the_default_risk_window_ends_at_the_newest_close_of_the_holdings() {
+    // Prices that stop in 2023: measured up to their last day, not to today.
+    let env = Env::new();
+    env.import(
+        "t.csv",
+        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n2022-01-03,A,DEPOSIT,,,,,10000,USD,,\n2022-01-03,A,BUY,P,100,50,,,USD,,\n",
+        &[],
+    )
+    .ok();
+    let mut closes = String::from("date,symbol,close\n");
+    let mut day = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+    let (mut p, mut b) = (50.0f64, 100.0f64);
+    let mut i = 0u32;
+    while day <= NaiveDate::from_ymd_opt(2023, 6, 30).unwrap() {
+        if day.weekday().num_days_from_monday() < 5 {
+            let wiggle = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+            p *= 1.0 + wiggle * 0.02;
+            b *= 1.0 + wiggle * 0.015 + 0.0002;
+            closes.push_str(&format!("{day},P,{p:.2}\n{day},BNCH,{b:.2}\n"));
+            i += 1;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    let f = env.write("closes.csv", &closes);
+    env.run(&["prices", "import", f.to_str().unwrap()]).ok();
+    let cfg = env.write("config.toml", "[risk]\nbenchmark = \"BNCH\"\n");
+    let v = env
+        .run(&["--config", cfg.to_str().unwrap(), "risk", "--json"])
+        .json();
+    assert_eq!(s(&v, "to"), "2023-06-30");
+    assert_eq!(s(&v, "benchmark"), "BNCH");
+    assert!(
+        v["portfolio"]["volatility"].is_number(),
+        "{}",
+        v["portfolio"]
+    );
+    assert!(v["portfolio"]["beta"].is_number(), "{}", v["portfolio"]);
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("ends on 2023-06-30, the newest close of the holdings")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("no prices for the benchmark")),
+        "{notes:?}"
+    );
+    // --as-of still says where the window ends.
+    let v = env
+        .run(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "risk",
+            "--as-of",
+            "2023-03-31",
+            "--json",
+        ])
+        .json();
+    assert_eq!(s(&v, "to"), "2023-03-31");
+}
+
+#[test]
+fn a_window_that_is_not_one_is_refused_whatever_its_characters() {
+    let env = ledger();
+    for w in ["3é", "é", "1x", "0d", "三"] {
+        let r = env.run(&["risk", "--window", w]);
+        assert_eq!(r.code, 2, "{w}: {}", r.stderr);
+        assert!(r.stderr.contains("is not a window"), "{w}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{w}: {}", r.stderr);
+    }
+}

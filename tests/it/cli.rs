@@ -517,3 +517,146 @@ fn odd_but_valid_rows_are_checked_for_sense() {
     );
     assert!(!env.db().exists() || env.count("transactions") == 0);
 }
+
+#[test]
+fn shell_completions_and_the_man_page_name_every_subcommand() {
+    let env = Env::new();
+    let subcommands = [
+        "import",
+        "accounts",
+        "prices",
+        "quotes",
+        "positions",
+        "doctor",
+        "dashboard",
+        "holdings",
+        "lots",
+        "realized",
+        "harvest",
+        "tax",
+        "performance",
+        "risk",
+        "anomalies",
+        "plan",
+        "transactions",
+        "cash",
+        "mcp",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let r = env.run(&["completions", shell]);
+        r.ok();
+        for s in subcommands {
+            assert!(r.stdout.contains(s), "{shell} completes {s}");
+        }
+    }
+    let man = env.run(&["man"]);
+    man.ok();
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH"),
+        "roff"
+    );
+    for s in subcommands {
+        assert!(man.stdout.contains(s), "the man page names {s}");
+    }
+    assert!(!env.db().exists(), "neither needs a database");
+    let r = env.run(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn the_demo_ends_on_the_last_weekday_before_today_with_the_same_numbers() {
+    let env = Env::new();
+    let demo = |today: &str, args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--demo", "--today", today];
+        all.extend_from_slice(args);
+        all.push("--json");
+        crate::common::Run::from(env.command().args(&all).output().unwrap()).json()
+    };
+    for (today, last) in [
+        ("2026-11-23", "2026-11-20"),
+        ("2026-12-04", "2026-12-03"),
+        ("2027-03-17", "2027-03-16"),
+    ] {
+        let prices = demo(today, &["prices"]);
+        for p in prices["prices"].as_array().unwrap() {
+            assert_eq!(p["last"], last, "{today}: {p}");
+        }
+        // Nothing is stale on the day after the last close.
+        let a = demo(today, &["anomalies"]);
+        assert!(
+            !a["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["check"] == "stale_quote"),
+            "{today}: {a}"
+        );
+    }
+    // The same numbers, on other dates.
+    let a = demo("2026-11-23", &["holdings"]);
+    let b = demo("2027-03-17", &["holdings"]);
+    let values = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v["holdings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (s(h, "symbol").to_string(), s(h, "market_value").to_string()))
+            .collect()
+    };
+    assert_eq!(values(&a), values(&b));
+    assert_eq!(a["totals"], b["totals"]);
+    // The story the demo tells survives the move: its wash sale and its harvest.
+    for args in [&["realized"][..], &["harvest"][..]] {
+        let (a, b) = (demo("2026-11-23", args), demo("2028-02-29", args));
+        let key = if args[0] == "realized" {
+            "totals"
+        } else {
+            "summary"
+        };
+        let (a, b) = (&a[key], &b[key]);
+        if args[0] == "realized" {
+            assert_eq!(a, b, "{args:?}");
+        } else {
+            assert_eq!(a["harvestable_loss"], b["harvestable_loss"]);
+            assert_eq!(a["candidates"], b["candidates"]);
+        }
+    }
+}
+
+#[test]
+fn rows_the_ledger_cannot_apply_are_warnings_in_the_report() {
+    let env = sample();
+    // A sale of more than is held, written past the import checks.
+    env.conn()
+        .execute(
+            "INSERT INTO transactions (uid, account_id, date, action, symbol, quantity, price, fees, currency)
+             SELECT 'x1', id, '2024-06-01', 'SELL', 'VTI', '999', '250', '0', 'USD' FROM accounts WHERE name = 'Brokerage'",
+            [],
+        )
+        .unwrap();
+    let r = env.run(&["holdings", "--json"]);
+    let v = r.json();
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v}");
+    assert!(
+        w[0].as_str()
+            .unwrap()
+            .contains("cannot be applied and is left out"),
+        "{w:?}"
+    );
+    assert!(
+        r.stderr.is_empty(),
+        "JSON carries it; stderr stays quiet: {}",
+        r.stderr
+    );
+    let r = env.run(&["holdings"]);
+    r.ok();
+    assert_eq!(
+        r.stderr.matches("cannot be applied").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}

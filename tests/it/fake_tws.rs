@@ -240,6 +240,8 @@ pub struct Script {
     pub positions: Vec<(String, String, String, f64)>,
     /// (account, tag, value): NetLiquidation, TotalCashValue...
     pub summary: Vec<(String, String, String)>,
+    /// Send the account summary's rows but never its end (a gateway that hangs).
+    pub summary_never_ends: bool,
     /// Streaming symbols tick this often (default 100 ms).
     pub tick_every: Option<Duration>,
     /// Streamed last prices encode a sequence number and the send time instead of counting
@@ -643,11 +645,13 @@ fn serve(
                         },
                     )?;
                 }
-                send(
-                    &mut w,
-                    wire::ACCOUNT_SUMMARY_END,
-                    &AccountSummaryRequest { req_id },
-                )?;
+                if !script.summary_never_ends {
+                    send(
+                        &mut w,
+                        wire::ACCOUNT_SUMMARY_END,
+                        &AccountSummaryRequest { req_id },
+                    )?;
+                }
             }
             wire::CANCEL_MARKET_DATA => {
                 let req_id = CancelMarketData::decode(payload).unwrap().req_id;

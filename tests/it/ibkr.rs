@@ -452,6 +452,30 @@ fn broker_positions_are_reconciled_with_the_ledger() {
 }
 
 #[test]
+fn a_gateway_that_never_ends_the_account_summary_times_out_instead_of_hanging() {
+    let mut s = script();
+    s.summary = vec![("U111".into(), "NetLiquidation".into(), "12345.67".into())];
+    s.summary_never_ends = true;
+    let fake = FakeTws::start(s);
+    let env = Env::new();
+    env.import("t.csv", crate::common::SAMPLE, &[]).ok();
+    let cfg = config(&env, fake.addr.port(), "answer_timeout_secs = 2\n");
+    let started = Instant::now();
+    let r = env.run(&["--config", &cfg, "positions"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the gateway did not send the account summary within 2 s"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it gave up by itself"
+    );
+}
+
+#[test]
 fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
     use folio::market::feed::{FeedEvent, FeedState};
     let fake = FakeTws::start(script());

@@ -139,3 +139,121 @@ fn quotes_round_trip_and_a_simulated_quote_never_replaces_a_market_one() {
         ]
     );
 }
+
+/// Runs folio as a user who cannot write to `dir`: as root, the nobody user (root writes
+/// anywhere); otherwise the current user, with the permissions taken away.
+fn run_without_write_access(dir: &std::path::Path, args: &[&str]) -> crate::common::Run {
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut c = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_folio"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+    };
+    let out = c
+        .env("HOME", "/nonexistent")
+        .env_remove("FOLIO_DB")
+        .env_remove("FOLIO_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .args(args)
+        .output()
+        .unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    out.into()
+}
+
+#[test]
+fn a_database_in_a_read_only_directory_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let dir = env.path("shared");
+    std::fs::create_dir(&dir).unwrap();
+    // Others must reach the directory (the temp dir is private).
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = dir.join("folio.db");
+    let db_arg = db.to_str().unwrap();
+    let csv = env.write("sample.csv", crate::common::SAMPLE);
+    env.command()
+        .args(["--db", db_arg, "import", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let expected = env
+        .command()
+        .args([
+            "--db",
+            db_arg,
+            "holdings",
+            "--as-of",
+            "2024-06-30",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let before = crate::common::snapshot(&db);
+    let r = run_without_write_access(
+        &dir,
+        &[
+            "--db",
+            db_arg,
+            "holdings",
+            "--as-of",
+            "2024-06-30",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, String::from_utf8_lossy(&expected.stdout));
+    // A write says why it cannot be made, once, and what to do; nothing changes.
+    let r = run_without_write_access(&dir, &["--db", db_arg, "accounts", "set", "New"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("read-only").count(),
+        1,
+        "the cause once: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("check their permissions"), "{}", r.stderr);
+    assert_eq!(crate::common::snapshot(&db), before);
+}
+
+#[test]
+fn a_read_command_on_a_missing_database_creates_nothing() {
+    let env = Env::new();
+    let db = env.path("typo/folio.db");
+    for args in [
+        vec!["holdings"],
+        vec!["accounts"],
+        vec!["risk"],
+        vec!["transactions", "--json"],
+        vec!["import", "x.csv", "--dry-run"],
+    ] {
+        let mut all = vec!["--db", db.to_str().unwrap()];
+        all.extend(&args);
+        let r: crate::common::Run = env.command().args(&all).output().unwrap().into();
+        if args[0] == "import" {
+            // A dry run reads the file first: the missing file is the problem.
+            assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        } else {
+            assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+            assert!(
+                r.stderr
+                    .contains(&format!("there is no database at {}", db.display())),
+                "{args:?}: {}",
+                r.stderr
+            );
+        }
+        assert!(!env.path("typo").exists(), "{args:?} created nothing");
+    }
+}

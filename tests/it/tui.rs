@@ -944,3 +944,201 @@ fn a_plan_run_can_be_cancelled_and_a_plan_saved() {
         plans[0].inputs
     );
 }
+
+/// The value after `label` on the screen, as a decimal ("Net worth USD 365,666.42" -> 365666.42).
+fn figure(screen: &str, label: &str) -> rust_decimal::Decimal {
+    let rest = screen
+        .split(label)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no '{label}' on the screen:\n{screen}"));
+    let number: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '+'))
+        .filter(|c| *c != ',' && *c != '+')
+        .collect();
+    number
+        .trim_end_matches('.')
+        .parse()
+        .unwrap_or_else(|e| panic!("'{number}' after '{label}': {e}"))
+}
+
+#[test]
+fn the_cockpit_and_the_command_line_show_the_same_figures() {
+    use rust_decimal::Decimal;
+    // Both on the demo as of the same day, the cockpit without a feed (valued at the closes,
+    // like the command line).
+    let env = crate::common::Env::new();
+    let cli = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--demo", "--today", "2026-11-22"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        crate::common::Run::from(env.command().args(&all).output().unwrap()).json()
+    };
+    let dec = |v: &serde_json::Value| -> Decimal { v.as_str().unwrap().parse().unwrap() };
+    let mut app = Cockpit::new(
+        demo_session(),
+        Setup {
+            feed: None,
+            ..setup()
+        },
+        Theme { color: false },
+    );
+
+    // Net worth.
+    let dashboard = cli(&["dashboard"]);
+    let screen = text(&mut app, 120, 40);
+    assert_eq!(
+        figure(&screen, "Net worth USD"),
+        dec(&dashboard["summary"]["net_worth"]),
+        "{screen}"
+    );
+    assert_eq!(
+        figure(&screen, "Cash"),
+        dec(&dashboard["summary"]["cash"]).round_dp(2)
+    );
+
+    // Every holding's value, account by account.
+    let holdings = cli(&["holdings"]);
+    press(&mut app, KeyCode::Char('2'));
+    let screen = text(&mut app, 160, 60);
+    for h in holdings["holdings"].as_array().unwrap() {
+        let (account, symbol) = (
+            h["account"].as_str().unwrap(),
+            h["symbol"].as_str().unwrap(),
+        );
+        let value = folio::format::money(dec(&h["market_value"]));
+        let row = screen
+            .lines()
+            .find(|l| l.starts_with(&format!("{account:<10} {symbol} ")))
+            .unwrap_or_else(|| panic!("no {account} {symbol} row:\n{screen}"));
+        assert!(row.contains(&value), "{row} shows {value}");
+    }
+
+    // The harvestable loss.
+    let harvest = cli(&["harvest"]);
+    press(&mut app, KeyCode::Char('4'));
+    let screen = text(&mut app, 120, 40);
+    assert_eq!(
+        figure(&screen, "Harvestable"),
+        dec(&harvest["summary"]["harvestable_loss"]),
+        "{screen}"
+    );
+
+    // A risk figure: the portfolio's volatility over the configured window.
+    let risk = cli(&["risk"]);
+    press(&mut app, KeyCode::Char('5'));
+    let screen = text(&mut app, 120, 40);
+    let volatility = risk["portfolio"]["volatility"].as_f64().unwrap();
+    assert_eq!(
+        figure(&screen, "Volatility"),
+        Decimal::try_from(volatility * 100.0).unwrap().round_dp(1),
+        "{screen}"
+    );
+
+    // The plan's success: the pane's first run is `folio plan --from-portfolio
+    // --withdrawal-rate 0.04`.
+    let plan = cli(&["plan", "--from-portfolio", "--withdrawal-rate", "0.04"]);
+    press(&mut app, KeyCode::Char('6'));
+    let screen = text(&mut app, 120, 40);
+    let success = plan["success_rate"].as_f64().unwrap();
+    assert_eq!(
+        figure(&screen, "Success"),
+        Decimal::try_from(success * 100.0).unwrap().round_dp(1),
+        "{screen}"
+    );
+}
+
+#[test]
+fn stale_prices_are_one_alert_and_the_alerts_scroll() {
+    // The demo as it was built on 2026-11-23, opened three weeks later: every price is stale.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old-demo.db");
+    folio::demo::build(&db, "2026-11-20".parse().unwrap()).unwrap();
+    let session = Session::new(Options {
+        db_path: db,
+        access: Access::Read,
+        config: Config::default(),
+        clock: Clock::Fixed("2026-12-11".parse().unwrap()),
+        data_dir: None,
+    });
+    let mut app = Cockpit::new(Arc::new(session), setup(), Theme { color: false });
+    for i in 0..12 {
+        app.update(Msg::Feed(FeedEvent::SymbolError {
+            symbol: format!("X{i:02}"),
+            message: format!("error {i:02}: no security definition"),
+        }));
+    }
+    let alerts = app.alerts();
+    let stale: Vec<&String> = alerts
+        .iter()
+        .filter(|a| a.contains("no price since"))
+        .collect();
+    assert_eq!(
+        stale.len(),
+        1,
+        "one line for every stale price: {alerts:#?}"
+    );
+    assert!(
+        stale[0].starts_with("Risk: 12 holdings have no price since 2026-11-20: "),
+        "{}",
+        stale[0]
+    );
+    // More alerts than fit at 80x24: a marker says so and the keys reach the last one.
+    press(&mut app, KeyCode::Char('a'));
+    let first = text(&mut app, 80, 24);
+    assert!(first.contains("more (↓ PgDn)"), "{first}");
+    assert!(!first.contains("error 11:"), "{first}");
+    press(&mut app, KeyCode::Char('G'));
+    let last = text(&mut app, 80, 24);
+    assert!(last.contains("error 11:"), "{last}");
+    assert!(last.contains("more (↑ PgUp)"), "{last}");
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(text(&mut app, 80, 24), first);
+    press(&mut app, KeyCode::Down);
+    assert_ne!(text(&mut app, 80, 24), first, "one line down");
+    press(&mut app, KeyCode::Esc);
+    assert!(!text(&mut app, 80, 24).contains("Esc closes"));
+}
+
+#[test]
+fn an_import_from_another_shell_shows_up_and_r_reads_again() {
+    let env = crate::common::Env::new();
+    env.import("first.csv", crate::common::SAMPLE, &[]).ok();
+    let prices = env.write("p.csv", crate::common::SAMPLE_PRICES);
+    env.run(&["prices", "import", prices.to_str().unwrap()])
+        .ok();
+    let session = Session::new(Options {
+        db_path: env.db(),
+        access: Access::Write,
+        config: Config::default(),
+        clock: Clock::Fixed("2024-07-02".parse().unwrap()),
+        data_dir: None,
+    });
+    let mut app = Cockpit::new(
+        Arc::new(session),
+        Setup {
+            feed: None,
+            ..setup()
+        },
+        Theme { color: false },
+    );
+    press(&mut app, KeyCode::Char('2'));
+    assert!(!text(&mut app, 120, 40).contains("MSFT"));
+    // Another process imports a purchase.
+    env.import(
+        "more.csv",
+        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n2024-07-01,Brokerage,BUY,MSFT,2,400,0,,USD,,\n",
+        &[],
+    )
+    .ok();
+    // The cockpit looks every two seconds: the next look sees it and reads everything again.
+    app.set_now(now() + TimeDelta::seconds(3), today());
+    app.settle();
+    app.set_now(now() + TimeDelta::seconds(6), today());
+    let screen = text(&mut app, 120, 40);
+    assert!(screen.contains("MSFT"), "{screen}");
+    // R reads again on demand (here: nothing new, the same screen).
+    press(&mut app, KeyCode::Char('R'));
+    assert_eq!(text(&mut app, 120, 40), screen);
+}

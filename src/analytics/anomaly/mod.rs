@@ -569,7 +569,7 @@ pub fn run(panel: &Panel, ctx: &Context, as_of: NaiveDate, th: &Thresholds) -> R
         None => (
             Vec::new(),
             Some(
-                "no broker connected (ask for the broker comparison to check TWS or IB Gateway)"
+                "no broker connected: the comparison with TWS or IB Gateway runs when asked for"
                     .to_string(),
             ),
         ),
