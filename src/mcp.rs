@@ -46,6 +46,8 @@ struct Def {
     description: &'static str,
     schema: JsonObject,
     call: Call,
+    /// What the answer covers when no account is named.
+    scope: &'static str,
 }
 
 fn schema<P: JsonSchema>() -> JsonObject {
@@ -55,9 +57,18 @@ fn schema<P: JsonSchema>() -> JsonObject {
     }
 }
 
-/// The client's arguments as `P`: unknown or mistyped fields are refused with the reason.
+/// The client's arguments as `P`: unknown or mistyped fields are refused with the reason and
+/// the field's name.
 fn params<P: DeserializeOwned>(args: Value) -> app::Result<P> {
-    serde_json::from_value(args).map_err(|e| bad(format!("the arguments do not fit: {e}")))
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            bad(format!("the arguments do not fit: {inner}"))
+        } else {
+            bad(format!("the arguments do not fit: {path}: {inner}"))
+        }
+    })
 }
 
 fn to_value<R: Serialize>(r: &R) -> app::Result<Value> {
@@ -80,6 +91,14 @@ where
         description,
         schema: schema::<P>(),
         call: Arc::new(move |s, args| to_value(&f(s, &params::<P>(args)?)?)),
+        scope: "all accounts",
+    }
+}
+
+impl Def {
+    fn scope(mut self, scope: &'static str) -> Def {
+        self.scope = scope;
+        self
     }
 }
 
@@ -92,16 +111,42 @@ fn anomalies(
             "this server never connects to the broker; leave out broker (folio anomalies --broker compares with it)",
         ));
     }
-    app::anomalies::checks(s, p.as_of, None, p.lstm)
+    // Runs on one of the server's blocking threads.
+    tokio::runtime::Handle::current().block_on(app::anomalies::anomalies(s, p))
 }
 
+/// Paths a plan may ask for here (the command line allows more).
+const MAX_PLAN_PATHS: usize = 100_000;
+/// A plan run longer than this is stopped.
+const PLAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn plan(s: &Session, p: &app::plan::PlanParams) -> app::Result<app::plan::PlanReport> {
+    if let Some(file) = &p.history {
+        return Err(bad(format!(
+            "history: this server reads no file a client names ({}); the history models use the yearly returns folio downloaded and cached (leave out history)",
+            file.display()
+        )));
+    }
+    if p.paths.is_some_and(|n| n > MAX_PLAN_PATHS) {
+        return Err(bad(format!(
+            "paths: at most {MAX_PLAN_PATHS} here (folio plan --paths runs more)"
+        )));
+    }
+    let opts = app::plan::RunOptions::default();
+    // A run that outlives its deadline (or the client) is cancelled, not left to run.
+    let control = opts.control.clone();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if done_rx.recv_timeout(PLAN_DEADLINE).is_err() {
+            control
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     // Runs on one of the server's blocking threads: the plan may read a cached history.
-    tokio::runtime::Handle::current().block_on(app::plan::run(
-        s,
-        p,
-        &app::plan::RunOptions::default(),
-    ))
+    let r = tokio::runtime::Handle::current().block_on(app::plan::run(s, p, &opts));
+    let _ = done_tx.send(());
+    r
 }
 
 fn transactions(
@@ -164,13 +209,15 @@ fn all() -> Vec<Def> {
             "Tax-loss harvest candidates",
             "The tax-loss harvest scan: every lot in a taxable account losing at least min_loss and min_loss_pct, what selling it would realize after wash sales (purchases of it or a substantially identical fund within 30 days in any account, IRAs included, and expected dividend reinvestments), the estimated tax saving against this year's gains at the configured rates, the trading cost, whether it is worth harvesting, the first day it is safe to buy back, and replacement funds ranked by similarity. summary.harvestable_loss is what the lots worth harvesting would realize.",
             harvest::harvest,
-        ),
+        )
+        .scope("taxable accounts"),
         def(
             "tax_report",
             "Tax report",
             "A tax year's closed lots in taxable accounts, Form 8949 style (description, acquired, sold, proceeds, cost basis, code W and the wash-sale adjustment, gain, term), totals by term, and the year's netting: net short and long term, the ordinary-income offset and the loss carried forward.",
             tax::report,
-        ),
+        )
+        .scope("taxable accounts"),
         def(
             "preview_trade",
             "Trade preview (tax)",
@@ -275,7 +322,7 @@ impl Folio {
         let result = tokio::task::spawn_blocking(move || {
             let call = defs[i].call.clone();
             let report = call(&session, args.clone())?;
-            Ok::<Value, AppError>(envelope(&session, &args, report))
+            Ok::<Value, AppError>(envelope(&session, &args, report, defs[i].scope))
         })
         .await;
         tracing::info!(
@@ -293,7 +340,7 @@ impl Folio {
 
 /// The report with what every answer says: the day it is as of, the currency, the scope, and
 /// what was cut to keep it short.
-fn envelope(s: &Session, args: &Value, mut report: Value) -> Value {
+fn envelope(s: &Session, args: &Value, mut report: Value, all: &str) -> Value {
     let as_of = ["as_of", "to"]
         .iter()
         .find_map(|k| report.get(k).and_then(Value::as_str).map(str::to_string))
@@ -310,7 +357,7 @@ fn envelope(s: &Session, args: &Value, mut report: Value) -> Value {
         .or_else(|| args.get("account").and_then(Value::as_str));
     let scope = match account {
         Some(a) => format!("account {a}"),
-        None => "all accounts".to_string(),
+        None => all.to_string(),
     };
     let cut = cap(&mut report);
     let mut out = json!({
@@ -325,19 +372,37 @@ fn envelope(s: &Session, args: &Value, mut report: Value) -> Value {
     out
 }
 
-/// Cuts every list in the report (at any depth) to [`MAX_ROWS`], saying what was cut.
+/// Cuts every list in the report (at any depth) to [`MAX_ROWS`], saying what was cut. A
+/// series in date order keeps its newest days; any other list its first rows.
 fn cap(v: &mut Value) -> Vec<Value> {
     fn walk(path: &str, v: &mut Value, cut: &mut Vec<Value>) {
         match v {
             Value::Array(items) => {
                 if items.len() > MAX_ROWS {
+                    let date =
+                        |x: &Value| x.get("date").and_then(Value::as_str).map(str::to_string);
+                    let oldest_first = matches!(
+                        (items.first().and_then(date), items.last().and_then(date)),
+                        (Some(a), Some(b)) if a < b
+                    );
+                    let total = items.len();
+                    let note = if oldest_first {
+                        items.drain(..total - MAX_ROWS);
+                        format!(
+                            "only the newest {MAX_ROWS} of {total} days are listed; ask for a shorter period to see it whole"
+                        )
+                    } else {
+                        items.truncate(MAX_ROWS);
+                        format!(
+                            "only the first {MAX_ROWS} of {total} are listed; narrow the question (an account, a symbol, a year, dates) to see the rest"
+                        )
+                    };
                     cut.push(json!({
                         "field": path,
                         "shown": MAX_ROWS,
-                        "total": items.len(),
-                        "note": format!("only the first {MAX_ROWS} of {} are listed; narrow the question (an account, a symbol, a year, dates) to see the rest", items.len()),
+                        "total": total,
+                        "note": note,
                     }));
-                    items.truncate(MAX_ROWS);
                 }
                 for x in items.iter_mut() {
                     walk(path, x, cut);
@@ -427,4 +492,34 @@ pub async fn serve(session: Arc<Session>, args: Args) -> anyhow::Result<()> {
 /// The tools' names, for the README's list and the tests.
 pub fn tool_names() -> Vec<Cow<'static, str>> {
     all().into_iter().map(|d| Cow::Borrowed(d.name)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_date_series_keeps_its_newest_days_and_other_lists_their_first_rows() {
+        let days: Vec<Value> = (0..MAX_ROWS + 50)
+            .map(|i| json!({"date": format!("2026-{:02}-{:02}", 1 + i / 28 % 12, 1 + i % 28), "i": i}))
+            .collect();
+        let rows: Vec<Value> = (0..MAX_ROWS + 3).map(|i| json!({"i": i})).collect();
+        let mut report = json!({"history": days, "inner": {"rows": rows}, "short": [1, 2]});
+        let cut = cap(&mut report);
+        let history = report["history"].as_array().unwrap();
+        assert_eq!(history.len(), MAX_ROWS);
+        assert_eq!(history.first().unwrap()["i"], 50, "the oldest 50 went");
+        assert_eq!(
+            history.last().unwrap()["i"],
+            MAX_ROWS + 49,
+            "the newest stayed"
+        );
+        let rows = report["inner"]["rows"].as_array().unwrap();
+        assert_eq!((rows[0]["i"].as_u64(), rows.len()), (Some(0), MAX_ROWS));
+        assert_eq!(report["short"], json!([1, 2]));
+        let fields: Vec<&str> = cut.iter().map(|c| c["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["history", "inner.rows"]);
+        assert_eq!(cut[0]["total"], MAX_ROWS + 50);
+        assert!(cut[0]["note"].as_str().unwrap().contains("newest"));
+    }
 }

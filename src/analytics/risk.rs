@@ -19,6 +19,20 @@ pub type Levels = [(NaiveDate, f64)];
 /// An owned [`Levels`].
 pub type Series = Vec<(NaiveDate, f64)>;
 
+/// The fall of `levels` from their running peak (0 at a peak, -0.1 ten percent below it),
+/// from `from` on.
+pub fn drawdown_series(levels: &[(NaiveDate, f64)], from: Option<NaiveDate>) -> Series {
+    let i = from.map_or(0, |f| levels.partition_point(|(d, _)| *d < f));
+    let mut peak = f64::MIN;
+    levels[i..]
+        .iter()
+        .map(|(d, v)| {
+            peak = peak.max(*v);
+            (*d, v / peak - 1.0)
+        })
+        .collect()
+}
+
 pub fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }

@@ -60,7 +60,7 @@ pub fn set_account(s: &Session, p: &SetAccountParams) -> Result<Account> {
         return Err(bad("the account name is empty"));
     }
     let default_method = s.config().ledger.lot_method;
-    s.write("setting an account", |store| {
+    s.write_contents("setting an account", |store| {
         let accounts = store.accounts()?;
         let mut account = accounts
             .iter()

@@ -69,7 +69,7 @@ pub fn checks(
     broker: Option<Vec<(String, String, f64, f64)>>,
     lstm: bool,
 ) -> Result<AnomaliesReport> {
-    let as_of = as_of.unwrap_or_else(|| s.today());
+    let as_of = super::day(as_of, "as of")?.unwrap_or_else(|| s.today());
     let loaded = Loaded::load(s)?;
     let closes = float_closes(&loaded.closes);
     let th = &s.config().anomalies;

@@ -59,7 +59,7 @@ pub fn settings(s: &Session, p: &HarvestParams) -> Result<Settings> {
 /// at the latest close on or before the day, ranked by net benefit.
 pub fn harvest(s: &Session, p: &HarvestParams) -> Result<HarvestReport> {
     let settings = settings(s, p)?;
-    let as_of = p.as_of.unwrap_or_else(|| s.today());
+    let as_of = super::day(p.as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
     let account = p
         .account

@@ -68,12 +68,12 @@ pub struct Base {
 /// The positions and cash of `account` (all when None) at the end of `as_of` (default today):
 /// transactions dated later are not in them.
 pub fn base(s: &Session, account: Option<&str>, as_of: Option<NaiveDate>) -> Result<Base> {
-    let as_of = as_of.unwrap_or_else(|| s.today());
+    let as_of = super::day(as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
     let account = account.map(|a| ledger.account(a)).transpose()?;
     let book = ledger.book_at(as_of);
     let wants = |a: &str| account.as_deref().is_none_or(|x| x == a);
-    let positions = book
+    let positions: Vec<Position> = book
         .positions()
         .into_iter()
         .filter(|p| wants(&p.account))
@@ -88,22 +88,31 @@ pub fn base(s: &Session, account: Option<&str>, as_of: Option<NaiveDate>) -> Res
         })
         .collect();
     let closes = s.read(|st| Ok(st.last_two_closes(as_of)?))?;
+    let held: std::collections::HashSet<&str> =
+        positions.iter().map(|p| p.symbol.as_str()).collect();
+    let marks = marks_at_closes(&closes, |s| held.contains(s));
     Ok(Base {
         as_of,
         currency: s.currency().to_string(),
         account,
         positions,
         cash,
-        marks: marks_at_closes(&closes),
+        marks,
         warnings: ledger.warnings(),
     })
 }
 
 /// Marks at each symbol's latest close. A close-based mark has a day change only when its
-/// close is from the newest session among them: a symbol whose prices stopped weeks ago has no
-/// change "today".
-pub fn marks_at_closes(closes: &crate::store::LastCloses) -> Marks {
-    let newest = closes.values().map(|(d, ..)| *d).max();
+/// close is from the newest session of the symbols `held` counts (every symbol when it counts
+/// none): a symbol whose prices stopped weeks ago has no change "today", and a fresher close
+/// of a symbol not held (a benchmark) takes none away.
+pub fn marks_at_closes(closes: &crate::store::LastCloses, held: impl Fn(&str) -> bool) -> Marks {
+    let newest = closes
+        .iter()
+        .filter(|(s, _)| held(s))
+        .map(|(_, (d, ..))| *d)
+        .max()
+        .or_else(|| closes.values().map(|(d, ..)| *d).max());
     closes
         .iter()
         .map(|(s, (date, price, prev))| {

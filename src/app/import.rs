@@ -93,7 +93,7 @@ pub fn import(s: &Session, p: &ImportParams) -> Result<ImportReport> {
             )?)
         })?
     } else {
-        s.write("an import", |st| {
+        s.write_contents("an import", |st| {
             st.write(|w| -> Result<Plan> {
                 let plan = import::plan(&batch, &w.transactions()?, &w.accounts()?, method)?;
                 if !plan.new.is_empty() {

@@ -61,7 +61,7 @@ pub struct LotsReport {
 
 /// `folio lots`: the open lots (of a symbol, of an account) at the end of a day.
 pub fn lots(s: &Session, p: &LotsParams) -> Result<LotsReport> {
-    let as_of = p.as_of.unwrap_or_else(|| s.today());
+    let as_of = super::day(p.as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
     let account = p
         .account

@@ -30,4 +30,16 @@ pub use analysis::{
     AccountSummary, Contribution, Correlations, HoldingRisk, Performance, RiskReport, Summary,
 };
 pub use error::{AppError, Result, bad};
+
+/// A day given as a parameter, checked to be one folio can reckon with (years 1900 to 9999);
+/// `what` names it in the error.
+pub fn day(d: Option<chrono::NaiveDate>, what: &str) -> Result<Option<chrono::NaiveDate>> {
+    use chrono::Datelike;
+    match d {
+        Some(d) if !(1900..=9999).contains(&d.year()) => Err(bad(format!(
+            "{what} {d}: use a day from 1900-01-01 to 9999-12-31"
+        ))),
+        other => Ok(other),
+    }
+}
 pub use session::{Access, Clock, Ledger, Options, Session, resolve_account};

@@ -61,7 +61,8 @@ impl Loaded {
 /// `folio performance`: the returns of the total (or one account) over a period, with each
 /// account and each holding's contribution.
 pub fn performance(s: &Session, p: &PerformanceParams) -> Result<PerformanceReport> {
-    let to = p.to.unwrap_or_else(|| s.today());
+    super::day(p.from, "from")?;
+    let to = super::day(p.to, "to")?.unwrap_or_else(|| s.today());
     if let Some(from) = p.from
         && from > to
     {

@@ -68,7 +68,7 @@ pub fn import(s: &Session, p: &ImportPricesParams) -> Result<ImportPricesReport>
     let (source, bytes) = read_input(&p.file)?;
     let rows = crate::import::prices::parse(&source, &bytes)?;
     if !p.dry_run {
-        s.write("a price import", |st| {
+        s.write_contents("a price import", |st| {
             st.write(|w| w.upsert_prices(&rows))?;
             Ok(())
         })?;
@@ -230,7 +230,7 @@ pub async fn fetch(s: &Session, p: &FetchParams) -> Result<FetchReport> {
         };
         match got {
             Ok(rows) => {
-                s.write("storing prices", |st| {
+                s.write_contents("storing prices", |st| {
                     st.write(|w| w.upsert_prices(&rows))?;
                     Ok(())
                 })?;

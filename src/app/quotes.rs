@@ -116,6 +116,31 @@ impl LiveReport {
     }
 }
 
+/// The cockpit's live feed from `source`, for `closes` (the simulated one walks from them).
+pub fn feed(
+    config: &crate::config::Config,
+    source: crate::domain::QuoteSource,
+    closes: std::collections::HashMap<String, rust_decimal::Decimal>,
+) -> Result<Box<dyn QuoteFeed>> {
+    use crate::domain::QuoteSource;
+    use crate::market::simfeed::{SimFeed, SimWalk};
+    Ok(match source {
+        QuoteSource::Ibkr => Box::new(ibkr::IbkrFeed::new(config.ibkr.clone())),
+        QuoteSource::Simulated => {
+            let walk = SimWalk::new(config.quotes.sim_seed, closes);
+            Box::new(SimFeed::new(walk, config.quotes.sim_rate_hz))
+        }
+        QuoteSource::Http => {
+            let p = http::Provider::new(&config.http)
+                .map_err(|e| AppError::failed(e, "cannot set up the HTTP client"))?;
+            Box::new(http::HttpFeed::new(
+                p,
+                Duration::from_secs(config.http.poll_secs),
+            ))
+        }
+    })
+}
+
 /// A running feed: its events, and what keeps it running.
 pub struct QuoteStream {
     rx: mpsc::Receiver<FeedEvent>,

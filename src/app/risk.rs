@@ -53,8 +53,24 @@ fn newest_close(loaded: &Loaded, today: NaiveDate) -> Option<NaiveDate> {
         .max()
 }
 
-/// The risk report and the portfolio's return index (the Risk pane's drawdown chart).
-pub fn risk_with_index(s: &Session, p: &RiskParams) -> Result<(RiskAnswer, Series)> {
+/// The series the Risk pane charts beside the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskCharts {
+    /// The portfolio's time-weighted return index (every day there is).
+    pub index: Series,
+    /// Its drawdown over the report's window.
+    pub drawdown: Series,
+}
+
+/// The risk report and what the Risk pane charts with it.
+pub fn risk_with_charts(s: &Session, p: &RiskParams) -> Result<(RiskAnswer, RiskCharts)> {
+    let (answer, index) = measure(s, p, true)?;
+    let index = index.unwrap_or_default();
+    let drawdown = crate::analytics::risk::drawdown_series(&index, answer.report.portfolio.from);
+    Ok((answer, RiskCharts { index, drawdown }))
+}
+
+fn measure(s: &Session, p: &RiskParams, with_index: bool) -> Result<(RiskAnswer, Option<Series>)> {
     let config = &s.config().risk;
     let window_text = p.window.clone().unwrap_or_else(|| config.window.clone());
     let window: Window = window_text
@@ -63,7 +79,7 @@ pub fn risk_with_index(s: &Session, p: &RiskParams) -> Result<(RiskAnswer, Serie
     let loaded = Loaded::load(s)?;
     let today = s.today();
     let mut notes = Vec::new();
-    let to = match p.as_of {
+    let to = match super::day(p.as_of, "as of")? {
         Some(d) => d,
         None => match newest_close(&loaded, today) {
             Some(d) => {
@@ -103,7 +119,7 @@ pub fn risk_with_index(s: &Session, p: &RiskParams) -> Result<(RiskAnswer, Serie
     );
     notes.append(&mut report.notes);
     report.notes = notes;
-    let index = return_index(&data, &data.walk(None, to));
+    let index = with_index.then(|| return_index(&data, &data.walk(None, to)));
     Ok((
         RiskAnswer {
             report,
@@ -116,5 +132,5 @@ pub fn risk_with_index(s: &Session, p: &RiskParams) -> Result<(RiskAnswer, Serie
 
 /// `folio risk`: the portfolio's and each holding's metrics over the window.
 pub fn risk(s: &Session, p: &RiskParams) -> Result<RiskAnswer> {
-    Ok(risk_with_index(s, p)?.0)
+    Ok(measure(s, p, false)?.0)
 }

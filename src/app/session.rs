@@ -16,9 +16,11 @@ use crate::store::Store;
 /// What a session may do to the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Read an existing database; a missing one is an error, nothing is ever created or
-    /// written (every command that only reads, and `folio mcp`).
+    /// Read an existing database; a missing one is an error and nothing is created (every
+    /// command that only reads). A database of an older schema is upgraded first.
     Read,
+    /// Read and never write, not even to upgrade an older schema (`folio mcp`).
+    ReadOnly,
     /// Create the database if needed and write to it (imports, settings, saved plans, the
     /// cockpit's quotes).
     Write,
@@ -122,11 +124,21 @@ pub fn resolve_account(accounts: &[Account], name: &str) -> Result<String> {
     }))
 }
 
-/// A replayed ledger and the state of the database it was read from.
+/// A replayed ledger and the contents it was read from.
 struct Cached {
-    data_version: i64,
-    writes: u64,
+    changes: u64,
     ledger: Arc<Ledger>,
+}
+
+/// What the session last saw of the database: SQLite's data_version (it moves on every
+/// commit of another connection, quotes saved by a cockpit too) and the contents' fingerprint
+/// then (it moves only when transactions, accounts or prices change).
+#[derive(Default)]
+struct Seen {
+    data_version: Option<i64>,
+    fingerprint: crate::store::Fingerprint,
+    /// Content changes seen so far (by another process, or by this session's own writes).
+    changes: u64,
 }
 
 /// One investor's database, config and clock. Shared by reference (it is `Sync`): the cockpit's
@@ -142,7 +154,9 @@ pub struct Session {
     demo: Option<tempfile::TempDir>,
     store: Mutex<Option<Store>>,
     ledger: Mutex<Option<Cached>>,
-    /// Writes made through this session (SQLite's data_version counts only other connections').
+    seen: Mutex<Seen>,
+    /// Writes of transactions, accounts or prices made through this session (SQLite's
+    /// data_version counts only other connections').
     writes: AtomicU64,
 }
 
@@ -168,6 +182,7 @@ impl Session {
             demo: None,
             store: Mutex::new(None),
             ledger: Mutex::new(None),
+            seen: Mutex::new(Seen::default()),
             writes: AtomicU64::new(0),
         }
     }
@@ -236,12 +251,13 @@ impl Session {
         let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let store = match self.access {
-                Access::Read => Store::open_read_only(&self.db_path)?,
+                Access::Read => Store::open_read_only(&self.db_path, true)?,
+                Access::ReadOnly => Store::open_read_only(&self.db_path, false)?,
                 // A database this user cannot write is still read (the cockpit shows it; a
                 // write then says why it cannot be made).
                 Access::Write => match Store::open(&self.db_path) {
                     Err(crate::store::StoreError::ReadOnly(_)) => {
-                        Store::open_read_only(&self.db_path)?
+                        Store::open_read_only(&self.db_path, false)?
                     }
                     other => other?,
                 },
@@ -261,39 +277,60 @@ impl Session {
     }
 
     /// Runs `f` on the database to write to it; `what` names the change for the error a
-    /// read-only session gives.
+    /// read-only session gives. For writes that leave transactions, accounts and prices as
+    /// they are (saved quotes and plans).
     pub fn write<T>(&self, what: &str, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        if self.access == Access::Read {
+        if self.access != Access::Write {
             return Err(AppError::ReadOnly {
                 what: what.to_string(),
             });
         }
         let mut guard = self.open()?;
-        let out = match guard.as_mut() {
+        match guard.as_mut() {
             Some(store) => f(store),
             None => unreachable!("opened above"),
-        };
+        }
+    }
+
+    /// [`Session::write`] for writes of transactions, accounts or prices: what the session
+    /// read before is read again.
+    pub fn write_contents<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        let out = self.write(what, f);
         self.writes.fetch_add(1, Ordering::SeqCst);
         out
     }
 
-    /// SQLite's data_version plus this session's writes: it changes whenever the database does.
-    pub fn version(&self) -> Result<(i64, u64)> {
-        let v = self.read(|s| Ok(s.data_version()?))?;
-        Ok((v, self.writes.load(Ordering::SeqCst)))
+    /// A number that moves whenever the transactions, the accounts or the prices change
+    /// (another process's import, this session's own writes), and not for saved quotes or
+    /// plans. Cheap when nothing changed: one pragma.
+    pub fn changes(&self) -> Result<u64> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let dv = self.read(|s| Ok(s.data_version()?))?;
+        if seen.data_version != Some(dv) {
+            let fp = self.read(|s| Ok(s.fingerprint()?))?;
+            if seen.data_version.is_some() && fp != seen.fingerprint {
+                seen.changes += 1;
+            }
+            seen.data_version = Some(dv);
+            seen.fingerprint = fp;
+        }
+        Ok(seen.changes + self.writes.load(Ordering::SeqCst))
     }
 
-    /// The ledger, replayed from the database once and kept until the database changes.
+    /// The ledger, replayed from the database once and kept until its contents change.
     pub fn ledger(&self) -> Result<Arc<Ledger>> {
         let mut cache = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        let (data_version, writes) = self.version()?;
+        let changes = self.changes()?;
         if let Some(c) = cache.as_ref()
-            && c.data_version == data_version
-            && c.writes == writes
+            && c.changes == changes
         {
             return Ok(c.ledger.clone());
         }
-        let (accounts, transactions) = self.read(|s| Ok((s.accounts()?, s.transactions()?)))?;
+        let (accounts, transactions, _) = self.read(|s| Ok(s.ledger_rows()?))?;
         let policy = Policy::new(
             &accounts,
             self.config.ledger.lot_method,
@@ -311,8 +348,7 @@ impl Session {
             errors,
         });
         *cache = Some(Cached {
-            data_version,
-            writes,
+            changes,
             ledger: ledger.clone(),
         });
         Ok(ledger)

@@ -143,7 +143,7 @@ pub fn preview(s: &Session, p: &TradeParams) -> Result<TradePreview> {
             p.quantity
         )));
     }
-    let date = p.date.unwrap_or_else(|| s.today());
+    let date = super::day(p.date, "date")?.unwrap_or_else(|| s.today());
     let account = match (&p.account, p.side) {
         (Some(name), _) => ledger.account(name)?,
         (None, Side::Sell) => {

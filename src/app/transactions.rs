@@ -41,6 +41,8 @@ pub struct TransactionsReport {
 
 /// `folio transactions`: the history (filtered), newest first.
 pub fn transactions(s: &Session, p: &TransactionsParams) -> Result<TransactionsReport> {
+    super::day(p.from, "from")?;
+    super::day(p.to, "to")?;
     if let (Some(from), Some(to)) = (p.from, p.to)
         && from > to
     {

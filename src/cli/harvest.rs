@@ -17,12 +17,23 @@ pub struct Args {
     /// Only lots losing at least this much [default: tax.min_loss, 100]
     #[arg(long, value_name = "AMOUNT")]
     min_loss: Option<Decimal>,
-    /// Only lots losing at least this percent of their value [default: tax.min_loss_pct, 5]
-    #[arg(long, value_name = "PCT")]
+    /// Only lots losing at least this percent of their value, 5 or 5% [default:
+    /// tax.min_loss_pct, 5]
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
     min_loss_pct: Option<Decimal>,
     /// Only this account
     #[arg(long)]
     account: Option<String>,
+}
+
+/// A percent, as the flag's name says: 5 and 5% are both five percent.
+fn parse_pct(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    t.strip_suffix('%')
+        .unwrap_or(t)
+        .trim()
+        .parse::<Decimal>()
+        .map_err(|_| format!("'{t}' is not a percent; write it like 5 or 5%"))
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {

@@ -120,6 +120,19 @@ enum Command {
 }
 
 impl Command {
+    fn talks_to_the_network(&self) -> bool {
+        matches!(
+            self,
+            Command::Prices(_)
+                | Command::Quotes(_)
+                | Command::Positions(_)
+                | Command::Doctor(_)
+                | Command::Anomalies(_)
+                | Command::Plan(_)
+                | Command::Mcp(_)
+        )
+    }
+
     /// What the command may do to the database: only the commands that write may create it.
     fn access(&self) -> Access {
         match self {
@@ -127,6 +140,8 @@ impl Command {
             Command::Accounts(a) if a.writes() => Access::Write,
             Command::Prices(a) if a.writes() => Access::Write,
             Command::Plan(a) if a.writes() => Access::Write,
+            // The MCP server never writes, not even to upgrade an older schema.
+            Command::Mcp(_) => Access::ReadOnly,
             _ => Access::Read,
         }
     }
@@ -198,8 +213,8 @@ fn run(mut cli: Cli) -> anyhow::Result<()> {
         session: &session,
         json: cli.json,
     };
-    let rt = runtime()?;
-    rt.block_on(async {
+    let rt = runtime(command.talks_to_the_network())?;
+    let result = rt.block_on(async {
         match command {
             Command::Import(a) => import::run(&ctx, a),
             Command::Accounts(a) => accounts::run(&ctx, a),
@@ -222,15 +237,26 @@ fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::Mcp(a) => crate::mcp::serve(session.clone(), a).await,
             Command::Completions(_) | Command::Man => Ok(()),
         }
-    })
+    });
+    // Work a closed MCP client left running is not waited for.
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    result
 }
 
-/// The async runtime every command runs on (one per process; nothing below it starts another).
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
+/// The async runtime the command runs on (one per process; nothing below it starts another):
+/// two worker threads for the commands that talk to a broker, a provider or an MCP client,
+/// none for the others (they only read the database and compute).
+fn runtime(network: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if network {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
 }
 
 /// The config file named or found; `doctor` runs on with the defaults when it is bad (it
@@ -382,8 +408,16 @@ fn init_logging(data_dir: &std::path::Path, level: &str) {
 
 /// Parses a `--as-of` / `--from` style date argument.
 pub fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2025-12-31"))
+    use chrono::Datelike;
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2025-12-31"))?;
+    if (1900..=9999).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "'{s}' is outside the years folio reckons with; use a day from 1900-01-01 to 9999-12-31"
+        ))
+    }
 }
 
 /// A flag whose value is one of a [`Named`] type's names (listed in `--help` and completions).

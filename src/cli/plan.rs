@@ -10,8 +10,8 @@ use super::output::{Report, json, outln};
 use super::{Ctx, named};
 use crate::app::bad;
 use crate::app::plan::{
-    Inputs, ModelName, PlanReport, RunOptions, Solve, StepsName, StrategyName, delete, list, load,
-    plan_name, run as run_plan, save,
+    Inputs, ModelName, PlanReport, RunOptions, Solve, StepsName, StrategyName, delete, list,
+    plan_name, rerun, run as run_plan, save,
 };
 use crate::format::money;
 
@@ -171,12 +171,9 @@ fn parse_signed_rate(s: &str) -> Result<f64, String> {
     crate::format::parse_rate(s)
 }
 
+/// A rate or a share from 0 to 1 (the one rule: 0.04 or 4%; a bare 4 is 400%, refused).
 fn parse_rate(s: &str) -> Result<f64, String> {
-    let v = parse_signed_rate(s)?;
-    if v < 0.0 {
-        return Err(format!("'{s}' cannot be negative"));
-    }
-    Ok(v)
+    crate::format::rate_in(s, 0.0, 1.0)
 }
 
 fn parse_years(s: &str) -> Result<usize, String> {
@@ -199,7 +196,7 @@ fn parse_paths(s: &str) -> Result<usize, String> {
     s.trim()
         .parse::<i64>()
         .ok()
-        .filter(|p| (1..=10_000_000).contains(p))
+        .filter(|p| (1..=crate::app::plan::MAX_PATHS as i64).contains(p))
         .map(|p| p as usize)
         .ok_or_else(|| {
             format!("'{s}' is not a number of paths; give a whole number from 1 to 10000000")
@@ -319,9 +316,9 @@ pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
         return print_list(ctx);
     }
     if let Some(name) = &args.delete {
-        delete(s, name)?;
+        let r = delete(s, name)?;
         if ctx.json {
-            return json(&serde_json::json!({ "deleted": name }));
+            return json(&r);
         }
         outln!("Deleted the plan '{name}'.");
         return Ok(());
@@ -340,10 +337,7 @@ pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
             ))
             .into());
         }
-        let mut loaded = load(s, name)?;
-        loaded.paths = inputs.paths.or(loaded.paths);
-        loaded.seed = inputs.seed.or(loaded.seed);
-        inputs = loaded;
+        inputs = rerun(s, name, inputs.paths, inputs.seed)?;
     }
     let report = run_plan(
         s,

@@ -24,7 +24,7 @@ pub enum StoreError {
     )]
     Missing(PathBuf),
     #[error(
-        "the database {0} was written by an older folio and must be upgraded, which needs write access: run any command that writes (folio accounts set ...) as a user who can write to it and its directory"
+        "the database {0} was written by an older folio and must be upgraded first, which writes to it: run any folio command (folio holdings) once as a user who can write to it and its directory"
     )]
     NeedsUpgrade(PathBuf),
     #[error("cannot open the database {path}: {reason}")]
@@ -73,6 +73,15 @@ impl StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What the database holds, in brief: see [`Store::fingerprint`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fingerprint {
+    /// Transactions (count, largest id) and the accounts' settings.
+    pub ledger: (i64, i64, String),
+    /// Prices (count, newest day).
+    pub prices: (i64, String),
+}
 
 /// Per symbol: its latest close on or before a day, that day, and the close before it.
 pub type LastCloses = HashMap<String, (NaiveDate, Decimal, Option<Decimal>)>;
@@ -150,8 +159,11 @@ impl Store {
     /// Opens an existing database for reading only: nothing is created or changed, and a
     /// database in a directory the user cannot write to (or a file they cannot write) is still
     /// read. A database of an older schema is upgraded first when it can be written.
-    pub fn open_read_only(path: &Path) -> Result<Store> {
-        if !path.exists() {
+    ///
+    /// `upgrade` false never writes at all: an older schema is then an error (`folio mcp`).
+    pub fn open_read_only(path: &Path, upgrade: bool) -> Result<Store> {
+        // An empty file is not a database yet either: reading must not make it one.
+        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
         let conn = read_only_connection(path)?;
@@ -162,9 +174,13 @@ impl Store {
         }
         if version < latest {
             drop(conn);
+            if !upgrade {
+                return Err(StoreError::NeedsUpgrade(path.to_path_buf()));
+            }
             // Upgrading writes; a file the user cannot write stays as it is.
             return match Store::open(path) {
-                Ok(_) => Store::open_read_only(path),
+                Ok(_) => Store::open_read_only(path, false),
+                Err(StoreError::ReadOnly(_)) => Err(StoreError::NeedsUpgrade(path.to_path_buf())),
                 Err(StoreError::Sql(e)) if is_read_only(&e) => {
                     Err(StoreError::NeedsUpgrade(path.to_path_buf()))
                 }
@@ -195,6 +211,40 @@ impl Store {
 
     pub fn transactions(&self) -> Result<Vec<Transaction>> {
         transactions(&self.conn)
+    }
+
+    /// The accounts and the transactions as of one moment (a read transaction around both,
+    /// so that an import committing in between cannot split them), with the data version then.
+    pub fn ledger_rows(&self) -> Result<(Vec<Account>, Vec<Transaction>, Fingerprint)> {
+        let tx = self.conn.unchecked_transaction()?;
+        let out = (accounts(&tx)?, transactions(&tx)?, self.fingerprint()?);
+        tx.finish()?;
+        Ok(out)
+    }
+
+    /// What identifies the contents without reading them: the transactions' count and
+    /// largest id, every account's settings, and the prices' count and newest day. Cheap
+    /// beside reading the rows; see [`Store::data_version`] for when to ask.
+    pub fn fingerprint(&self) -> Result<Fingerprint> {
+        let ledger: (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM transactions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let accounts: String = self.conn.query_row(
+            "SELECT COALESCE(group_concat(name || '|' || kind || '|' || lot_method, ';'), '') FROM (SELECT * FROM accounts ORDER BY id)",
+            [],
+            |r| r.get(0),
+        )?;
+        let prices: (i64, String) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(date), '') FROM prices",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Fingerprint {
+            ledger: (ledger.0, ledger.1, accounts),
+            prices,
+        })
     }
 
     /// Counts transactions per account name.
@@ -593,7 +643,10 @@ fn read_only_connection(path: &Path) -> Result<Connection> {
             path: path.to_path_buf(),
             reason: format!("{} is not a folio database (not SQLite)", path.display()),
         }),
-        Err(first) => {
+        // Only when SQLite could not make the shared-memory file beside a cleanly closed
+        // database (nothing left in its -wal): read as immutable, which needs none. With a
+        // -wal holding commits, immutable would not see them: that is an error instead.
+        Err(first) if is_read_only(&first) && !wal_has_data(path) => {
             let uri = format!(
                 "file:{}?immutable=1",
                 percent_path(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
@@ -602,7 +655,21 @@ fn read_only_connection(path: &Path) -> Result<Connection> {
                 .and_then(check)
                 .map_err(|_| open_err(first))
         }
+        Err(e) if is_read_only(&e) => Err(StoreError::Open {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{e}; the directory cannot be written and its -wal file holds changes not yet in the database: open it once where it can be written"
+            ),
+        }),
+        Err(e) => Err(open_err(e)),
     }
+}
+
+/// Whether the database's write-ahead log holds anything.
+fn wal_has_data(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(std::path::PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
 }
 
 /// A path for a SQLite URI: the characters URIs reserve are escaped.

@@ -20,10 +20,9 @@ use super::quotes::{Quotes, age, age_changes_at};
 use super::theme::Theme;
 use super::widgets::{centered, popup_scrolled};
 use crate::analytics::anomaly::{Check, Finding, Severity};
-use crate::analytics::risk::Series;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::HarvestReport;
-use crate::app::risk::RiskAnswer;
+use crate::app::risk::{RiskAnswer, RiskCharts};
 use crate::domain::{Quote, QuoteSource};
 use crate::market::feed::{FeedEvent, FeedState};
 
@@ -110,7 +109,7 @@ pub struct Setup {
 pub struct RiskView {
     /// The window asked for.
     pub window: String,
-    pub result: Result<Box<(RiskAnswer, Series)>, String>,
+    pub result: Result<Box<(RiskAnswer, RiskCharts)>, String>,
 }
 
 /// The panes' view of the app's data, from its fields (so that the panes themselves can be
@@ -154,11 +153,13 @@ pub struct App {
     generation: u64,
     /// A quote save is running (they go one at a time, in order).
     saving_quotes: bool,
-    /// The database's version when last read, and when to look again.
-    version: Option<i64>,
+    /// The database's contents' version when last read, and when to look again.
+    version: Option<u64>,
     next_version_check: Option<DateTime<Utc>>,
     /// When something time-based on screen changes next (a flash ends, an age ticks).
     wake_at: Option<DateTime<Utc>>,
+    /// What needs attention, as of the last message (not rebuilt per frame).
+    alerts: Vec<String>,
     pub quit: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
@@ -190,6 +191,7 @@ impl App {
             version: None,
             next_version_check: None,
             wake_at: None,
+            alerts: Vec::new(),
             quit: false,
             dirty: true,
         };
@@ -294,6 +296,7 @@ impl App {
                 self.quotes.errors.insert(symbol, message);
             }
         }
+        self.alerts = self.find_alerts();
         self.plan_wake();
         self.dirty = true;
     }
@@ -325,7 +328,7 @@ impl App {
             Done::Risk { window, result } => self.risk = Some(RiskView { window, result }),
             Done::Anomalies(r) => self.anomalies = Some(r),
             Done::Version(r) => {
-                if let Ok((v, _)) = r {
+                if let Ok(v) = r {
                     // Another process wrote (an import in another shell): read everything again.
                     if self.version.is_some_and(|old| old != v) {
                         self.refresh();
@@ -346,6 +349,13 @@ impl App {
                     self.request(j);
                 }
             }
+        }
+    }
+
+    /// Stops the panes' background work (the cockpit is closing).
+    pub fn cancel_work(&mut self) {
+        for pane in &mut self.panes {
+            pane.cancel();
         }
     }
 
@@ -428,7 +438,7 @@ impl App {
             return;
         }
         if let Overlay::Alerts(scroll) = self.overlay {
-            let n = self.alerts().len();
+            let n = self.alerts.len();
             let page = 10;
             let scroll = match key.code {
                 KeyCode::Down | KeyCode::Char('j') => scroll + 1,
@@ -519,7 +529,11 @@ impl App {
     }
 
     /// Everything that needs a person's attention, one line per kind of problem.
-    pub fn alerts(&self) -> Vec<String> {
+    pub fn alerts(&self) -> &[String] {
+        &self.alerts
+    }
+
+    fn find_alerts(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(p) = self.portfolio() {
             out.extend(p.warnings.iter().map(|w| {
@@ -615,11 +629,10 @@ impl App {
                 popup_scrolled(f, area, "Keys", self.help_lines(), 0, self.theme);
             }
             Overlay::Alerts(scroll) => {
-                let alerts = self.alerts();
-                let lines = if alerts.is_empty() {
+                let lines = if self.alerts.is_empty() {
                     vec![Line::raw("Nothing needs your attention.")]
                 } else {
-                    alerts.into_iter().map(Line::raw).collect()
+                    self.alerts.iter().cloned().map(Line::raw).collect()
                 };
                 let shown = popup_scrolled(f, area, "Alerts", lines, scroll, self.theme);
                 self.overlay = Overlay::Alerts(shown);

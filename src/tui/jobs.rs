@@ -11,11 +11,10 @@ use tokio::sync::mpsc;
 use super::app::Msg;
 use super::portfolio::Portfolio;
 use crate::analytics::montecarlo::Control;
-use crate::analytics::risk::Series;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::{HarvestParams, HarvestReport};
 use crate::app::plan::{Inputs, Listed, PlanReport, RunOptions};
-use crate::app::risk::{RiskAnswer, RiskParams};
+use crate::app::risk::{RiskAnswer, RiskCharts, RiskParams};
 use crate::app::{AppError, Session};
 use crate::domain::Quote;
 
@@ -82,7 +81,7 @@ pub enum Done {
     Harvest(Result<Box<HarvestReport>, String>),
     Risk {
         window: String,
-        result: Result<Box<(RiskAnswer, Series)>, String>,
+        result: Result<Box<(RiskAnswer, RiskCharts)>, String>,
     },
     Anomalies(Result<Box<AnomaliesReport>, String>),
     Plan {
@@ -94,7 +93,8 @@ pub enum Done {
         name: String,
         result: Result<Vec<Listed>, String>,
     },
-    Version(Result<(i64, u64), String>),
+    /// [`Session::changes`]: it moves when another process changed what the panes show.
+    Version(Result<u64, String>),
     SavedQuotes(Result<(), String>),
 }
 
@@ -119,7 +119,7 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
             };
             Done::Risk {
                 window,
-                result: crate::app::risk::risk_with_index(s, &params)
+                result: crate::app::risk::risk_with_charts(s, &params)
                     .map(Box::new)
                     .map_err(text),
             }
@@ -163,7 +163,7 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
                 .map_err(text),
             name,
         },
-        Job::Version => Done::Version(s.version().map_err(text)),
+        Job::Version => Done::Version(s.changes().map_err(text)),
         Job::SaveQuotes(quotes) => {
             Done::SavedQuotes(crate::app::quotes::save(s, &quotes).map_err(text))
         }

@@ -29,11 +29,7 @@ pub use jobs::{Done, Job, run_now, settle};
 pub use portfolio::Portfolio;
 
 use crate::app::Session;
-use crate::domain::QuoteSource;
-use crate::market::feed::{FeedCommand, QuoteFeed};
-use crate::market::http::{HttpFeed, Provider};
-use crate::market::ibkr::IbkrFeed;
-use crate::market::simfeed::{SimFeed, SimWalk};
+use crate::market::feed::FeedCommand;
 
 /// The shortest time between two frames (about 30 fps).
 const FRAME: Duration = Duration::from_millis(33);
@@ -47,7 +43,11 @@ pub fn run(session: Arc<Session>, setup: Setup) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(run_async(session, setup))
+    let result = rt.block_on(run_async(session, setup));
+    // A job still running (a long plan) must not keep the process after the user quit: its
+    // work was cancelled; whatever is left is dropped with the process.
+    rt.shutdown_timeout(Duration::from_millis(300));
+    result
 }
 
 /// Leaves the alternate screen, shows the cursor and ends raw mode however the loop ends
@@ -128,22 +128,16 @@ async fn run_async(session: Arc<Session>, setup: Setup) -> anyhow::Result<()> {
                     symbols,
                     closes,
                 } => {
-                    let f: Box<dyn QuoteFeed> = match source {
-                        QuoteSource::Ibkr => Box::new(IbkrFeed::new(config.ibkr.clone())),
-                        QuoteSource::Simulated => {
-                            let walk = SimWalk::new(config.quotes.sim_seed, closes);
-                            Box::new(SimFeed::new(walk, config.quotes.sim_rate_hz))
+                    let f = match crate::app::quotes::feed(&config, source, closes) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            // The status bar says so, instead of "starting" for ever.
+                            tracing::error!("cannot start the quote feed: {e}");
+                            app.update(Msg::Feed(crate::market::feed::FeedEvent::State(
+                                crate::market::feed::FeedState::Offline(format!("{e:#}")),
+                            )));
+                            continue;
                         }
-                        QuoteSource::Http => match Provider::new(&config.http) {
-                            Ok(p) => Box::new(HttpFeed::new(
-                                p,
-                                Duration::from_secs(config.http.poll_secs),
-                            )),
-                            Err(e) => {
-                                tracing::error!("cannot start the HTTP feed: {e}");
-                                continue;
-                            }
-                        },
                     };
                     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
                     let _ = cmd_tx.send(FeedCommand::Subscribe(symbols));
@@ -184,6 +178,7 @@ async fn run_async(session: Arc<Session>, setup: Setup) -> anyhow::Result<()> {
         }
     };
     drop(feed);
+    app.cancel_work();
     // Quotes still in the channel are saved too, after a save still running (in order).
     while let Ok(event) = feed_rx.try_recv() {
         app.update(Msg::Feed(event));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::app::dashboard::{Overview, ValuePoint, overview, value_history};
+use crate::app::dashboard::{DashboardParams, Overview, ValuePoint, dashboard, overview};
 use crate::app::holdings::{Base, HoldingsReport, Marks, base, holdings_at, with_quotes};
 use crate::app::lots::{LotRow, LotsParams, lots};
 use crate::app::plan::{Listed, list};
@@ -63,7 +63,15 @@ impl Portfolio {
         )?
         .lots;
         let transactions = transactions(s, &TransactionsParams::default())?.transactions;
-        let values = value_history(s, Some(since), today)?;
+        // The chart's five years, as `folio dashboard --history 5y` reports them.
+        let values = dashboard(
+            s,
+            &DashboardParams {
+                as_of: Some(today),
+                history: Some("5y".into()),
+            },
+        )?
+        .value_history;
         let closes = crate::app::prices::history(s, &[], since)?;
         let stored_quotes = stored(s, &StoredQuotesParams::default())?.quotes;
         let saved_plans = list(s)?.plans;

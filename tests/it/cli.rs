@@ -360,6 +360,13 @@ fn bad_flags_and_missing_files_exit_2_with_a_message() {
         "{}",
         r.stderr
     );
+    let r = env.run(&["holdings", "--as-of", "1066-10-14"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("use a day from 1900-01-01 to 9999-12-31"),
+        "{}",
+        r.stderr
+    );
     let r = env.run(&["holdings", "--account", "Nope"]);
     assert_eq!(r.code, 2);
     assert!(

@@ -127,3 +127,23 @@ impl Env {
             .unwrap_or(0)
     }
 }
+
+#[test]
+fn the_old_test_hook_variables_do_nothing() {
+    // The hooks were once environment variables: a user who happens to have them set must get
+    // an ordinary import, not one that stalls.
+    let env = Env::new();
+    let file = env.write("sample.csv", SAMPLE);
+    let out = env
+        .command()
+        .arg("--db")
+        .arg(env.db())
+        .env("FOLIO_TEST_STALL_IMPORT_AT", "1")
+        .env("FOLIO_TEST_PANIC_AFTER_DRAW", "1")
+        .args(["import", file.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let run: crate::common::Run = out.into();
+    assert_eq!(run.json()["added"], 9);
+    assert!(!run.stderr.contains("stalled"), "{}", run.stderr);
+}

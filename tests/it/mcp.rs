@@ -235,3 +235,96 @@ fn the_server_needs_a_database_and_opens_it_read_only() {
     assert!(r.stderr.contains("there is no database at"), "{}", r.stderr);
     assert!(!env.db().exists(), "nothing was created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_leaves_the_database_as_it_was() {
+    let env = Env::new();
+    env.import("sample.csv", crate::common::SAMPLE, &[]).ok();
+    let prices = env.write("prices.csv", crate::common::SAMPLE_PRICES);
+    env.run(&["prices", "import", prices.to_str().unwrap()])
+        .ok();
+    let db = env.db();
+    let before = std::fs::read(&db).unwrap();
+    let modified = std::fs::metadata(&db).unwrap().modified().unwrap();
+
+    let mut cmd = tokio::process::Command::from(env.command());
+    cmd.arg("--db").arg(&db).arg("mcp");
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let mut failed = Vec::new();
+    for t in &tools {
+        let a = match t.name.as_ref() {
+            "preview_trade" => json!({"symbol": "AAPL", "side": "sell", "quantity": 1}),
+            "plan" => json!({"paths": 500, "from_portfolio": true}),
+            "tax_report" => json!({"year": 2024}),
+            "dashboard" => json!({"history": "all"}),
+            _ => json!({}),
+        };
+        let r = client
+            .call_tool(CallToolRequestParams::new(t.name.clone()).with_arguments(args(a)))
+            .await
+            .unwrap();
+        let (error, text) = result(&r);
+        if error {
+            failed.push(format!("{}: {text}", t.name));
+        }
+        if t.name == "dashboard" {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let days = v["report"]["value_history"].as_array().unwrap();
+            let last = days.last().unwrap()["date"].as_str().unwrap();
+            assert!(last > days[0]["date"].as_str().unwrap(), "oldest first");
+        }
+    }
+    client.cancel().await.unwrap();
+    assert_eq!(failed, Vec::<String>::new());
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the database's bytes are unchanged"
+    );
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().modified().unwrap(),
+        modified
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_value_history_keeps_its_newest_days() {
+    let env = Env::new();
+    let mut cmd = tokio::process::Command::from(env.command());
+    cmd.args(["--demo", "--today", TODAY, "mcp"]);
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("dashboard").with_arguments(args(json!({"history": "5y"}))),
+        )
+        .await
+        .unwrap();
+    let (error, text) = result(&r);
+    assert!(!error, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let days = v["report"]["value_history"].as_array().unwrap();
+    assert_eq!(days.len(), 200);
+    assert_eq!(v["truncated"][0]["field"], "value_history");
+    assert!(v["truncated"][0]["total"].as_u64().unwrap() > 1000);
+    let cli = env
+        .command()
+        .args([
+            "--demo",
+            "--today",
+            TODAY,
+            "dashboard",
+            "--json",
+            "--history",
+            "5y",
+        ])
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(
+        days.last(),
+        cli["value_history"].as_array().unwrap().last(),
+        "the newest day is the command line's newest"
+    );
+    client.cancel().await.unwrap();
+}

@@ -418,7 +418,32 @@ fn plans_are_saved_listed_loaded_and_deleted() {
         env.run(&["plan", "--list", "--json"]).json(),
         serde_json::json!({ "plans": [] })
     );
-    assert_eq!(env.run(&["plan", "--delete", "early"]).code, 2);
+    let r = env.run(&["plan", "--delete", "early"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no saved plan named 'early'"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["plan", "--delete", "early", "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+}
+
+#[test]
+fn deleting_a_plan_where_there_is_no_database_creates_none() {
+    let env = Env::new();
+    let r = env.run(&["plan", "--delete", "early"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no saved plan named 'early'"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.db().exists());
+    let r = env.run(&["plan", "--list", "--json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("there is no database at"), "{}", r.stderr);
+    assert!(!env.db().exists());
 }
 
 #[test]

@@ -257,3 +257,78 @@ fn a_read_command_on_a_missing_database_creates_nothing() {
         assert!(!env.path("typo").exists(), "{args:?} created nothing");
     }
 }
+
+/// The session keeps the replayed ledger until the transactions, accounts or prices change:
+/// saved quotes leave it, another process's import and the session's own account change do not.
+#[test]
+fn the_session_replays_the_ledger_only_when_its_contents_change() {
+    use folio::app::{self, Access, Clock, Options, Session};
+    use std::sync::Arc;
+
+    let env = Env::new();
+    env.import("sample.csv", SAMPLE, &[]).ok();
+    let s = Session::new(Options {
+        db_path: env.db(),
+        access: Access::Write,
+        config: folio::config::Config::default(),
+        clock: Clock::Fixed(chrono::NaiveDate::from_ymd_opt(2024, 7, 2).unwrap()),
+        data_dir: None,
+    });
+    let first = s.ledger().unwrap();
+    assert_eq!(first.transactions.len(), 9);
+    assert!(
+        Arc::ptr_eq(&first, &s.ledger().unwrap()),
+        "asked twice, replayed once"
+    );
+
+    let quote = folio::domain::quote::Quote {
+        symbol: "VTI".into(),
+        last: rust_decimal::Decimal::new(25_150, 2),
+        bid: None,
+        ask: None,
+        prev_close: None,
+        volume: None,
+        time: chrono::Utc::now(),
+        source: folio::domain::quote::QuoteSource::Simulated,
+        freshness: folio::domain::quote::Freshness::Live,
+    };
+    app::quotes::save(&s, &[quote]).unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &s.ledger().unwrap()),
+        "a saved quote changes no transaction"
+    );
+
+    // Another process imports one more deposit.
+    env.import(
+        "more.csv",
+        "date,account,action,amount\n2024-07-01,Brokerage,DEPOSIT,100\n",
+        &[],
+    )
+    .ok();
+    let second = s.ledger().unwrap();
+    assert!(
+        !Arc::ptr_eq(&first, &second),
+        "another process's import is seen"
+    );
+    assert_eq!(second.transactions.len(), 10);
+    assert!(Arc::ptr_eq(&second, &s.ledger().unwrap()));
+
+    // The session's own change of an account's kind.
+    app::accounts::set_account(
+        &s,
+        &app::accounts::SetAccountParams {
+            name: "Brokerage".into(),
+            kind: Some(folio::domain::AccountKind::Ira),
+            lot_method: None,
+        },
+    )
+    .unwrap();
+    let third = s.ledger().unwrap();
+    assert!(!Arc::ptr_eq(&second, &third), "its own write is seen");
+    let brokerage = third
+        .accounts
+        .iter()
+        .find(|a| a.name == "Brokerage")
+        .unwrap();
+    assert_eq!(brokerage.kind, folio::domain::AccountKind::Ira);
+}

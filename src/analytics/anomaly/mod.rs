@@ -642,7 +642,7 @@ fn learned(
 /// Without the `ml` feature there is no LSTM: the check says how to get it.
 #[cfg(not(feature = "ml"))]
 fn learned(_: &Panel, _: usize, th: &Thresholds, _: Option<String>) -> (Option<Finding>, CheckRun) {
-    let note = "this folio was built without the ml feature (cargo install --path . --features ml)";
+    let note = "this folio was built without the ml feature";
     let run = run_of(
         Check::LstmReconstruction,
         0,

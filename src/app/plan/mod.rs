@@ -184,6 +184,7 @@ struct Ready {
 }
 
 async fn prepare(s: &Session, p: &Inputs, today: NaiveDate) -> Result<Ready> {
+    super::day(p.by, "the goal date")?;
     if p.account.is_some() && !p.from_portfolio {
         return Err(bad("an account is for a plan from the portfolio"));
     }
@@ -610,6 +611,9 @@ pub async fn run(s: &Session, p: &PlanParams, opts: &RunOptions) -> Result<PlanR
     ))
 }
 
+/// The most paths a plan may run.
+pub const MAX_PATHS: usize = 10_000_000;
+
 /// What a saved plan keeps of its last run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Summary {
@@ -702,13 +706,31 @@ pub fn load(s: &Session, name: &str) -> Result<Inputs> {
         .map_err(|e| bad(format!("the saved plan '{name}' cannot be read: {e}")))
 }
 
-/// `folio plan --delete`: false when there was no plan of that name.
-pub fn delete(s: &Session, name: &str) -> Result<()> {
-    let deleted = s.write("deleting a plan", |st| Ok(st.delete_plan(name)?))?;
-    if !deleted {
-        return Err(bad(format!(
-            "no saved plan named '{name}' (folio plan --list)"
-        )));
+/// What `folio plan --delete` did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+pub struct Deleted {
+    pub deleted: String,
+}
+
+/// `folio plan --delete`: an error when there is no plan of that name (and no database is
+/// created to find that out).
+pub fn delete(s: &Session, name: &str) -> Result<Deleted> {
+    let none = || bad(format!("no saved plan named '{name}' (folio plan --list)"));
+    if !s.is_demo() && !s.db_path().exists() {
+        return Err(none());
     }
-    Ok(())
+    if !s.write("deleting a plan", |st| Ok(st.delete_plan(name)?))? {
+        return Err(none());
+    }
+    Ok(Deleted {
+        deleted: name.to_string(),
+    })
+}
+
+/// The saved plan `name` to run again, with other `paths` or `seed` when given.
+pub fn rerun(s: &Session, name: &str, paths: Option<usize>, seed: Option<u64>) -> Result<Inputs> {
+    let mut p = load(s, name)?;
+    p.paths = paths.or(p.paths);
+    p.seed = seed.or(p.seed);
+    Ok(p)
 }

@@ -78,6 +78,8 @@ pub trait Pane {
     fn busy(&self) -> bool {
         false
     }
+    /// Stops the pane's background work (the cockpit is closing).
+    fn cancel(&mut self) {}
 }
 
 /// The panes in tab order (number keys 1, 2, 3...).

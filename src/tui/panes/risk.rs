@@ -153,7 +153,7 @@ impl Pane for RiskPane {
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
         let t = view.theme;
         let label = self.window_label();
-        let (answer, index) = match view.risk.map(|r| (&r.window, &r.result)) {
+        let (answer, charts) = match view.risk.map(|r| (&r.window, &r.result)) {
             Some((_, Ok(r))) => (&r.0, &r.1),
             Some((_, Err(e))) => {
                 f.render_widget(
@@ -180,7 +180,7 @@ impl Pane for RiskPane {
         };
         if let Some(i) = self.detail {
             match anomalies(view).and_then(|a| a.report.findings.get(i)) {
-                Some(finding) => return draw_detail(f, area, finding, index, view),
+                Some(finding) => return draw_detail(f, area, finding, &charts.index, view),
                 None => self.detail = None,
             }
         }
@@ -212,12 +212,11 @@ impl Pane for RiskPane {
             .holdings
             .get(self.holding.selected.min(report.holdings.len() - 1));
         draw_metrics(f, metrics_area, report, selected, compact, &label, view);
-        let drawdown = drawdown_series(report.portfolio.from, index);
         line_chart(
             f,
             chart_area,
             Block::bordered().title(" Portfolio drawdown "),
-            &drawdown,
+            &charts.drawdown,
             t,
             "Not enough history for a drawdown chart.",
             |v| format!("{:.1}%", v * 100.0),
@@ -411,19 +410,6 @@ fn draw_findings(
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-}
-
-/// The fall from the running peak of `index`, from `from` on.
-fn drawdown_series(from: Option<chrono::NaiveDate>, index: &Series) -> Series {
-    let i = from.map_or(0, |f| index.partition_point(|(d, _)| *d < f));
-    let mut peak = f64::MIN;
-    index[i..]
-        .iter()
-        .map(|(d, v)| {
-            peak = peak.max(*v);
-            (*d, v / peak - 1.0)
-        })
-        .collect()
 }
 
 fn draw_metrics(

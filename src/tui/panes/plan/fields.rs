@@ -174,8 +174,8 @@ impl Field {
                 i.paths = Some(
                     t.parse()
                         .ok()
-                        .filter(|p| (1..=1_000_000).contains(p))
-                        .ok_or_else(|| bad("1 to 1,000,000 paths"))?,
+                        .filter(|p| (1..=crate::app::plan::MAX_PATHS).contains(p))
+                        .ok_or_else(|| bad("1 to 10,000,000 paths"))?,
                 )
             }
             Field::Seed => i.seed = Some(t.parse().map_err(|_| bad("a whole number"))?),

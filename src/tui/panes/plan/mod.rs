@@ -284,10 +284,22 @@ impl Pane for PlanPane {
         self.running.is_some() || self.saving
     }
 
+    fn cancel(&mut self) {
+        if let Some(c) = &self.running {
+            c.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn loaded(&mut self, view: &View, jobs: &mut Vec<Job>) {
         self.saved = view.portfolio.saved_plans.clone();
         // The first time, and again when the holdings it plans from changed.
         if !self.started || self.inputs.from_portfolio {
+            if !self.started {
+                // The fields show what runs: the config's paths and seed.
+                let plan = &view.portfolio.config.plan;
+                self.inputs.paths.get_or_insert(plan.paths);
+                self.inputs.seed.get_or_insert(plan.seed);
+            }
             self.started = true;
             self.start_run(jobs);
         }
