@@ -61,11 +61,7 @@ pub fn harvest(s: &Session, p: &HarvestParams) -> Result<HarvestReport> {
     let settings = settings(s, p)?;
     let as_of = super::day(p.as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
     let book = ledger.book_at(as_of);
     let txns = ledger.until(as_of);
     let since = as_of

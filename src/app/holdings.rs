@@ -70,7 +70,7 @@ pub struct Base {
 pub fn base(s: &Session, account: Option<&str>, as_of: Option<NaiveDate>) -> Result<Base> {
     let as_of = super::day(as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
-    let account = account.map(|a| ledger.account(a)).transpose()?;
+    let account = ledger.account_filter(account)?;
     let book = ledger.book_at(as_of);
     let wants = |a: &str| account.as_deref().is_none_or(|x| x == a);
     let positions: Vec<Position> = book

@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Result, Session, bad};
-use crate::domain::{Term, long_term_from, parse_symbol, term};
+use super::{Result, Session};
+use crate::domain::{Term, long_term_from, term};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,16 +63,8 @@ pub struct LotsReport {
 pub fn lots(s: &Session, p: &LotsParams) -> Result<LotsReport> {
     let as_of = super::day(p.as_of, "as of")?.unwrap_or_else(|| s.today());
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
-    let symbol = p
-        .symbol
-        .as_deref()
-        .map(|x| parse_symbol(x).map_err(bad))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
+    let symbol = super::symbol_filter(p.symbol.as_deref())?;
     let book = ledger.book_at(as_of);
     let closes = s.read(|st| Ok(st.latest_closes(as_of)?))?;
     let lots = book

@@ -31,6 +31,13 @@ pub use analysis::{
 };
 pub use error::{AppError, Result, bad};
 
+/// A symbol filter, checked as a symbol (none given: every symbol).
+pub fn symbol_filter(symbol: Option<&str>) -> Result<Option<String>> {
+    symbol
+        .map(|x| crate::domain::parse_symbol(x).map_err(bad))
+        .transpose()
+}
+
 /// A day given as a parameter, checked to be one folio can reckon with (years 1900 to 9999);
 /// `what` names it in the error.
 pub fn day(d: Option<chrono::NaiveDate>, what: &str) -> Result<Option<chrono::NaiveDate>> {

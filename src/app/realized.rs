@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Session, bad};
-use crate::domain::{Term, parse_symbol};
+use crate::domain::Term;
 use crate::ledger::Disposal;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -56,16 +56,8 @@ pub fn realized(s: &Session, p: &RealizedParams) -> Result<RealizedReport> {
         return Err(bad(format!("year {y}: use a year such as 2025")));
     }
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
-    let symbol = p
-        .symbol
-        .as_deref()
-        .map(|x| parse_symbol(x).map_err(bad))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
+    let symbol = super::symbol_filter(p.symbol.as_deref())?;
     let disposals: Vec<Disposal> = ledger
         .book
         .realized

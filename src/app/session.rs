@@ -102,6 +102,11 @@ impl Ledger {
     pub fn account(&self, name: &str) -> Result<String> {
         resolve_account(&self.accounts, name)
     }
+
+    /// An account filter resolved as [`Ledger::account`] (none given: every account).
+    pub fn account_filter(&self, name: Option<&str>) -> Result<Option<String>> {
+        name.map(|a| self.account(a)).transpose()
+    }
 }
 
 /// `name` spelled as an account in `accounts` (exact first, then case-insensitively).

@@ -39,11 +39,7 @@ pub fn report(s: &Session, p: &TaxReportParams) -> Result<TaxReport> {
         return Err(bad(format!("year {}: use a year such as 2025", p.year)));
     }
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
     let currency = s.currency();
     let report = tax::report(
         &ledger.book,

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Session, bad};
-use crate::domain::{Action, Transaction, parse_symbol};
+use crate::domain::{Action, Transaction};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,22 +51,14 @@ pub fn transactions(s: &Session, p: &TransactionsParams) -> Result<TransactionsR
         )));
     }
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
     let action = p
         .action
         .as_deref()
         .map(str::parse::<Action>)
         .transpose()
         .map_err(bad)?;
-    let symbol = p
-        .symbol
-        .as_deref()
-        .map(|x| parse_symbol(x).map_err(bad))
-        .transpose()?;
+    let symbol = super::symbol_filter(p.symbol.as_deref())?;
     let mut txns: Vec<Transaction> = ledger
         .transactions
         .iter()

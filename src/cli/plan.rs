@@ -338,6 +338,16 @@ pub async fn run(ctx: &Ctx<'_>, args: Args) -> anyhow::Result<()> {
             .into());
         }
         inputs = rerun(s, name, inputs.paths, inputs.seed)?;
+    } else if inputs.initial.is_none()
+        && !inputs.from_portfolio
+        && inputs.contribution.is_none()
+        && inputs.solve.is_none()
+    {
+        // The model's own words name no flags (the Plan pane shows them too).
+        return Err(bad(
+            "the plan starts with nothing and adds nothing; give --initial, --from-portfolio or --contribution",
+        )
+        .into());
     }
     let report = run_plan(
         s,

@@ -346,6 +346,11 @@ fn bad_input_is_refused_with_exit_status_2() {
             "a history file is for the",
         ),
         (&["plan", "--load", "nothing"], "there is no database"),
+        // What to type, in flags: the model's own words name none.
+        (
+            &["plan", "--years", "20"],
+            "give --initial, --from-portfolio or --contribution",
+        ),
     ];
     for (args, message) in cases {
         let r = env.run(args);

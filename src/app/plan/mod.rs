@@ -35,11 +35,7 @@ struct FromPortfolio {
 /// daily history.
 fn from_portfolio(s: &Session, p: &Inputs, today: NaiveDate) -> Result<FromPortfolio> {
     let ledger = s.ledger()?;
-    let account = p
-        .account
-        .as_deref()
-        .map(|a| ledger.account(a))
-        .transpose()?;
+    let account = ledger.account_filter(p.account.as_deref())?;
     let since = today
         .checked_sub_months(chrono::Months::new(12 * 5))
         .unwrap_or(NaiveDate::MIN);
