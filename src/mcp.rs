@@ -135,17 +135,16 @@ fn plan(s: &Session, p: &app::plan::PlanParams) -> app::Result<app::plan::PlanRe
     let opts = app::plan::RunOptions::default();
     // A run that outlives its deadline (or the client) is cancelled, not left to run.
     let control = opts.control.clone();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if done_rx.recv_timeout(PLAN_DEADLINE).is_err() {
-            control
-                .cancel
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-        }
+    let handle = tokio::runtime::Handle::current();
+    let deadline = handle.spawn(async move {
+        tokio::time::sleep(PLAN_DEADLINE).await;
+        control
+            .cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     });
     // Runs on one of the server's blocking threads: the plan may read a cached history.
-    let r = tokio::runtime::Handle::current().block_on(app::plan::run(s, p, &opts));
-    let _ = done_tx.send(());
+    let r = handle.block_on(app::plan::run(s, p, &opts));
+    deadline.abort();
     r
 }
 

@@ -166,15 +166,11 @@ fn allocation(holdings: &[Holding], currency: &str, securities: &Securities) -> 
     }
 }
 
-/// The portfolio's value (every account, in the session's currency) on every day with a close
-/// from `from` (None: the first) to `to`.
-pub fn value_history(
-    s: &Session,
-    from: Option<NaiveDate>,
-    to: NaiveDate,
-) -> Result<Vec<ValuePoint>> {
+/// The value history `folio dashboard --history` reports: the portfolio's value (every
+/// account, in the session's currency) on every day with a close in the `window` ending `to`.
+pub fn history(s: &Session, window: Window, to: NaiveDate) -> Result<Vec<ValuePoint>> {
     let ledger = s.ledger()?;
-    let since = from.unwrap_or(NaiveDate::MIN);
+    let since = window.start(to).unwrap_or(NaiveDate::MIN);
     // Positions held before `from` are valued at their latest close before it.
     let closes = s.read(|st| Ok(st.closes_since(NaiveDate::MIN)?))?;
     let mut days: Vec<NaiveDate> = closes
@@ -211,7 +207,7 @@ pub fn dashboard(s: &Session, p: &DashboardParams) -> Result<DashboardReport> {
     };
     let b = base(s, None, p.as_of)?;
     let overview = overview(&b, &b.marks, &s.config().securities);
-    let value_history = value_history(s, window.start(b.as_of), b.as_of)?;
+    let value_history = history(s, window, b.as_of)?;
     Ok(DashboardReport {
         as_of: b.as_of,
         currency: b.currency.clone(),

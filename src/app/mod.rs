@@ -43,7 +43,7 @@ pub fn symbol_filter(symbol: Option<&str>) -> Result<Option<String>> {
 pub fn day(d: Option<chrono::NaiveDate>, what: &str) -> Result<Option<chrono::NaiveDate>> {
     use chrono::Datelike;
     match d {
-        Some(d) if !(1900..=9999).contains(&d.year()) => Err(bad(format!(
+        Some(d) if !crate::domain::YEARS.contains(&d.year()) => Err(bad(format!(
             "{what} {d}: use a day from 1900-01-01 to 9999-12-31"
         ))),
         other => Ok(other),

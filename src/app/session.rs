@@ -335,7 +335,7 @@ impl Session {
         {
             return Ok(c.ledger.clone());
         }
-        let (accounts, transactions, _) = self.read(|s| Ok(s.ledger_rows()?))?;
+        let (accounts, transactions) = self.read(|s| Ok(s.ledger_rows()?))?;
         let policy = Policy::new(
             &accounts,
             self.config.ledger.lot_method,

@@ -411,7 +411,7 @@ pub fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
     use chrono::Datelike;
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("'{s}' is not a date; use YYYY-MM-DD, e.g. 2025-12-31"))?;
-    if (1900..=9999).contains(&d.year()) {
+    if crate::domain::YEARS.contains(&d.year()) {
         Ok(d)
     } else {
         Err(format!(

@@ -257,6 +257,9 @@ pub struct Transaction {
     pub note: Option<String>,
 }
 
+/// The years a day given to folio may fall in (date arithmetic beyond them can overflow).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
 /// The largest quantity, price, fee or amount folio accepts (a trillion).
 pub const MAX_VALUE: Decimal = Decimal::from_parts(3567587328, 232, 0, false, 0);
 

@@ -214,10 +214,10 @@ impl Store {
     }
 
     /// The accounts and the transactions as of one moment (a read transaction around both,
-    /// so that an import committing in between cannot split them), with the data version then.
-    pub fn ledger_rows(&self) -> Result<(Vec<Account>, Vec<Transaction>, Fingerprint)> {
+    /// so that an import committing in between cannot split them).
+    pub fn ledger_rows(&self) -> Result<(Vec<Account>, Vec<Transaction>)> {
         let tx = self.conn.unchecked_transaction()?;
-        let out = (accounts(&tx)?, transactions(&tx)?, self.fingerprint()?);
+        let out = (accounts(&tx)?, transactions(&tx)?);
         tx.finish()?;
         Ok(out)
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::app::dashboard::{DashboardParams, Overview, ValuePoint, dashboard, overview};
+use crate::app::dashboard::{Overview, ValuePoint, history, overview};
 use crate::app::holdings::{Base, HoldingsReport, Marks, base, holdings_at, with_quotes};
 use crate::app::lots::{LotRow, LotsParams, lots};
 use crate::app::plan::{Listed, list};
@@ -14,6 +14,7 @@ use crate::app::quotes::{StoredQuotesParams, stored};
 use crate::app::transactions::{TransactionsParams, transactions};
 use crate::app::{Result, Session};
 use crate::config::Config;
+use crate::domain::Window;
 use crate::domain::securities::Securities;
 use crate::domain::{Quote, Transaction};
 
@@ -64,14 +65,7 @@ impl Portfolio {
         .lots;
         let transactions = transactions(s, &TransactionsParams::default())?.transactions;
         // The chart's five years, as `folio dashboard --history 5y` reports them.
-        let values = dashboard(
-            s,
-            &DashboardParams {
-                as_of: Some(today),
-                history: Some("5y".into()),
-            },
-        )?
-        .value_history;
+        let values = history(s, Window::Months(60), today)?;
         let closes = crate::app::prices::history(s, &[], since)?;
         let stored_quotes = stored(s, &StoredQuotesParams::default())?.quotes;
         let saved_plans = list(s)?.plans;
