@@ -220,12 +220,7 @@ fn transactions_filter_and_list_newest_first() {
         .json();
     assert_eq!(v["transactions"].as_array().unwrap().len(), 2);
     let bad = env.run(&["transactions", "--action", "bye"]);
-    assert_eq!(bad.code, 2);
-    assert!(
-        bad.stderr.contains("unknown action 'bye'"),
-        "{}",
-        bad.stderr
-    );
+    bad.refused("unknown action 'bye'");
 }
 
 #[test]
@@ -353,35 +348,13 @@ fn a_newest_first_file_is_applied_oldest_first() {
 fn bad_flags_and_missing_files_exit_2_with_a_message() {
     let env = sample();
     let r = env.run(&["holdings", "--as-of", "2024-13-01"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("'2024-13-01' is not a date; use YYYY-MM-DD"),
-        "{}",
-        r.stderr
-    );
+    r.refused("'2024-13-01' is not a date; use YYYY-MM-DD");
     let r = env.run(&["holdings", "--as-of", "1066-10-14"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("use a day from 1900-01-01 to 9999-12-31"),
-        "{}",
-        r.stderr
-    );
+    r.refused("use a day from 1900-01-01 to 9999-12-31");
     let r = env.run(&["holdings", "--account", "Nope"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("no account named 'Nope'; the accounts are: Brokerage, Roth"),
-        "{}",
-        r.stderr
-    );
+    r.refused("no account named 'Nope'; the accounts are: Brokerage, Roth");
     let r = env.run(&["import", "/nonexistent/trades.csv"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("cannot read /nonexistent/trades.csv"),
-        "{}",
-        r.stderr
-    );
+    r.refused("cannot read /nonexistent/trades.csv");
     let r = env.run(&["frobnicate"]);
     assert_eq!(r.code, 2);
     // No command opens the cockpit, which needs a terminal: without one, a clear error.
@@ -430,13 +403,7 @@ fn prices_import_upserts_and_lists_coverage() {
     );
     let before = env.snapshot();
     let r = env.run(&["prices", "import", bad.to_str().unwrap()]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("bad.csv:2: close: must be greater than 0, got -1"),
-        "{}",
-        r.stderr
-    );
+    r.refused("bad.csv:2: close: must be greater than 0, got -1");
     assert!(
         r.stderr
             .contains("bad.csv:3: symbol: is empty but required"),
@@ -474,14 +441,7 @@ fn a_lot_method_that_would_break_a_stored_sale_is_refused() {
     let before = env.snapshot();
     // Under LIFO the March sale would take the February lot that the April sale names.
     let r = env.run(&["accounts", "set", "a", "--lot-method", "lifo"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains(
-            "A stays fifo: under lifo, the SELL of VTI on 2024-04-01 could not be applied"
-        ),
-        "{}",
-        r.stderr
-    );
+    r.refused("A stays fifo: under lifo, the SELL of VTI on 2024-04-01 could not be applied");
     assert_eq!(env.snapshot(), before);
     // A harmless change goes through, and `set` finds the account whatever the case.
     env.run(&["accounts", "set", "a", "--kind", "ira"]).ok();
@@ -499,13 +459,7 @@ fn odd_but_valid_rows_are_checked_for_sense() {
     let csv = "date,account,action,symbol,quantity,price,amount,currency,lot\n\
                2024-01-04,A,TRANSFER_IN,VTI,5,-10,,USD,2023-01-01\n2024-01-05,A,TRANSFER_IN,BND,5,70,,USD,2025-01-01\n";
     let r = env.import("odd.csv", csv, &[]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains(":2: price: a cost basis cannot be negative, got -10"),
-        "{}",
-        r.stderr
-    );
+    r.refused(":2: price: a cost basis cannot be negative, got -10");
     assert!(
         r.stderr
             .contains(":3: lot: the original acquisition date is after the transfer"),
@@ -515,13 +469,7 @@ fn odd_but_valid_rows_are_checked_for_sense() {
     // Rows that are fine one by one but mix currencies in one holding are refused by the ledger.
     let csv = "date,account,action,symbol,quantity,price,currency\n2024-01-02,A,BUY,SAP,10,100,EUR\n2024-01-03,A,BUY,SAP,1,101,USD\n";
     let r = env.import("mixed.csv", csv, &[]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains(":3: currency: SAP is held in EUR in A, but this row is in USD"),
-        "{}",
-        r.stderr
-    );
+    r.refused(":3: currency: SAP is held in EUR in A, but this row is in USD");
     assert!(!env.db().exists() || env.count("transactions") == 0);
 }
 

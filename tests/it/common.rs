@@ -26,6 +26,22 @@ impl Run {
         self
     }
 
+    /// Refused as bad input (exit status 2) with `message` in the error.
+    #[track_caller]
+    pub fn refused(&self, message: &str) -> &Self {
+        assert_eq!(
+            self.code, 2,
+            "expected exit status 2\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(message),
+            "expected {message:?} in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         self.ok();

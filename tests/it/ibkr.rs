@@ -200,8 +200,7 @@ fn nothing_listening_says_how_to_start_the_gateway() {
         r.stderr
     );
     let r = quotes(&env, &cfg, &["not a symbol!"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("is not a ticker symbol"), "{}", r.stderr);
+    r.refused("is not a ticker symbol");
 }
 
 /// The cockpit's IBKR feed on the fake gateway, subscribed to `symbols`: its runtime, the

@@ -14,6 +14,22 @@ use crate::common::Env;
 /// The demo on a fixed day, so that figures can be compared across processes.
 const TODAY: &str = "2026-11-23";
 
+type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// The SDK's client, connected to `folio ARGS` started as a child process.
+async fn client<S: AsRef<std::ffi::OsStr>>(env: &Env, args: &[S]) -> Client {
+    let mut cmd = tokio::process::Command::from(env.command());
+    cmd.args(args);
+    ().serve(TokioChildProcess::new(cmd).unwrap())
+        .await
+        .unwrap()
+}
+
+/// [`client`] on the demo.
+async fn demo_client(env: &Env) -> Client {
+    client(env, &["--demo", "--today", TODAY, "mcp"]).await
+}
+
 fn args(v: Value) -> rmcp::model::JsonObject {
     v.as_object().unwrap().clone()
 }
@@ -32,9 +48,7 @@ fn result(r: &rmcp::model::CallToolResult) -> (bool, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcp_client_lists_read_only_tools_and_gets_the_clis_figures() {
     let env = Env::new();
-    let mut cmd = tokio::process::Command::from(env.command());
-    cmd.args(["--demo", "--today", TODAY, "mcp"]);
-    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let client = demo_client(&env).await;
     let info = client.peer_info().expect("the server introduced itself");
     assert_eq!(info.server_info.as_ref().unwrap().name, "folio");
     assert!(info.capabilities.tools.is_some());
@@ -223,16 +237,14 @@ fn stdout_carries_only_json_rpc_and_tools_can_be_limited() {
     );
 
     let r = env.run(&["mcp", "--tools", "holdings,bogus"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no tool named 'bogus'"), "{}", r.stderr);
+    r.refused("no tool named 'bogus'");
 }
 
 #[test]
 fn the_server_needs_a_database_and_opens_it_read_only() {
     let env = Env::new();
     let r = env.run(&["mcp"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("there is no database at"), "{}", r.stderr);
+    r.refused("there is no database at");
     assert!(!env.db().exists(), "nothing was created");
 }
 
@@ -247,9 +259,11 @@ async fn every_tool_leaves_the_database_as_it_was() {
     let before = std::fs::read(&db).unwrap();
     let modified = std::fs::metadata(&db).unwrap().modified().unwrap();
 
-    let mut cmd = tokio::process::Command::from(env.command());
-    cmd.arg("--db").arg(&db).arg("mcp");
-    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let client = client(
+        &env,
+        &[std::ffi::OsStr::new("--db"), db.as_os_str(), "mcp".as_ref()],
+    )
+    .await;
     let tools = client.list_all_tools().await.unwrap();
     let mut failed = Vec::new();
     for t in &tools {
@@ -291,9 +305,7 @@ async fn every_tool_leaves_the_database_as_it_was() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_value_history_keeps_its_newest_days() {
     let env = Env::new();
-    let mut cmd = tokio::process::Command::from(env.command());
-    cmd.args(["--demo", "--today", TODAY, "mcp"]);
-    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let client = demo_client(&env).await;
     let r = client
         .call_tool(
             CallToolRequestParams::new("dashboard").with_arguments(args(json!({"history": "5y"}))),

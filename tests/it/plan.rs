@@ -386,8 +386,7 @@ fn plans_are_saved_listed_loaded_and_deleted() {
     let loaded = env.run(&["plan", "--load", "early", "--json"]).json();
     assert_eq!(numbers(first), numbers(loaded));
     let r = env.run(&["plan", "--load", "early", "--years", "5"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("runs the plan as saved"), "{}", r.stderr);
+    r.refused("runs the plan as saved");
     let text = env.run(&["plan", "--list"]);
     assert!(text.ok().stdout.contains("early"), "{}", text.stdout);
     // A solved plan is saved with its answer.
@@ -424,12 +423,7 @@ fn plans_are_saved_listed_loaded_and_deleted() {
         serde_json::json!({ "plans": [] })
     );
     let r = env.run(&["plan", "--delete", "early"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("no saved plan named 'early'"),
-        "{}",
-        r.stderr
-    );
+    r.refused("no saved plan named 'early'");
     let r = env.run(&["plan", "--delete", "early", "--json"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
 }
@@ -438,16 +432,10 @@ fn plans_are_saved_listed_loaded_and_deleted() {
 fn deleting_a_plan_where_there_is_no_database_creates_none() {
     let env = Env::new();
     let r = env.run(&["plan", "--delete", "early"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("no saved plan named 'early'"),
-        "{}",
-        r.stderr
-    );
+    r.refused("no saved plan named 'early'");
     assert!(!env.db().exists());
     let r = env.run(&["plan", "--list", "--json"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("there is no database at"), "{}", r.stderr);
+    r.refused("there is no database at");
     assert!(!env.db().exists());
 }
 
