@@ -75,6 +75,7 @@ fn big_portfolio(dir: &std::path::Path) -> Session {
         amount,
         currency: "USD".into(),
         lot: None,
+        relief: None,
         note: None,
     };
     for (i, a) in ["Taxable", "IRA"].iter().enumerate() {

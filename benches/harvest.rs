@@ -143,6 +143,7 @@ fn fixture() -> &'static Fixture {
                 amount: None,
                 currency: "USD".into(),
                 lot: None,
+                relief: None,
                 note: None,
             });
         };

@@ -103,6 +103,7 @@ fn portfolio(dir: &std::path::Path) -> folio::app::Session {
             amount: None,
             currency: "USD".into(),
             lot: None,
+            relief: None,
             note: None,
         });
         let days = (0..365)

@@ -107,6 +107,7 @@ fn fixture() -> &'static Fixture {
                     amount,
                     currency: "USD".into(),
                     lot: None,
+                    relief: None,
                     note: None,
                 });
             };

@@ -26,6 +26,7 @@ pub struct Config {
     pub ledger: Ledger,
     pub quotes: Quotes,
     pub ibkr: Ibkr,
+    pub broker: Broker,
     pub http: Http,
     pub tax: Tax,
     pub plan: Plan,
@@ -219,6 +220,67 @@ impl Ibkr {
     }
 }
 
+/// Orders: which broker, live trading, and the pre-trade checks' limits.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Broker {
+    /// Where `folio order` and the ticket send orders unless told: paper or ibkr.
+    pub default: crate::domain::order::BrokerKind,
+    /// Live (real-money) trading through IBKR. Off unless set, and then only to `accounts`.
+    pub live: bool,
+    /// The IBKR account ids live orders may go to (U1234567). Paper accounts (DU...) need none.
+    pub accounts: Vec<String>,
+    /// The largest order, by its value at the quote, in the default currency.
+    pub max_order_value: rust_decimal::Decimal,
+    /// The most shares in one order.
+    pub max_quantity: rust_decimal::Decimal,
+    /// How far a limit may be from the quote, as a fraction (0.05 is 5%).
+    pub price_band: rust_decimal::Decimal,
+    /// A quote older than this is stale: no order is placed on it (seconds).
+    pub max_quote_age_secs: u64,
+    /// The same order (account, symbol, side, quantity) again within this many seconds is
+    /// refused as a duplicate unless asked for.
+    pub duplicate_secs: u64,
+    /// Commission per share, its minimum per order, and its cap as a fraction of the trade's
+    /// value (IBKR Pro Fixed: 0.005, 1.00, 0.01).
+    pub commission_per_share: rust_decimal::Decimal,
+    pub commission_min: rust_decimal::Decimal,
+    pub commission_max_rate: rust_decimal::Decimal,
+    /// How long `folio order` waits for the broker's acknowledgement (seconds).
+    pub ack_timeout_secs: u64,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        use rust_decimal::Decimal;
+        let s = crate::domain::order::Schedule::IBKR_FIXED;
+        Broker {
+            default: crate::domain::order::BrokerKind::Paper,
+            live: false,
+            accounts: Vec::new(),
+            max_order_value: Decimal::from(25_000),
+            max_quantity: Decimal::from(10_000),
+            price_band: Decimal::new(5, 2),
+            max_quote_age_secs: 10,
+            duplicate_secs: 60,
+            commission_per_share: s.per_share,
+            commission_min: s.minimum,
+            commission_max_rate: s.max_rate,
+            ack_timeout_secs: 10,
+        }
+    }
+}
+
+impl Broker {
+    pub fn schedule(&self) -> crate::domain::order::Schedule {
+        crate::domain::order::Schedule {
+            per_share: self.commission_per_share,
+            minimum: self.commission_min,
+            max_rate: self.commission_max_rate,
+        }
+    }
+}
+
 /// The HTTP fallback for quotes and history (Yahoo Finance's chart API or a server that
 /// answers like it).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -339,6 +401,34 @@ impl Config {
             return Err(format!(
                 "ibkr: client_id must be 0 to 1000000000 (it is {}), id_pool at least 1 (it is {}), connect_timeout_secs 1 to 120 (it is {}) and answer_timeout_secs 1 to 600 (it is {})",
                 k.client_id, k.id_pool, k.connect_timeout_secs, k.answer_timeout_secs
+            ));
+        }
+        let b = &config.broker;
+        let zero = rust_decimal::Decimal::ZERO;
+        if b.max_order_value <= zero
+            || b.max_quantity <= zero
+            || b.price_band <= zero
+            || b.price_band >= rust_decimal::Decimal::ONE
+            || !(1..=3600).contains(&b.max_quote_age_secs)
+            || b.duplicate_secs > 86_400
+            || b.commission_per_share < zero
+            || b.commission_min < zero
+            || b.commission_max_rate < zero
+            || b.commission_max_rate > rust_decimal::Decimal::ONE
+            || !(1..=300).contains(&b.ack_timeout_secs)
+        {
+            return Err(format!(
+                "broker: max_order_value and max_quantity must be above 0 (they are {} and {}), price_band a fraction between 0 and 1 (it is {}; 0.05 is 5%), max_quote_age_secs 1 to 3600 (it is {}), duplicate_secs at most 86400, the commission figures 0 or more with commission_max_rate at most 1, and ack_timeout_secs 1 to 300",
+                b.max_order_value, b.max_quantity, b.price_band, b.max_quote_age_secs
+            ));
+        }
+        if let Some(a) = b
+            .accounts
+            .iter()
+            .find(|a| a.trim().is_empty() || a.contains(char::is_whitespace))
+        {
+            return Err(format!(
+                "broker.accounts: '{a}' is not an IBKR account id; write ids such as \"U1234567\""
             ));
         }
         let h = &config.http;

@@ -232,6 +232,7 @@ fn add_dividends(
                 amount: (!reinvest).then_some(amount),
                 currency: p.currency.clone(),
                 lot: None,
+                relief: None,
                 note: Some("Quarterly dividend".into()),
             };
             txn.uid = content_uid("demo", &txn, 0);

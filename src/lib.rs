@@ -5,6 +5,7 @@
 
 pub mod analytics;
 pub mod app;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod demo;

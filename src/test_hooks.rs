@@ -10,6 +10,8 @@ mod hooks {
     pub struct Hooks {
         pub stall_import_at: Option<usize>,
         pub panic_after_draw: bool,
+        /// Named points where the process stops and waits to be killed (`stall-at=after-journal`).
+        pub stall_at: Vec<String>,
     }
 
     static HOOKS: OnceLock<Hooks> = OnceLock::new();
@@ -22,6 +24,7 @@ mod hooks {
                 Some(("stall-import-at", n)) => {
                     h.stall_import_at = Some(n.parse().map_err(|_| format!("--test-hook {v}"))?)
                 }
+                Some(("stall-at", point)) => h.stall_at.push(point.to_string()),
                 None if v == "panic-after-draw" => h.panic_after_draw = true,
                 _ => return Err(format!("--test-hook {v}: no such hook")),
             }
@@ -60,4 +63,21 @@ pub fn panic_after_draw() -> bool {
     {
         false
     }
+}
+
+/// Stops here and waits to be killed when a test asked for `stall-at=<point>` (the crash tests:
+/// between journaling an order and sending it, between a fill and its commission).
+pub fn crash_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if hooks::get().is_some_and(|h| h.stall_at.iter().any(|p| p == point)) {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("folio: stalled at {point} (test hook)\n").as_bytes(),
+        );
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }

@@ -629,6 +629,7 @@ mod tests {
             amount: None,
             currency: "USD".into(),
             lot: None,
+            relief: None,
             note: None,
         }
     }

@@ -15,6 +15,7 @@ pub mod harvest;
 pub mod holdings;
 pub mod import;
 pub mod lots;
+pub mod orders;
 pub mod performance;
 pub mod plan;
 pub mod positions;

@@ -1,16 +1,14 @@
 //! "What do I owe on this year's sales?" (the Form 8949-style report) and "what would this
 //! trade do to my taxes?" (the pre-trade check the order ticket shows).
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Result, Session, bad};
+use super::{Ledger, Result, Session, bad};
 use crate::analytics::tax;
-use crate::domain::{AccountKind, LotMethod, MAX_VALUE, Named, parse_symbol};
+use crate::domain::{AccountKind, MAX_VALUE, Relief, parse_symbol};
 use crate::ledger::preview::{self, BuyPreview, Proposal, SellPreview};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -57,24 +55,7 @@ pub fn report(s: &Session, p: &TaxReportParams) -> Result<TaxReport> {
     })
 }
 
-/// A sale or a purchase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Sell,
-    Buy,
-}
-
-impl Named for Side {
-    const ALL: &'static [(Self, &'static str, &'static str)] = &[
-        (Side::Sell, "sell", "what selling would realize and wash"),
-        (
-            Side::Buy,
-            "buy",
-            "which recent loss sales buying would wash",
-        ),
-    ];
-}
+pub use crate::domain::order::Side;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,8 +68,8 @@ pub struct TradeParams {
     /// purchase the first taxable account.
     #[serde(default)]
     pub account: Option<String>,
-    /// Sale only: fifo, lifo, hifo, or the acquisition date (YYYY-MM-DD) of one lot. Default:
-    /// the account's method.
+    /// Sale only: fifo, lifo, hifo, or the acquisition dates (YYYY-MM-DD, separated by commas)
+    /// of the lots to sell. Default: the account's method.
     #[serde(default)]
     pub lots: Option<String>,
     /// Price per share. Default: the latest close on or before the trade's day.
@@ -140,7 +121,84 @@ pub fn preview(s: &Session, p: &TradeParams) -> Result<TradePreview> {
         )));
     }
     let date = super::day(p.date, "date")?.unwrap_or_else(|| s.today());
-    let account = match (&p.account, p.side) {
+    let account = trade_account(&ledger, p.side, &symbol, date, p.account.as_deref())?;
+    let price = match p.price {
+        Some(x) if x <= Decimal::ZERO || x > MAX_VALUE => {
+            return Err(bad(format!("price {x}: use a price greater than 0")));
+        }
+        Some(x) => x,
+        None => s
+            .read(|st| Ok(st.latest_closes(date)?))?
+            .get(&symbol)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                bad(format!(
+                    "no price for {symbol} on or before {date}; give a price or import prices"
+                ))
+            })?,
+    };
+    let currency = ledger
+        .book
+        .lots_of(&account, &symbol)
+        .next()
+        .map(|l| l.currency.clone())
+        .unwrap_or_else(|| s.currency().to_string());
+    let proposal = Proposal {
+        date,
+        account: account.clone(),
+        symbol: symbol.clone(),
+        quantity: p.quantity,
+        price,
+        fees: Decimal::ZERO,
+        currency,
+    };
+    let account_kind = ledger.policy.kind(&account);
+    match p.side {
+        Side::Sell => {
+            let relief = p
+                .lots
+                .as_deref()
+                .map(Relief::parse)
+                .transpose()
+                .map_err(bad)?;
+            let v = preview::sell(
+                &ledger.transactions,
+                &ledger.policy,
+                &proposal,
+                relief.as_ref(),
+            )
+            .map_err(bad)?;
+            Ok(TradePreview::Sell(SellReport {
+                preview: v,
+                account_kind,
+                warnings: ledger.warnings(),
+            }))
+        }
+        Side::Buy => {
+            if p.lots.is_some() {
+                return Err(bad("lots are for previewing a sale"));
+            }
+            let v = preview::buy(&ledger.transactions, &ledger.policy, &proposal).map_err(bad)?;
+            Ok(TradePreview::Buy(BuyReport {
+                substantially_identical: ledger.policy.securities().identical_to(&symbol),
+                preview: v,
+                account_kind,
+                warnings: ledger.warnings(),
+            }))
+        }
+    }
+}
+
+/// The account a trade is for: the one named, else for a sale the one holding the symbol on
+/// the trade's day, for a purchase the first taxable account.
+pub fn trade_account(
+    ledger: &Ledger,
+    side: Side,
+    symbol: &str,
+    date: NaiveDate,
+    account: Option<&str>,
+) -> Result<String> {
+    Ok(match (account, side) {
         (Some(name), _) => ledger.account(name)?,
         (None, Side::Sell) => {
             // Who holds it on the trade's day, not today.
@@ -179,73 +237,5 @@ pub fn preview(s: &Session, p: &TradeParams) -> Result<TradePreview> {
                 .map(|x| x.to_string())
                 .ok_or_else(|| bad("no taxable account to buy in; name the account"))?
         }
-    };
-    let price = match p.price {
-        Some(x) if x <= Decimal::ZERO || x > MAX_VALUE => {
-            return Err(bad(format!("price {x}: use a price greater than 0")));
-        }
-        Some(x) => x,
-        None => s
-            .read(|st| Ok(st.latest_closes(date)?))?
-            .get(&symbol)
-            .map(|(_, c)| *c)
-            .ok_or_else(|| {
-                bad(format!(
-                    "no price for {symbol} on or before {date}; give a price or import prices"
-                ))
-            })?,
-    };
-    let currency = ledger
-        .book
-        .lots_of(&account, &symbol)
-        .next()
-        .map(|l| l.currency.clone())
-        .unwrap_or_else(|| s.currency().to_string());
-    let proposal = Proposal {
-        date,
-        account: account.clone(),
-        symbol: symbol.clone(),
-        quantity: p.quantity,
-        price,
-        fees: Decimal::ZERO,
-        currency,
-    };
-    let account_kind = ledger.policy.kind(&account);
-    match p.side {
-        Side::Sell => {
-            let (method, lot) = match p.lots.as_deref() {
-                None => (None, None),
-                Some(x) => match LotMethod::from_str(x) {
-                    Ok(m) => (Some(m), None),
-                    Err(_) => match NaiveDate::parse_from_str(x.trim(), "%Y-%m-%d") {
-                        Ok(d) => (None, Some(d)),
-                        Err(_) => {
-                            return Err(bad(format!(
-                                "lots '{x}': use fifo, lifo, hifo or the acquisition date of a lot (YYYY-MM-DD)"
-                            )));
-                        }
-                    },
-                },
-            };
-            let v = preview::sell(&ledger.transactions, &ledger.policy, &proposal, method, lot)
-                .map_err(bad)?;
-            Ok(TradePreview::Sell(SellReport {
-                preview: v,
-                account_kind,
-                warnings: ledger.warnings(),
-            }))
-        }
-        Side::Buy => {
-            if p.lots.is_some() {
-                return Err(bad("lots are for previewing a sale"));
-            }
-            let v = preview::buy(&ledger.transactions, &ledger.policy, &proposal).map_err(bad)?;
-            Ok(TradePreview::Buy(BuyReport {
-                substantially_identical: ledger.policy.securities().identical_to(&symbol),
-                preview: v,
-                account_kind,
-                warnings: ledger.warnings(),
-            }))
-        }
-    }
+    })
 }

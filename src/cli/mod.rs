@@ -12,6 +12,7 @@ mod harvest;
 mod holdings;
 mod import;
 mod lots;
+mod orders;
 mod output;
 mod performance;
 mod plan;
@@ -106,6 +107,15 @@ enum Command {
     Anomalies(anomalies::Args),
     /// Monte Carlo plans: will the money last, will the goal be reached
     Plan(Box<plan::Args>),
+    /// Place an order: the ticket with its checks and tax consequences, then the order once
+    /// confirmed (paper by default)
+    Order(orders::OrderArgs),
+    /// The order journal: every order with its state, fills and commission
+    Orders(orders::OrdersArgs),
+    /// Cancel a working order
+    Cancel(orders::CancelArgs),
+    /// Executions and the ledger transactions they became
+    Fills,
     /// The transaction history
     Transactions(transactions::Args),
     /// Cash balance per account and currency
@@ -130,7 +140,9 @@ impl Command {
                 | Command::Anomalies(_)
                 | Command::Plan(_)
                 | Command::Mcp(_)
-        )
+                | Command::Order(_)
+                | Command::Cancel(_)
+        ) || matches!(self, Command::Orders(a) if a.sync())
     }
 
     /// What the command may do to the database: only the commands that write may create it.
@@ -140,6 +152,9 @@ impl Command {
             Command::Accounts(a) if a.writes() => Access::Write,
             Command::Prices(a) if a.writes() => Access::Write,
             Command::Plan(a) if a.writes() => Access::Write,
+            Command::Order(a) if !a.dry_run() => Access::Write,
+            Command::Cancel(_) => Access::Write,
+            Command::Orders(a) if a.sync() => Access::Write,
             // The MCP server never writes, not even to upgrade an older schema.
             Command::Mcp(_) => Access::ReadOnly,
             _ => Access::Read,
@@ -232,6 +247,10 @@ fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::Risk(a) => risk::run(&ctx, a),
             Command::Anomalies(a) => anomalies::run(&ctx, a).await,
             Command::Plan(a) => plan::run(&ctx, *a).await,
+            Command::Order(a) => orders::order(&ctx, a).await,
+            Command::Orders(a) => orders::list(&ctx, a).await,
+            Command::Cancel(a) => orders::cancel(&ctx, a).await,
+            Command::Fills => orders::fills(&ctx),
             Command::Transactions(a) => transactions::run(&ctx, a),
             Command::Cash(a) => cash::run(&ctx, a),
             Command::Mcp(a) => crate::mcp::serve(session.clone(), a).await,

@@ -225,7 +225,7 @@ fn total_row(t: &mut Report, total: &TermTotal, currency: &str) {
     ]);
 }
 
-fn sell(r: &SellReport, named_lot: bool) -> anyhow::Result<()> {
+pub(super) fn sell(r: &SellReport, named_lot: bool) -> anyhow::Result<()> {
     warnings(&r.warnings)?;
     let v = &r.preview;
     let how = match (named_lot, v.method.as_str()) {
@@ -306,7 +306,7 @@ fn sell(r: &SellReport, named_lot: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn buy(r: &BuyReport) -> anyhow::Result<()> {
+pub(super) fn buy(r: &BuyReport) -> anyhow::Result<()> {
     warnings(&r.warnings)?;
     let v = &r.preview;
     outln!(

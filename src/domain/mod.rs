@@ -1,6 +1,7 @@
 //! Plain types shared by every layer: actions, transactions, accounts, lots, quotes. No IO here.
 
 mod named;
+pub mod order;
 pub mod quote;
 pub mod securities;
 mod window;
@@ -254,7 +255,58 @@ pub struct Transaction {
     /// SELL / TRANSFER_OUT: the acquisition date of the lot to relieve (specific identification).
     /// TRANSFER_IN: the original acquisition date of the shares received.
     pub lot: Option<NaiveDate>,
+    /// SELL: how the lots are chosen when `lot` names none (an order ticket's choice: a method,
+    /// or several lots by acquisition date). None: the account's method.
+    pub relief: Option<Relief>,
     pub note: Option<String>,
+}
+
+/// How a sale picks the lots it relieves.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Relief {
+    /// fifo, lifo or hifo for this sale, whatever the account's method.
+    Method(LotMethod),
+    /// The lots acquired on these days, in this order (FIFO within a day); together they must
+    /// hold the whole sale.
+    Lots(Vec<NaiveDate>),
+}
+
+impl Relief {
+    /// `hifo`, `fifo`, `lifo`, or acquisition dates separated by commas (`2024-03-01,2024-06-03`).
+    pub fn parse(text: &str) -> Result<Relief, String> {
+        let t = text.trim();
+        if let Ok(m) = LotMethod::from_str(t) {
+            return Ok(Relief::Method(m));
+        }
+        let mut dates = Vec::new();
+        for part in t.split(',') {
+            let part = part.trim();
+            let d = NaiveDate::parse_from_str(part, "%Y-%m-%d").map_err(|_| {
+                format!(
+                    "lots '{text}': use fifo, lifo, hifo or acquisition dates of lots (YYYY-MM-DD, separated by commas)"
+                )
+            })?;
+            if !dates.contains(&d) {
+                dates.push(d);
+            }
+        }
+        Ok(Relief::Lots(dates))
+    }
+}
+
+impl fmt::Display for Relief {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Relief::Method(m) => f.write_str(m.as_str()),
+            Relief::Lots(ds) => {
+                let v: Vec<String> = ds.iter().map(|d| d.to_string()).collect();
+                f.write_str(&v.join(","))
+            }
+        }
+    }
 }
 
 /// The years a day given to folio may fall in (date arithmetic beyond them can overflow).
@@ -437,6 +489,12 @@ impl Transaction {
                 }
                 positive(&mut out, "price", self.price, "the exchange rate");
             }
+        }
+        if self.relief.is_some() && a != Sell {
+            out.push(problem(
+                "lots",
+                format!("a lot choice is only used on SELL, not on {a}"),
+            ));
         }
         if self.lot.is_some() && !matches!(a, Sell | TransferOut | TransferIn) {
             out.push(problem(

@@ -114,6 +114,7 @@ pub fn parse(source: &str, bytes: &[u8], default_currency: &str) -> Result<Batch
             amount,
             currency,
             lot,
+            relief: None,
             note: note.map(String::from),
         };
         for p in txn.check() {

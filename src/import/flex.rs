@@ -396,6 +396,7 @@ impl Parser {
             amount: None,
             currency: currency.clone(),
             lot: None,
+            relief: None,
             note: rec.get(&["description"]).map(String::from),
             symbol: Some(symbol.clone()),
         };
@@ -417,6 +418,7 @@ impl Parser {
             amount: Some(amount),
             currency,
             lot: None,
+            relief: None,
             note: Some(format!(
                 "IBKR commission for {} {symbol}",
                 action.as_str().to_lowercase()
@@ -498,6 +500,7 @@ impl Parser {
             amount: Some(amount),
             currency,
             lot: None,
+            relief: None,
             note: Some(note),
         };
         self.push(rec, txn, "");

@@ -231,6 +231,7 @@ mod tests {
             amount,
             currency: "USD".into(),
             lot: None,
+            relief: None,
             note: None,
         }
     }

@@ -21,7 +21,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::securities::Securities;
-use crate::domain::{Account, AccountKind, Action, LotMethod, Term, Transaction, fx_pair, term};
+use crate::domain::{
+    Account, AccountKind, Action, LotMethod, Relief, Term, Transaction, fx_pair, term,
+};
 
 pub use wash::{Replacement, UnwashedLoss};
 
@@ -136,8 +138,6 @@ pub struct Policy {
     accounts: HashMap<String, (AccountKind, LotMethod)>,
     default_method: LotMethod,
     securities: Securities,
-    /// One transaction relieved by another method than its account's (a previewed sale).
-    one_off: Option<(i64, LotMethod)>,
     /// Apply the wash-sale rule (off when only the errors are wanted: it never causes one).
     wash_sales: bool,
 }
@@ -152,7 +152,6 @@ impl Policy {
                 .collect(),
             default_method,
             securities,
-            one_off: None,
             wash_sales: true,
         }
     }
@@ -184,15 +183,10 @@ impl Policy {
         self.accounts.insert(account.to_string(), (kind, method));
     }
 
-    /// Relieves the lots of transaction `id` alone by `method`.
-    pub fn set_method_for(&mut self, id: i64, method: LotMethod) {
-        self.one_off = Some((id, method));
-    }
-
     /// The method that relieves `t`'s lots when it names none.
     pub fn method_for(&self, t: &Transaction) -> LotMethod {
-        match self.one_off {
-            Some((id, m)) if id == t.id => m,
+        match &t.relief {
+            Some(Relief::Method(m)) => *m,
             _ => self.method(&t.account),
         }
     }
@@ -515,13 +509,23 @@ fn relieve(
             ),
         ));
     };
-    let mut order: Vec<usize> = match t.lot {
-        Some(date) => (0..lots.len())
-            .filter(|&i| lots[i].purchased == date)
-            .collect(),
+    let named: Option<&[NaiveDate]> = match (&t.lot, &t.relief) {
+        (Some(date), _) => Some(std::slice::from_ref(date)),
+        (None, Some(Relief::Lots(dates))) => Some(dates),
+        _ => None,
+    };
+    let mut order: Vec<usize> = match named {
+        // The named days in their order; FIFO within a day.
+        Some(dates) => {
+            let lots = &*lots;
+            dates
+                .iter()
+                .flat_map(|d| (0..lots.len()).filter(move |&i| lots[i].purchased == *d))
+                .collect()
+        }
         None => (0..lots.len()).collect(),
     };
-    match (t.lot, policy.method_for(t)) {
+    match (named, policy.method_for(t)) {
         (Some(_), _) | (None, LotMethod::Fifo) => {}
         (None, LotMethod::Lifo) => order.reverse(),
         (None, LotMethod::Hifo) => order.sort_by(|&a, &b| {
@@ -534,7 +538,19 @@ fn relieve(
     }
     let available: Decimal = order.iter().map(|&i| lots[i].quantity).sum();
     if available < want {
-        let message = match t.lot {
+        let message = match t
+            .lot
+            .or_else(|| named.filter(|d| d.len() == 1).map(|d| d[0]))
+        {
+            None if named.is_some() => format!(
+                "{verb} {want} {symbol} from the lots acquired {}, but they hold only {available}",
+                named
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Some(date) if available.is_zero() => format!(
                 "{verb} {want} {symbol} from the lot acquired {date}, but {} holds no {symbol} lot acquired that day",
                 t.account

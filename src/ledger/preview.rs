@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::wash::WINDOW_DAYS;
 use super::{Disposal, Policy, replay};
-use crate::domain::{Action, LotMethod, Term, Transaction};
+use crate::domain::{Action, Relief, Term, Transaction};
 
 /// A trade to preview.
 #[derive(Debug, Clone)]
@@ -98,15 +98,12 @@ pub fn sell(
     history: &[Transaction],
     policy: &Policy,
     p: &Proposal,
-    method: Option<LotMethod>,
-    lot: Option<NaiveDate>,
+    relief: Option<&Relief>,
 ) -> Result<SellPreview, String> {
-    let (txns, id) = with_proposal(history, p, Action::Sell, lot)?;
-    let mut policy = policy.clone();
-    if let Some(m) = method {
-        policy.set_method_for(id, m);
-    }
-    let book = replay_checked(&txns, &policy, id, || replay(history, &policy).1)?;
+    let id = next_id(history)?;
+    let history = &related(history, policy, &p.symbol);
+    let txns = with_proposal(history, id, p, Action::Sell, relief);
+    let book = replay_checked(&txns, policy, id, || replay(history, policy).1)?;
     let lots: Vec<Disposal> = book
         .realized
         .into_iter()
@@ -121,10 +118,9 @@ pub fn sell(
         date: p.date,
         quantity: p.quantity,
         price: p.price,
-        method: if lot.is_some() {
-            "specific".into()
-        } else {
-            policy.method_for(probe).as_str().into()
+        method: match relief {
+            Some(Relief::Lots(_)) => "specific".into(),
+            _ => policy.method_for(probe).as_str().into(),
         },
         proceeds: lots.iter().map(|d| d.proceeds).sum(),
         cost_basis: lots.iter().map(|d| d.cost).sum(),
@@ -144,7 +140,9 @@ pub fn sell(
 /// Previews buying `p.quantity` shares: the loss sales it would wash (30 days before it, or
 /// after it if already recorded).
 pub fn buy(history: &[Transaction], policy: &Policy, p: &Proposal) -> Result<BuyPreview, String> {
-    let (txns, id) = with_proposal(history, p, Action::Buy, None)?;
+    let id = next_id(history)?;
+    let history = &related(history, policy, &p.symbol);
+    let txns = with_proposal(history, id, p, Action::Buy, None);
     let (base, base_errors) = replay(history, policy);
     let book = replay_checked(&txns, policy, id, || base_errors)?;
     // Per sale: disallowed, shares washed, permanent, gain; before and after.
@@ -235,21 +233,41 @@ fn replay_checked(
     }
 }
 
-/// The history with the proposal added as the last transaction of its day; returns the
-/// proposal's id.
-fn with_proposal(
-    history: &[Transaction],
-    p: &Proposal,
-    action: Action,
-    lot: Option<NaiveDate>,
-) -> Result<(Vec<Transaction>, i64), String> {
-    let id = history
+/// The transactions of `symbol` and the symbols substantially identical to it: the only ones
+/// whose lots and wash sales a trade of `symbol` can touch (the groups partition the symbols),
+/// so a preview replays a few hundred rows instead of the whole history.
+fn related(history: &[Transaction], policy: &Policy, symbol: &str) -> Vec<Transaction> {
+    let group = policy.securities().identical_to(symbol);
+    history
+        .iter()
+        .filter(|t| {
+            t.symbol
+                .as_deref()
+                .is_some_and(|s| group.iter().any(|g| g == s))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The id the proposal gets: one past every recorded transaction's.
+fn next_id(history: &[Transaction]) -> Result<i64, String> {
+    history
         .iter()
         .map(|t| t.id)
         .max()
         .unwrap_or(0)
         .checked_add(1)
-        .ok_or("the database's transaction ids are exhausted")?;
+        .ok_or_else(|| "the database's transaction ids are exhausted".to_string())
+}
+
+/// The history with the proposal (transaction `id`) added as the last transaction of its day.
+fn with_proposal(
+    history: &[Transaction],
+    id: i64,
+    p: &Proposal,
+    action: Action,
+    relief: Option<&Relief>,
+) -> Vec<Transaction> {
     let mut txns = history.to_vec();
     txns.push(Transaction {
         id,
@@ -263,8 +281,9 @@ fn with_proposal(
         fees: p.fees,
         amount: None,
         currency: p.currency.clone(),
-        lot,
+        lot: None,
+        relief: relief.cloned(),
         note: None,
     });
-    Ok((txns, id))
+    txns
 }

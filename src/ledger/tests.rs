@@ -39,6 +39,7 @@ impl B {
             amount: None,
             currency: "USD".into(),
             lot: None,
+            relief: None,
             note: None,
         });
         self.txns.last_mut().unwrap()

@@ -39,6 +39,7 @@ impl B {
             amount: None,
             currency: "USD".into(),
             lot: None,
+            relief: None,
             note: None,
         });
         self.txns.last_mut().unwrap()
@@ -668,7 +669,7 @@ fn a_previewed_sale_uses_its_method_alone_and_sees_purchases_recorded_after_it()
         fees: dec!(0),
         currency: "USD".into(),
     };
-    let v = preview::sell(&b, &B::policy(), &p, Some(LotMethod::Hifo), None).unwrap();
+    let v = preview::sell(&b, &B::policy(), &p, Some(&Relief::Method(LotMethod::Hifo))).unwrap();
     // Only the @200 lot is left whatever the method: the March sale stays FIFO.
     assert_eq!((v.cost_basis, v.proceeds), (dec!(2000), dec!(1500)));
     // The 5 bought 04-20, already recorded, wash half of it.
@@ -693,7 +694,6 @@ fn a_previewed_sale_uses_its_method_alone_and_sees_purchases_recorded_after_it()
             ..p.clone()
         },
         None,
-        None,
     );
     assert!(too_much.unwrap_err().contains("only 10 are held"));
     // A sale that would leave a later recorded sale without shares says so.
@@ -713,7 +713,6 @@ fn a_previewed_sale_uses_its_method_alone_and_sees_purchases_recorded_after_it()
             quantity: dec!(5),
             ..p
         },
-        None,
         None,
     )
     .unwrap_err();

@@ -72,6 +72,80 @@ pub(super) const STEPS: &[M<'static>] = &[
             summary TEXT NOT NULL
         ) WITHOUT ROWID;",
     ),
+    // 4: the order journal (TRADING.md §6): one row per order intent, an append-only event log,
+    // executions keyed by the execution id up to its last '.', commission reports by execution
+    // id, the order-id high-water mark; and a sale's lot choice on the ledger transaction.
+    M::up(
+        "ALTER TABLE transactions ADD COLUMN relief TEXT;
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            broker TEXT NOT NULL CHECK (broker IN ('paper', 'ibkr')),
+            live INTEGER NOT NULL DEFAULT 0,
+            account TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+            quantity TEXT NOT NULL,
+            order_type TEXT NOT NULL,
+            limit_price TEXT,
+            stop_price TEXT,
+            tif TEXT NOT NULL,
+            outside_rth INTEGER NOT NULL DEFAULT 0,
+            relief TEXT,
+            state TEXT NOT NULL,
+            broker_order_id INTEGER,
+            perm_id INTEGER UNIQUE,
+            client_id INTEGER,
+            broker_account TEXT,
+            filled TEXT NOT NULL DEFAULT '0',
+            avg_price TEXT,
+            commission TEXT NOT NULL DEFAULT '0',
+            reason TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            triggered INTEGER NOT NULL DEFAULT 0,
+            ticket TEXT
+        );
+        CREATE INDEX orders_by_state ON orders(state);
+        CREATE TABLE order_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_id INTEGER REFERENCES orders(id),
+            time TEXT NOT NULL,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            dedupe TEXT UNIQUE
+        );
+        CREATE INDEX order_events_by_order ON order_events(order_id);
+        CREATE TABLE executions (
+            broker_account TEXT NOT NULL,
+            exec_key TEXT NOT NULL,
+            exec_id TEXT NOT NULL UNIQUE,
+            revision INTEGER NOT NULL,
+            order_id INTEGER REFERENCES orders(id),
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            price TEXT NOT NULL,
+            time TEXT NOT NULL,
+            trade_date TEXT NOT NULL,
+            transaction_id INTEGER REFERENCES transactions(id),
+            version INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (broker_account, exec_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE commissions (
+            exec_id TEXT PRIMARY KEY,
+            amount TEXT NOT NULL,
+            currency TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE order_ids (
+            broker TEXT NOT NULL,
+            client_id INTEGER NOT NULL,
+            max_order_id INTEGER NOT NULL,
+            PRIMARY KEY (broker, client_id)
+        ) WITHOUT ROWID;",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

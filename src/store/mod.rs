@@ -1,6 +1,9 @@
 //! SQLite: opening, migrations and every query. The only module that writes SQL.
 
+mod journal;
 mod migrations;
+
+pub use journal::{OrderChange, Stored};
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -14,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    Account, AccountKind, Action, Freshness, LotMethod, Quote, QuoteSource, Transaction,
+    Account, AccountKind, Action, Freshness, LotMethod, Quote, QuoteSource, Relief, Transaction,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,9 @@ pub struct Fingerprint {
     pub ledger: (i64, i64, String),
     /// Prices (count, newest day).
     pub prices: (i64, String),
+    /// Executions (count, sum of their versions): a commission or a correction booked into a
+    /// transaction already there changes it.
+    pub fills: (i64, i64),
 }
 
 /// Per symbol: its latest close on or before a day, that day, and the close before it.
@@ -241,9 +247,15 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let fills: (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(version), 0) FROM executions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(Fingerprint {
             ledger: (ledger.0, ledger.1, accounts),
             prices,
+            fills,
         })
     }
 
@@ -532,8 +544,8 @@ impl Writer<'_> {
         }
         let stall_at = test_stall_point();
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO transactions (uid, account_id, date, action, symbol, quantity, price, fees, amount, currency, lot, note, import_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO transactions (uid, account_id, date, action, symbol, quantity, price, fees, amount, currency, lot, note, import_id, relief)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         for (i, t) in txns.iter().enumerate() {
             if stall_at == Some(i) {
@@ -553,6 +565,7 @@ impl Writer<'_> {
                 t.lot.map(|d| d.to_string()),
                 t.note,
                 import_id,
+                t.relief.as_ref().map(|r| r.to_string()),
             ])?;
         }
         Ok(txns.len())
@@ -758,7 +771,7 @@ fn transactions(conn: &Connection) -> Result<Vec<Transaction>> {
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT id, uid, date, account_id, action, symbol, quantity, price, fees, amount, currency, lot, note
+        "SELECT id, uid, date, account_id, action, symbol, quantity, price, fees, amount, currency, lot, note, relief
          FROM transactions",
     )?;
     // Size the vector up front: growing it by doubling copies every row several times.
@@ -815,6 +828,9 @@ fn read_transaction(r: &Row, names: &HashMap<i64, String>) -> Result<Transaction
         amount: dec(9, "amount")?,
         currency: r.get(10)?,
         lot: date(11, "lot")?,
+        relief: text(13)?
+            .map(|x| Relief::parse(x).map_err(|_| corrupt("transactions", id, "relief", x)))
+            .transpose()?,
         note: r.get(12)?,
     })
 }

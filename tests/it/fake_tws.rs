@@ -31,6 +31,185 @@ mod wire {
     pub const POSITION_END: i32 = 262;
     pub const ACCOUNT_SUMMARY: i32 = 263;
     pub const ACCOUNT_SUMMARY_END: i32 = 264;
+    // Orders (client -> server).
+    pub const PLACE_ORDER: i32 = 203;
+    pub const CANCEL_ORDER: i32 = 204;
+    pub const REQ_OPEN_ORDERS: i32 = 205;
+    pub const REQ_EXECUTIONS: i32 = 207;
+    pub const REQ_ALL_OPEN_ORDERS: i32 = 216;
+    pub const REQ_MANAGED_ACCOUNTS: i32 = 217;
+    pub const REQ_COMPLETED_ORDERS: i32 = 299;
+    // Orders (server -> client).
+    pub const ORDER_STATUS: i32 = 203;
+    pub const OPEN_ORDER: i32 = 205;
+    pub const EXECUTION_DATA: i32 = 211;
+    pub const OPEN_ORDER_END: i32 = 253;
+    pub const EXECUTION_DATA_END: i32 = 255;
+    pub const COMMISSION_REPORT: i32 = 259;
+    pub const COMPLETED_ORDER: i32 = 301;
+    pub const COMPLETED_ORDERS_END: i32 = 302;
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct OrderMsg {
+    #[prost(int32, optional, tag = "1")]
+    pub client_id: Option<i32>,
+    #[prost(int32, optional, tag = "2")]
+    pub order_id: Option<i32>,
+    #[prost(int64, optional, tag = "3")]
+    pub perm_id: Option<i64>,
+    #[prost(string, optional, tag = "5")]
+    pub action: Option<String>,
+    #[prost(string, optional, tag = "6")]
+    pub total_quantity: Option<String>,
+    #[prost(string, optional, tag = "8")]
+    pub order_type: Option<String>,
+    #[prost(double, optional, tag = "9")]
+    pub lmt_price: Option<f64>,
+    #[prost(double, optional, tag = "10")]
+    pub aux_price: Option<f64>,
+    #[prost(string, optional, tag = "11")]
+    pub tif: Option<String>,
+    #[prost(string, optional, tag = "12")]
+    pub account: Option<String>,
+    #[prost(string, optional, tag = "28")]
+    pub order_ref: Option<String>,
+    #[prost(bool, optional, tag = "65")]
+    pub what_if: Option<bool>,
+    #[prost(string, optional, tag = "115")]
+    pub filled_quantity: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PlaceOrderRequest {
+    #[prost(int32, optional, tag = "1")]
+    order_id: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    contract: Option<Contract>,
+    #[prost(message, optional, tag = "3")]
+    order: Option<OrderMsg>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct CancelOrderRequest {
+    #[prost(int32, optional, tag = "1")]
+    order_id: Option<i32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OrderStateMsg {
+    #[prost(string, optional, tag = "1")]
+    status: Option<String>,
+    #[prost(double, optional, tag = "5")]
+    init_margin_change: Option<f64>,
+    #[prost(double, optional, tag = "8")]
+    init_margin_after: Option<f64>,
+    #[prost(double, optional, tag = "11")]
+    commission_and_fees: Option<f64>,
+    #[prost(string, optional, tag = "14")]
+    commission_currency: Option<String>,
+    #[prost(string, optional, tag = "29")]
+    completed_time: Option<String>,
+    #[prost(string, optional, tag = "30")]
+    completed_status: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OpenOrderMsg {
+    #[prost(int32, optional, tag = "1")]
+    order_id: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    contract: Option<Contract>,
+    #[prost(message, optional, tag = "3")]
+    order: Option<OrderMsg>,
+    #[prost(message, optional, tag = "4")]
+    order_state: Option<OrderStateMsg>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct CompletedOrderMsg {
+    #[prost(message, optional, tag = "1")]
+    contract: Option<Contract>,
+    #[prost(message, optional, tag = "2")]
+    order: Option<OrderMsg>,
+    #[prost(message, optional, tag = "3")]
+    order_state: Option<OrderStateMsg>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct OrderStatusMsg {
+    #[prost(int32, optional, tag = "1")]
+    order_id: Option<i32>,
+    #[prost(string, optional, tag = "2")]
+    status: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    filled: Option<String>,
+    #[prost(string, optional, tag = "4")]
+    remaining: Option<String>,
+    #[prost(double, optional, tag = "5")]
+    avg_fill_price: Option<f64>,
+    #[prost(int64, optional, tag = "6")]
+    perm_id: Option<i64>,
+    #[prost(double, optional, tag = "8")]
+    last_fill_price: Option<f64>,
+    #[prost(int32, optional, tag = "9")]
+    client_id: Option<i32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ExecutionMsg {
+    #[prost(int32, optional, tag = "1")]
+    pub order_id: Option<i32>,
+    #[prost(string, optional, tag = "2")]
+    pub exec_id: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    pub time: Option<String>,
+    #[prost(string, optional, tag = "4")]
+    pub acct_number: Option<String>,
+    #[prost(string, optional, tag = "5")]
+    pub exchange: Option<String>,
+    #[prost(string, optional, tag = "6")]
+    pub side: Option<String>,
+    #[prost(string, optional, tag = "7")]
+    pub shares: Option<String>,
+    #[prost(double, optional, tag = "8")]
+    pub price: Option<f64>,
+    #[prost(int64, optional, tag = "9")]
+    pub perm_id: Option<i64>,
+    #[prost(int32, optional, tag = "10")]
+    pub client_id: Option<i32>,
+    #[prost(string, optional, tag = "12")]
+    pub cum_qty: Option<String>,
+    #[prost(double, optional, tag = "13")]
+    pub avg_price: Option<f64>,
+    #[prost(string, optional, tag = "14")]
+    pub order_ref: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ExecutionDetails {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    contract: Option<Contract>,
+    #[prost(message, optional, tag = "3")]
+    execution: Option<ExecutionMsg>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct CommissionReport {
+    #[prost(string, optional, tag = "1")]
+    exec_id: Option<String>,
+    #[prost(double, optional, tag = "2")]
+    commission_and_fees: Option<f64>,
+    #[prost(string, optional, tag = "3")]
+    currency: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ExecutionRequest {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -247,6 +426,367 @@ pub struct Script {
     /// Streamed last prices encode a sequence number and the send time instead of counting
     /// up (see [`clock_price`]).
     pub clock_prices: bool,
+    /// How orders are answered.
+    pub fill: Fill,
+    /// The price orders fill at (default 100).
+    pub fill_price: Option<f64>,
+    /// The commission of each execution (default 1.00).
+    pub commission: Option<f64>,
+    pub cancel: CancelAnswer,
+    /// The NextValidId of the handshake (default 1).
+    pub next_valid_id: Option<i32>,
+    /// The account the login manages (default DU1234567, a paper account).
+    pub account: Option<String>,
+    /// A what-if is first answered with a preliminary OpenOrder without margins or currency.
+    pub preliminary_what_if: bool,
+}
+
+/// How the fake answers an order (TRADING.md §1.6).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Fill {
+    /// A: PreSubmitted, Submitted, the execution, Filled twice, then the commission.
+    #[default]
+    Whole,
+    /// B: one execution, status and commission per slice; Filled when they add up.
+    Slices(Vec<u32>),
+    /// Works (Submitted) until cancelled, or filled by [`FakeTws::fill`].
+    Rest,
+    /// D1: error 201 and status Inactive.
+    Reject201,
+    /// Error 200 (no security definition), no status.
+    Unknown,
+    /// D4: 399 with a "Warning:" line, 2109 and 10349 around the PreSubmitted status; the
+    /// order works.
+    Warnings,
+    /// K: nothing at all.
+    Silent,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum CancelAnswer {
+    /// C: PendingCancel, Cancelled, error 202.
+    #[default]
+    Cancels,
+    /// C2: the rest fills first; error 10148.
+    LosesToFill,
+}
+
+/// An order the fake gateway holds.
+#[derive(Debug, Clone)]
+pub struct Working {
+    pub order_id: i32,
+    pub perm_id: i64,
+    pub client_id: i32,
+    pub symbol: String,
+    pub action: String,
+    pub quantity: u32,
+    pub filled: u32,
+    pub order_ref: String,
+    pub status: String,
+    pub account: String,
+}
+
+/// What the gateway remembers across connections: its orders and executions.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub orders: Vec<Working>,
+    /// (symbol, execution, commission)
+    pub executions: Vec<(String, ExecutionMsg, f64)>,
+    next_perm: i64,
+    /// Permanent ids are unique across gateways (each fake starts its own range).
+    perm_base: i64,
+    next_exec: u32,
+    /// Frames for the open connection.
+    outbox: Vec<(i32, Vec<u8>)>,
+    /// A connection is open.
+    connected: bool,
+}
+
+fn frame(id: i32, msg: &impl Message) -> (i32, Vec<u8>) {
+    let mut body = Vec::new();
+    msg.encode(&mut body).unwrap();
+    (id, body)
+}
+
+fn stock(symbol: &str) -> Contract {
+    Contract {
+        con_id: Some(1),
+        symbol: Some(symbol.into()),
+        sec_type: Some("STK".into()),
+        exchange: Some("SMART".into()),
+        currency: Some("USD".into()),
+    }
+}
+
+fn error_frame(id: i32, code: i32, text: &str) -> (i32, Vec<u8>) {
+    frame(
+        wire::ERROR,
+        &ErrorMessage {
+            id: Some(id),
+            error_time: Some(0),
+            error_code: Some(code),
+            error_msg: Some(text.into()),
+        },
+    )
+}
+
+/// An execution time as IBKR sends it: New York time with its zone.
+fn exec_time() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::US::Eastern)
+        .format("%Y%m%d %H:%M:%S US/Eastern")
+        .to_string()
+}
+
+impl Working {
+    fn order_msg(&self) -> OrderMsg {
+        OrderMsg {
+            client_id: Some(self.client_id),
+            order_id: Some(self.order_id),
+            perm_id: Some(self.perm_id),
+            action: Some(self.action.clone()),
+            total_quantity: Some(self.quantity.to_string()),
+            order_type: Some("LMT".into()),
+            account: Some(self.account.clone()),
+            order_ref: Some(self.order_ref.clone()),
+            ..OrderMsg::default()
+        }
+    }
+
+    fn open(&self) -> (i32, Vec<u8>) {
+        frame(
+            wire::OPEN_ORDER,
+            &OpenOrderMsg {
+                order_id: Some(self.order_id),
+                contract: Some(stock(&self.symbol)),
+                order: Some(self.order_msg()),
+                order_state: Some(OrderStateMsg {
+                    status: Some(self.status.clone()),
+                    ..OrderStateMsg::default()
+                }),
+            },
+        )
+    }
+
+    fn status(&self) -> (i32, Vec<u8>) {
+        frame(
+            wire::ORDER_STATUS,
+            &OrderStatusMsg {
+                order_id: Some(self.order_id),
+                status: Some(self.status.clone()),
+                filled: Some(self.filled.to_string()),
+                remaining: Some((self.quantity - self.filled).to_string()),
+                avg_fill_price: Some(0.0),
+                perm_id: Some(self.perm_id),
+                last_fill_price: Some(0.0),
+                client_id: Some(self.client_id),
+            },
+        )
+    }
+}
+
+impl Book {
+    fn execute(
+        &mut self,
+        i: usize,
+        shares: u32,
+        price: f64,
+        commission: f64,
+    ) -> Vec<(i32, Vec<u8>)> {
+        self.next_exec += 1;
+        let w = &mut self.orders[i];
+        w.filled += shares;
+        let exec = ExecutionMsg {
+            order_id: Some(w.order_id),
+            exec_id: Some(format!(
+                "0000e{:03}.65{:04}.01.01",
+                self.next_exec, w.order_id
+            )),
+            time: Some(exec_time()),
+            acct_number: Some(w.account.clone()),
+            exchange: Some("ISLAND".into()),
+            side: Some(if w.action == "BUY" { "BOT" } else { "SLD" }.into()),
+            shares: Some(shares.to_string()),
+            price: Some(price),
+            perm_id: Some(w.perm_id),
+            client_id: Some(w.client_id),
+            cum_qty: Some(w.filled.to_string()),
+            avg_price: Some(price),
+            order_ref: Some(w.order_ref.clone()),
+        };
+        w.status = if w.filled >= w.quantity {
+            "Filled"
+        } else {
+            "Submitted"
+        }
+        .into();
+        let symbol = w.symbol.clone();
+        let status = w.status();
+        let mut out = vec![
+            frame(
+                wire::EXECUTION_DATA,
+                &ExecutionDetails {
+                    req_id: Some(-1),
+                    contract: Some(stock(&symbol)),
+                    execution: Some(exec.clone()),
+                },
+            ),
+            status.clone(),
+        ];
+        if self.orders[i].status == "Filled" {
+            // Duplicate statuses are normal.
+            out.push(status);
+        }
+        out.push(commission_frame(
+            exec.exec_id.as_deref().unwrap_or_default(),
+            commission,
+        ));
+        self.executions.push((symbol, exec, commission));
+        out
+    }
+
+    /// The answer to a placed order.
+    fn place(
+        &mut self,
+        client_id: i32,
+        req: &PlaceOrderRequest,
+        script: &Script,
+    ) -> Vec<(i32, Vec<u8>)> {
+        let order_id = req.order_id.unwrap_or(0);
+        let o = req.order.clone().unwrap_or_default();
+        let symbol = req
+            .contract
+            .as_ref()
+            .and_then(|c| c.symbol.clone())
+            .unwrap_or_default();
+        match script.fill {
+            Fill::Silent => return Vec::new(),
+            Fill::Unknown => {
+                return vec![error_frame(
+                    order_id,
+                    200,
+                    "No security definition has been found for the request",
+                )];
+            }
+            _ => {}
+        }
+        self.next_perm += 1;
+        let qty: u32 = o
+            .total_quantity
+            .as_deref()
+            .unwrap_or("0")
+            .parse::<f64>()
+            .unwrap_or(0.0) as u32;
+        let w = Working {
+            order_id,
+            perm_id: self.perm_base + self.next_perm,
+            client_id,
+            symbol,
+            action: o.action.clone().unwrap_or_default(),
+            quantity: qty,
+            filled: 0,
+            order_ref: o.order_ref.clone().unwrap_or_default(),
+            status: "PreSubmitted".into(),
+            account: script.account.clone().unwrap_or_else(|| "DU1234567".into()),
+        };
+        self.orders.push(w);
+        let i = self.orders.len() - 1;
+        let price = script.fill_price.unwrap_or(100.0);
+        let commission = script.commission.unwrap_or(1.0);
+        let mut out = Vec::new();
+        match &script.fill {
+            Fill::Reject201 => {
+                out.push(error_frame(
+                    order_id,
+                    201,
+                    "Order rejected - reason:The account has insufficient funds",
+                ));
+                self.orders[i].status = "Inactive".into();
+                out.push(self.orders[i].status());
+                return out;
+            }
+            Fill::Warnings => {
+                out.push(error_frame(
+                    order_id,
+                    399,
+                    "Order Message:\nBUY 10 VTI ARCA\nWarning: your order will not be placed at the exchange until 2026-12-07 09:30:00 US/Eastern",
+                ));
+                out.push(error_frame(
+                    order_id,
+                    10349,
+                    "Order TIF was set to DAY based on order preset.",
+                ));
+                out.push(self.orders[i].open());
+                out.push(self.orders[i].status());
+                out.push(error_frame(order_id, 2109, "Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored based on the order type and destination. PlaceOrder is now being processed."));
+                return out;
+            }
+            _ => {}
+        }
+        out.push(self.orders[i].open());
+        out.push(self.orders[i].status());
+        self.orders[i].status = "Submitted".into();
+        out.push(self.orders[i].status());
+        match &script.fill {
+            Fill::Whole => out.extend(self.execute(i, qty, price, commission)),
+            Fill::Slices(slices) => {
+                for (k, sl) in slices.iter().enumerate() {
+                    out.extend(self.execute(i, *sl, price + k as f64 * 0.01, commission));
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn cancel(&mut self, order_id: i32, script: &Script) -> Vec<(i32, Vec<u8>)> {
+        let Some(i) = self.orders.iter().position(|w| {
+            w.order_id == order_id
+                && !matches!(w.status.as_str(), "Filled" | "Cancelled" | "Inactive")
+        }) else {
+            return vec![error_frame(
+                order_id,
+                10147,
+                &format!("OrderId {order_id} that needs to be cancelled is not found."),
+            )];
+        };
+        match script.cancel {
+            CancelAnswer::Cancels => {
+                self.orders[i].status = "PendingCancel".into();
+                let mut out = vec![self.orders[i].status()];
+                self.orders[i].status = "Cancelled".into();
+                out.push(self.orders[i].status());
+                out.push(error_frame(order_id, 202, "Order Canceled - reason:"));
+                out
+            }
+            CancelAnswer::LosesToFill => {
+                let rest = self.orders[i].quantity - self.orders[i].filled;
+                let mut out = self.execute(
+                    i,
+                    rest,
+                    script.fill_price.unwrap_or(100.0),
+                    script.commission.unwrap_or(1.0),
+                );
+                out.push(error_frame(
+                    order_id,
+                    10148,
+                    &format!("OrderId {order_id} that needs to be cancelled cannot be cancelled, state: Filled."),
+                ));
+                out
+            }
+        }
+    }
+}
+
+fn commission_frame(exec_id: &str, amount: f64) -> (i32, Vec<u8>) {
+    frame(
+        wire::COMMISSION_REPORT,
+        &CommissionReport {
+            exec_id: Some(exec_id.into()),
+            commission_and_fees: Some(amount),
+            currency: Some("USD".into()),
+        },
+    )
 }
 
 /// What the fake saw.
@@ -259,6 +799,10 @@ pub struct Seen {
     pub cancels: usize,
     /// (symbol, duration) of every history request.
     pub history: Vec<(String, String)>,
+    /// Every order placed: (order id, order_ref, symbol, action, quantity, what-if).
+    pub placed: Vec<(i32, String, String, String, String, bool)>,
+    /// Order ids of every cancel.
+    pub order_cancels: Vec<i32>,
 }
 
 pub struct FakeTws {
@@ -271,6 +815,8 @@ pub struct FakeTws {
     up: Arc<AtomicBool>,
     /// Global notices (id -1) to send on the open connections.
     notices: Arc<Mutex<Vec<(i32, String)>>>,
+    /// The gateway's orders and executions (they outlive connections).
+    pub book: Arc<Mutex<Book>>,
 }
 
 impl FakeTws {
@@ -284,13 +830,18 @@ impl FakeTws {
             drop_all: Arc::default(),
             up: Arc::new(AtomicBool::new(true)),
             notices: Arc::default(),
+            book: Arc::new(Mutex::new(Book {
+                perm_base: i64::from(addr.port()) * 1_000_000,
+                ..Book::default()
+            })),
         };
-        let (script, seen, drop_all, up, notices) = (
+        let (script, seen, drop_all, up, notices, book) = (
             fake.script.clone(),
             fake.seen.clone(),
             fake.drop_all.clone(),
             fake.up.clone(),
             fake.notices.clone(),
+            fake.book.clone(),
         );
         std::thread::spawn(move || {
             for (n, stream) in listener.incoming().enumerate() {
@@ -299,14 +850,16 @@ impl FakeTws {
                     drop(stream);
                     continue;
                 }
-                let (script, seen, drop_all, notices) = (
+                let (script, seen, drop_all, notices, book) = (
                     script.clone(),
                     seen.clone(),
                     drop_all.clone(),
                     notices.clone(),
+                    book.clone(),
                 );
                 std::thread::spawn(move || {
-                    let _ = serve(n, stream, &script, &seen, &drop_all, &notices);
+                    let _ = serve(n, stream, &script, &seen, &drop_all, &notices, &book);
+                    book.lock().unwrap().connected = false;
                 });
             }
         });
@@ -328,6 +881,52 @@ impl FakeTws {
     pub fn restart(&self) {
         self.drop_all.store(false, Ordering::SeqCst);
         self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Fills `shares` of order `order_id` at `price`: sent on the open connection, or only
+    /// remembered (for the executions reply) while none is open.
+    pub fn fill(&self, order_id: i32, shares: u32, price: f64) {
+        let mut b = self.book.lock().unwrap();
+        let i = b
+            .orders
+            .iter()
+            .rposition(|w| w.order_id == order_id)
+            .expect("no such order");
+        let frames = b.execute(i, shares, price, 1.0);
+        if b.connected {
+            b.outbox.extend(frames);
+        }
+    }
+
+    /// Corrects execution `exec_id` (`.01` -> `.02`) to `price`, sent on the open connection.
+    pub fn correct(&self, exec_id: &str, price: f64) -> String {
+        let mut b = self.book.lock().unwrap();
+        let (symbol, mut exec, commission) = b
+            .executions
+            .iter()
+            .find(|(_, e, _)| e.exec_id.as_deref() == Some(exec_id))
+            .cloned()
+            .expect("no such execution");
+        let base = exec_id.rsplit_once('.').unwrap().0;
+        let id = format!("{base}.02");
+        exec.exec_id = Some(id.clone());
+        exec.price = Some(price);
+        let frames = vec![
+            frame(
+                wire::EXECUTION_DATA,
+                &ExecutionDetails {
+                    req_id: Some(-1),
+                    contract: Some(stock(&symbol)),
+                    execution: Some(exec.clone()),
+                },
+            ),
+            commission_frame(&id, commission),
+        ];
+        b.executions.push((symbol, exec, commission));
+        if b.connected {
+            b.outbox.extend(frames);
+        }
+        id
     }
 }
 
@@ -377,17 +976,18 @@ fn error(s: &mut TcpStream, id: i32, code: i32, text: &str) -> std::io::Result<(
 fn serve(
     n: usize,
     mut s: TcpStream,
-    script: &Mutex<Script>,
+    shared: &Mutex<Script>,
     seen: &Mutex<Seen>,
     drop_all: &AtomicBool,
     notices: &Mutex<Vec<(i32, String)>>,
+    book: &Mutex<Book>,
 ) -> std::io::Result<()> {
     let mut api = [0u8; 4];
     s.read_exact(&mut api)?;
     assert_eq!(&api, b"API\0", "the handshake starts with API\\0");
     let versions = String::from_utf8(read_frame(&mut s)?).unwrap();
     assert!(versions.starts_with('v'), "{versions}");
-    let script = script.lock().unwrap().clone();
+    let script = shared.lock().unwrap().clone();
     if script.silent {
         // Hold the connection open without a word.
         std::thread::sleep(Duration::from_secs(60));
@@ -415,15 +1015,19 @@ fn serve(
     send(
         &mut s,
         wire::NEXT_VALID_ID,
-        &NextValidId { order_id: Some(1) },
+        &NextValidId {
+            order_id: Some(script.next_valid_id.unwrap_or(1)),
+        },
     )?;
+    let account = script.account.clone().unwrap_or_else(|| "DU1234567".into());
     send(
         &mut s,
         wire::MANAGED_ACCOUNTS,
         &ManagedAccounts {
-            accounts_list: Some("DU1234567".into()),
+            accounts_list: Some(account.clone()),
         },
     )?;
+    book.lock().unwrap().connected = true;
     error(&mut s, -1, 2104, "Market data farm connection is OK:usfarm")?;
 
     // Requests are read on this thread; a ticker thread streams last prices.
@@ -472,7 +1076,9 @@ fn serve(
         for (code, text) in pending {
             error(&mut writer.lock().unwrap(), -1, code, &text)?;
         }
-        let frame = match read_frame(&mut s) {
+        let out: Vec<(i32, Vec<u8>)> = book.lock().unwrap().outbox.drain(..).collect();
+        write_all(&mut writer.lock().unwrap(), &out)?;
+        let incoming = match read_frame(&mut s) {
             Ok(f) => f,
             Err(e)
                 if matches!(
@@ -484,8 +1090,8 @@ fn serve(
             }
             Err(e) => break Err(e),
         };
-        let id = i32::from_be_bytes(frame[..4].try_into().unwrap());
-        let payload = &frame[4..];
+        let id = i32::from_be_bytes(incoming[..4].try_into().unwrap());
+        let payload = &incoming[4..];
         match id {
             wire::REQ_MARKET_DATA => {
                 let req = MarketDataRequest::decode(payload).unwrap();
@@ -661,6 +1267,117 @@ fn serve(
                     .unwrap()
                     .retain(|(r, _, _)| Some(*r) != req_id);
             }
+            wire::PLACE_ORDER => {
+                let req = PlaceOrderRequest::decode(payload).unwrap();
+                let o = req.order.clone().unwrap_or_default();
+                let what_if = o.what_if.unwrap_or(false);
+                seen.lock().unwrap().placed.push((
+                    req.order_id.unwrap_or(0),
+                    o.order_ref.clone().unwrap_or_default(),
+                    req.contract
+                        .as_ref()
+                        .and_then(|c| c.symbol.clone())
+                        .unwrap_or_default(),
+                    o.action.clone().unwrap_or_default(),
+                    o.total_quantity.clone().unwrap_or_default(),
+                    what_if,
+                ));
+                // Orders follow the script as it is now (a test may change it mid-connection).
+                let now = shared.lock().unwrap().clone();
+                let frames = if what_if {
+                    what_if_answer(&req, &now, client_id)
+                } else {
+                    book.lock().unwrap().place(client_id, &req, &now)
+                };
+                write_all(&mut writer.lock().unwrap(), &frames)?;
+            }
+            wire::CANCEL_ORDER => {
+                let order_id = CancelOrderRequest::decode(payload)
+                    .unwrap()
+                    .order_id
+                    .unwrap_or(0);
+                seen.lock().unwrap().order_cancels.push(order_id);
+                let now = shared.lock().unwrap().clone();
+                let frames = book.lock().unwrap().cancel(order_id, &now);
+                write_all(&mut writer.lock().unwrap(), &frames)?;
+            }
+            wire::REQ_OPEN_ORDERS | wire::REQ_ALL_OPEN_ORDERS => {
+                let b = book.lock().unwrap();
+                let mut frames = Vec::new();
+                for w in b
+                    .orders
+                    .iter()
+                    .filter(|w| matches!(w.status.as_str(), "PreSubmitted" | "Submitted"))
+                {
+                    frames.push(w.open());
+                    frames.push(w.status());
+                }
+                frames.push(frame(wire::OPEN_ORDER_END, &Empty {}));
+                write_all(&mut writer.lock().unwrap(), &frames)?;
+            }
+            wire::REQ_COMPLETED_ORDERS => {
+                let b = book.lock().unwrap();
+                let mut frames = Vec::new();
+                for w in b
+                    .orders
+                    .iter()
+                    .filter(|w| matches!(w.status.as_str(), "Filled" | "Cancelled" | "Inactive"))
+                {
+                    let mut o = w.order_msg();
+                    // A completed order's total is what was left; its order id is not sent.
+                    o.order_id = None;
+                    o.total_quantity = Some((w.quantity - w.filled).to_string());
+                    o.filled_quantity = Some(w.filled.to_string());
+                    frames.push(frame(
+                        wire::COMPLETED_ORDER,
+                        &CompletedOrderMsg {
+                            contract: Some(stock(&w.symbol)),
+                            order: Some(o),
+                            order_state: Some(OrderStateMsg {
+                                status: Some(w.status.clone()),
+                                completed_time: Some(exec_time()),
+                                completed_status: Some(format!("{} Size: {}", w.status, w.filled)),
+                                ..OrderStateMsg::default()
+                            }),
+                        },
+                    ));
+                }
+                frames.push(frame(wire::COMPLETED_ORDERS_END, &Empty {}));
+                write_all(&mut writer.lock().unwrap(), &frames)?;
+            }
+            wire::REQ_EXECUTIONS => {
+                let req_id = ExecutionRequest::decode(payload).unwrap().req_id;
+                let b = book.lock().unwrap();
+                let mut frames = Vec::new();
+                for (symbol, exec, commission) in &b.executions {
+                    frames.push(frame(
+                        wire::EXECUTION_DATA,
+                        &ExecutionDetails {
+                            req_id,
+                            contract: Some(stock(symbol)),
+                            execution: Some(exec.clone()),
+                        },
+                    ));
+                    frames.push(commission_frame(
+                        exec.exec_id.as_deref().unwrap_or_default(),
+                        *commission,
+                    ));
+                }
+                frames.push(frame(
+                    wire::EXECUTION_DATA_END,
+                    &ExecutionRequest { req_id },
+                ));
+                write_all(&mut writer.lock().unwrap(), &frames)?;
+            }
+            wire::REQ_MANAGED_ACCOUNTS => {
+                send(
+                    &mut writer.lock().unwrap(),
+                    wire::MANAGED_ACCOUNTS,
+                    &ManagedAccounts {
+                        accounts_list: Some(account.clone()),
+                    },
+                )?;
+            }
             // Market data type requests, current time and the rest: nothing to answer.
             _ => {}
         }
@@ -668,4 +1385,47 @@ fn serve(
     alive.store(false, Ordering::SeqCst);
     let _ = s.shutdown(std::net::Shutdown::Both);
     result
+}
+
+fn write_all(s: &mut TcpStream, frames: &[(i32, Vec<u8>)]) -> std::io::Result<()> {
+    for (id, body) in frames {
+        let mut all = id.to_be_bytes().to_vec();
+        all.extend_from_slice(body);
+        write_frame(s, &all)?;
+    }
+    Ok(())
+}
+
+/// E: a what-if's answer (a preliminary one first when scripted): margins and commission.
+fn what_if_answer(req: &PlaceOrderRequest, script: &Script, client_id: i32) -> Vec<(i32, Vec<u8>)> {
+    let mut o = req.order.clone().unwrap_or_default();
+    o.client_id = Some(client_id);
+    let msg = |state: OrderStateMsg| {
+        frame(
+            wire::OPEN_ORDER,
+            &OpenOrderMsg {
+                order_id: req.order_id,
+                contract: req.contract.clone(),
+                order: Some(o.clone()),
+                order_state: Some(state),
+            },
+        )
+    };
+    let mut out = Vec::new();
+    if script.preliminary_what_if {
+        out.push(msg(OrderStateMsg {
+            status: Some("PreSubmitted".into()),
+            commission_and_fees: Some(0.0),
+            ..OrderStateMsg::default()
+        }));
+    }
+    out.push(msg(OrderStateMsg {
+        status: Some("PreSubmitted".into()),
+        init_margin_change: Some(1234.5),
+        init_margin_after: Some(5234.5),
+        commission_and_fees: Some(1.0),
+        commission_currency: Some("USD".into()),
+        ..OrderStateMsg::default()
+    }));
+    out
 }

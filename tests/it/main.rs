@@ -15,6 +15,7 @@ mod http_peer;
 mod ibkr;
 mod import_errors;
 mod mcp;
+mod orders;
 mod plan;
 mod pty;
 mod readme;
