@@ -131,6 +131,7 @@ fn dashboard_frame_200x60_500_holdings(bencher: Bencher) {
             db_flag: String::new(),
             demo: false,
             feed: Some(QuoteSource::Simulated),
+            broker: folio::domain::order::BrokerKind::Paper,
         },
         Theme { color: true },
         now(),

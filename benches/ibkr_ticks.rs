@@ -147,6 +147,7 @@ fn measure() {
             db_flag: String::new(),
             demo: false,
             feed: Some(QuoteSource::Ibkr),
+            broker: folio::domain::order::BrokerKind::Paper,
         },
         Theme { color: false },
         Utc::now(),

@@ -372,6 +372,7 @@ fn cockpit(cli: Cli) -> anyhow::Result<()> {
         _ => String::new(),
     };
     tracing::info!(db = %session.db_path().display(), "cockpit");
+    let session_broker = session.config().broker.default;
     crate::tui::run(
         std::sync::Arc::new(session),
         crate::tui::Setup {
@@ -379,6 +380,7 @@ fn cockpit(cli: Cli) -> anyhow::Result<()> {
             db_flag,
             demo: cli.demo,
             feed,
+            broker: session_broker,
         },
     )
 }

@@ -18,11 +18,14 @@ use super::panes::{self, Handled, Pane, View};
 use super::portfolio::{Portfolio, Valued};
 use super::quotes::{Quotes, age, age_changes_at};
 use super::theme::Theme;
+use super::ticket::{Action as TicketAction, Selection, TicketForm};
 use super::widgets::{centered, popup_scrolled};
 use crate::analytics::anomaly::{Check, Finding, Severity};
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::HarvestReport;
+use crate::app::orders::OrdersReport;
 use crate::app::risk::{RiskAnswer, RiskCharts};
+use crate::domain::order::{BrokerKind, Side};
 use crate::domain::{Quote, QuoteSource};
 use crate::market::feed::{FeedEvent, FeedState};
 
@@ -32,6 +35,9 @@ pub const MIN_HEIGHT: u16 = 14;
 
 /// How often the cockpit asks whether another process changed the database.
 const VERSION_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+
+/// How often working IBKR orders are reconciled with the gateway while the cockpit runs.
+const SYNC_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 /// What background work reports.
 #[derive(Debug)]
@@ -102,6 +108,8 @@ pub struct Setup {
     pub demo: bool,
     /// The feed that will run, if any.
     pub feed: Option<QuoteSource>,
+    /// Where the ticket sends orders unless changed on it ([broker] default).
+    pub broker: BrokerKind,
 }
 
 /// The Risk pane's report over a window, as last answered.
@@ -122,6 +130,7 @@ macro_rules! view {
             harvest: $app.harvest.as_ref(),
             risk: $app.risk.as_ref(),
             anomalies: $app.anomalies.as_ref(),
+            orders: $app.orders.as_ref(),
             quotes: &$app.quotes,
             theme: $app.theme,
             now: $app.now,
@@ -139,6 +148,14 @@ pub struct App {
     harvest: Option<Result<Box<HarvestReport>, String>>,
     risk: Option<RiskView>,
     anomalies: Option<Result<Box<AnomaliesReport>, String>>,
+    /// The order journal, as last read.
+    orders: Option<Result<Box<OrdersReport>, String>>,
+    /// The order ticket, while it is open.
+    ticket: Option<TicketForm>,
+    /// When the ticket's preview was last asked for (a new quote asks again, at most each second).
+    ticket_asked: Option<DateTime<Utc>>,
+    /// When IBKR's open orders are asked about next.
+    next_sync: Option<DateTime<Utc>>,
     quotes: Quotes,
     overlay: Overlay,
     theme: Theme,
@@ -177,6 +194,10 @@ impl App {
             harvest: None,
             risk: None,
             anomalies: None,
+            orders: None,
+            ticket: None,
+            ticket_asked: None,
+            next_sync: None,
             quotes: Quotes::default(),
             overlay: Overlay::None,
             theme,
@@ -225,6 +246,10 @@ impl App {
             self.next_version_check = None;
             self.request(Job::Version);
         }
+        if self.next_sync.is_some_and(|t| t <= now) {
+            self.next_sync = None;
+            self.request(Job::SyncOrders);
+        }
         self.plan_wake();
     }
 
@@ -239,7 +264,7 @@ impl App {
         let busy = self
             .busy()
             .then(|| self.now + chrono::Duration::milliseconds(100));
-        [self.wake_at, busy, self.next_version_check]
+        [self.wake_at, busy, self.next_version_check, self.next_sync]
             .into_iter()
             .flatten()
             .min()
@@ -287,6 +312,8 @@ impl App {
         match msg {
             Msg::Done { generation, done } => self.done(generation, done),
             Msg::Feed(FeedEvent::Quotes(q)) => {
+                self.work_paper(&q);
+                self.quote_for_ticket(&q);
                 self.quotes.apply(q, self.now);
                 self.revalue();
             }
@@ -302,20 +329,18 @@ impl App {
     }
 
     fn done(&mut self, generation: u64, done: Done) {
-        let kind = match &done {
-            Done::Loaded(_) => Kind::Load,
-            Done::Harvest(_) => Kind::Harvest,
-            Done::Risk { .. } => Kind::Risk,
-            Done::Anomalies(_) => Kind::Anomalies,
-            Done::Plan { .. } => Kind::Plan,
-            Done::Saved { .. } => Kind::SavePlan,
-            Done::Version(_) => Kind::Version,
-            Done::SavedQuotes(_) => Kind::SaveQuotes,
-        };
+        let kind = done.kind();
         if let Done::SavedQuotes(r) = &done {
             // Every save counts, in order; only the error shown is the latest.
             self.saving_quotes = false;
             self.save_error = r.as_ref().err().cloned();
+            return;
+        }
+        // Every answer that orders changed counts (the latest is not enough: each says so).
+        if let Done::Worked(r) = &done {
+            if r.as_ref().is_ok_and(|changed| *changed) {
+                self.orders_changed();
+            }
             return;
         }
         if self.latest.get(&kind) != Some(&generation) {
@@ -327,6 +352,40 @@ impl App {
             Done::Harvest(r) => self.harvest = Some(r),
             Done::Risk { window, result } => self.risk = Some(RiskView { window, result }),
             Done::Anomalies(r) => self.anomalies = Some(r),
+            Done::Orders(r) => {
+                let ibkr_open = r.as_ref().is_ok_and(|o| {
+                    o.orders
+                        .iter()
+                        .any(|x| x.broker == BrokerKind::Ibkr && x.state.is_open())
+                });
+                self.next_sync = ibkr_open.then(|| self.now + SYNC_EVERY);
+                self.orders = Some(r);
+            }
+            Done::Ticket(r) => {
+                if let Some(t) = &mut self.ticket {
+                    t.set_preview(r);
+                }
+            }
+            Done::Placed(r) => {
+                if let Some(t) = &mut self.ticket {
+                    t.sent(r);
+                }
+                self.orders_changed();
+            }
+            Done::Cancelled(r) => {
+                self.orders_changed();
+                let mut jobs = Vec::new();
+                if let Some(Ok(p)) = &self.data {
+                    let view = view!(self, p);
+                    let done = Done::Cancelled(r);
+                    for pane in &mut self.panes {
+                        pane.done(&done, &view, &mut jobs);
+                    }
+                }
+                for j in jobs {
+                    self.request(j);
+                }
+            }
             Done::Version(r) => {
                 if let Ok(v) = r {
                     // Another process wrote (an import in another shell): read everything again.
@@ -395,6 +454,7 @@ impl App {
         }
         self.data = Some(Ok(p));
         self.revalue();
+        self.request(Job::Orders);
         // The analyses follow the data they were computed from (the Risk pane asks for its
         // window, the Plan pane for its run).
         self.request(Job::Harvest);
@@ -463,6 +523,10 @@ impl App {
             self.overlay = Overlay::Alerts(scroll.min(n.saturating_sub(1)));
             return;
         }
+        if self.ticket.is_some() {
+            self.ticket_key(key);
+            return;
+        }
         if self.overlay == Overlay::Help {
             match key.code {
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.overlay = Overlay::None,
@@ -486,6 +550,30 @@ impl App {
         }
         if !self.ready() {
             return;
+        }
+        if !typing && let KeyCode::Char(c @ ('b' | 's')) = key.code {
+            let side = if c == 'b' { Side::Buy } else { Side::Sell };
+            let sel = match &self.data {
+                Some(Ok(p)) => {
+                    let view = view!(self, p);
+                    self.panes[self.current].selection(&view)
+                }
+                _ => None,
+            };
+            if let Some(mut sel) = sel {
+                // A harvest's buy is of its replacement.
+                if side == Side::Buy
+                    && let Some(r) = sel.replacement.take()
+                {
+                    sel = Selection {
+                        symbol: r,
+                        account: sel.account,
+                        ..Selection::default()
+                    };
+                }
+                self.open_ticket(side, &sel);
+                return;
+            }
         }
         let mut jobs = Vec::new();
         let handled = match &self.data {
@@ -526,6 +614,98 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// Opens the order ticket for `side` of `sel`, a limit at the quote's touch when there is
+    /// one.
+    fn open_ticket(&mut self, side: Side, sel: &Selection) {
+        let quote = self.quotes.latest.get(&sel.symbol);
+        let reference = quote.map(|q| crate::broker::touch(side, q));
+        let broker = self.setup.broker;
+        self.ticket = Some(TicketForm::new(side, sel, reference, broker));
+        self.ask_ticket();
+    }
+
+    /// Asks for the ticket's preview at the latest quote.
+    fn ask_ticket(&mut self) {
+        let Some(t) = &self.ticket else { return };
+        let Ok(params) = t.params() else { return };
+        let quote = self.quotes.latest.get(&params.symbol).cloned();
+        self.ticket_asked = Some(self.now);
+        self.request(Job::Ticket {
+            params: Box::new(params),
+            quote,
+            now: self.now,
+        });
+    }
+
+    fn ticket_key(&mut self, key: KeyEvent) {
+        let Some(t) = &mut self.ticket else { return };
+        match t.key(key) {
+            TicketAction::None => {}
+            TicketAction::Changed => self.ask_ticket(),
+            TicketAction::Close => self.ticket = None,
+            TicketAction::Replacement(sel) => self.open_ticket(Side::Buy, &sel),
+            TicketAction::Send(confirmation) => {
+                let ready = match (t.params(), &t.preview) {
+                    (Ok(params), Some(Ok(shown))) => Some((params, shown.clone())),
+                    _ => None,
+                };
+                match ready {
+                    Some((params, shown)) => {
+                        let quote = self.quotes.latest.get(&params.symbol).cloned();
+                        let now = self.now;
+                        self.request(Job::PlaceOrder {
+                            params: Box::new(params),
+                            quote,
+                            now,
+                            shown,
+                            confirmation,
+                        });
+                    }
+                    None => t.sent(Err("the ticket has no preview to send".into())),
+                }
+            }
+        }
+    }
+
+    /// A new quote for the ticket's symbol refreshes its preview (at most once a second).
+    fn quote_for_ticket(&mut self, quotes: &[Quote]) {
+        let Some(t) = &self.ticket else { return };
+        if !t.editing() || !quotes.iter().any(|q| q.symbol == t.symbol()) {
+            return;
+        }
+        if self
+            .ticket_asked
+            .is_none_or(|at| self.now - at >= chrono::Duration::seconds(1))
+        {
+            self.ask_ticket();
+        }
+    }
+
+    /// Open paper orders are worked against the quotes of their symbols as they arrive.
+    fn work_paper(&mut self, quotes: &[Quote]) {
+        let Some(Ok(o)) = &self.orders else { return };
+        let symbols: Vec<&str> = o
+            .orders
+            .iter()
+            .filter(|x| x.broker == BrokerKind::Paper && x.state.is_open())
+            .map(|x| x.request.symbol.as_str())
+            .collect();
+        let mine: Vec<Quote> = quotes
+            .iter()
+            .filter(|q| symbols.contains(&q.symbol.as_str()))
+            .cloned()
+            .collect();
+        if !mine.is_empty() {
+            self.request(Job::WorkPaper(mine));
+        }
+    }
+
+    /// Orders changed (a fill, a cancel, a new order): the journal and the book are read again.
+    fn orders_changed(&mut self) {
+        self.request(Job::Orders);
+        self.refresh();
     }
 
     /// Everything that needs a person's attention, one line per kind of problem.
@@ -622,6 +802,9 @@ impl App {
                 let view = view!(self, p);
                 self.panes[self.current].draw(f, body, &view);
             }
+        }
+        if let Some(t) = &self.ticket {
+            t.draw(f, area, self.theme);
         }
         match self.overlay {
             Overlay::None => {}

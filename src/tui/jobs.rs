@@ -13,10 +13,14 @@ use super::portfolio::Portfolio;
 use crate::analytics::montecarlo::Control;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::{HarvestParams, HarvestReport};
+use crate::app::orders::{
+    self, Confirmation, OrderParams, OrdersParams, OrdersReport, Placed, Ticket,
+};
 use crate::app::plan::{Inputs, Listed, PlanReport, RunOptions};
 use crate::app::risk::{RiskAnswer, RiskCharts, RiskParams};
 use crate::app::{AppError, Session};
 use crate::domain::Quote;
+use crate::domain::order::{BrokerKind, Order};
 
 /// What a pane (or the app) asks.
 #[derive(Debug, Clone)]
@@ -44,6 +48,29 @@ pub enum Job {
     Version,
     /// Stores the latest quotes.
     SaveQuotes(Vec<Quote>),
+    /// The order ticket's preview and checks, for what its fields say now.
+    Ticket {
+        params: Box<OrderParams>,
+        quote: Option<Quote>,
+        /// The cockpit's clock (the quote's age is counted to it).
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Sends a confirmed order: its ticket is computed again at the latest quote and sent
+    /// only when it still passes its checks and is the order shown.
+    PlaceOrder {
+        params: Box<OrderParams>,
+        quote: Option<Quote>,
+        now: chrono::DateTime<chrono::Utc>,
+        shown: Box<Ticket>,
+        confirmation: Confirmation,
+    },
+    CancelOrder(i64),
+    /// The order journal (the Trades pane's orders).
+    Orders,
+    /// The paper broker works its open orders against these quotes.
+    WorkPaper(Vec<Quote>),
+    /// The journal brought to the brokers' truth (IBKR orders still open).
+    SyncOrders,
 }
 
 /// Which requests replace each other: a newer request of a kind makes older answers stale.
@@ -57,6 +84,12 @@ pub enum Kind {
     SavePlan,
     Version,
     SaveQuotes,
+    Ticket,
+    PlaceOrder,
+    CancelOrder,
+    Orders,
+    WorkPaper,
+    SyncOrders,
 }
 
 impl Job {
@@ -70,6 +103,12 @@ impl Job {
             Job::SavePlan { .. } => Kind::SavePlan,
             Job::Version => Kind::Version,
             Job::SaveQuotes(_) => Kind::SaveQuotes,
+            Job::Ticket { .. } => Kind::Ticket,
+            Job::PlaceOrder { .. } => Kind::PlaceOrder,
+            Job::CancelOrder(_) => Kind::CancelOrder,
+            Job::Orders => Kind::Orders,
+            Job::WorkPaper(_) => Kind::WorkPaper,
+            Job::SyncOrders => Kind::SyncOrders,
         }
     }
 }
@@ -96,6 +135,82 @@ pub enum Done {
     /// [`Session::changes`]: it moves when another process changed what the panes show.
     Version(Result<u64, String>),
     SavedQuotes(Result<(), String>),
+    Ticket(Result<Box<Ticket>, String>),
+    Placed(Result<Box<Placed>, String>),
+    Cancelled(Result<Box<Order>, String>),
+    Orders(Result<Box<OrdersReport>, String>),
+    /// Whether the orders changed.
+    Worked(Result<bool, String>),
+}
+
+impl Done {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Done::Loaded(_) => Kind::Load,
+            Done::Harvest(_) => Kind::Harvest,
+            Done::Risk { .. } => Kind::Risk,
+            Done::Anomalies(_) => Kind::Anomalies,
+            Done::Plan { .. } => Kind::Plan,
+            Done::Saved { .. } => Kind::SavePlan,
+            Done::Version(_) => Kind::Version,
+            Done::SavedQuotes(_) => Kind::SaveQuotes,
+            Done::Ticket(_) => Kind::Ticket,
+            Done::Placed(_) => Kind::PlaceOrder,
+            Done::Cancelled(_) => Kind::CancelOrder,
+            Done::Orders(_) => Kind::Orders,
+            Done::Worked(_) => Kind::WorkPaper,
+        }
+    }
+}
+
+/// Runs a question that talks to a broker: on `handle` (the cockpit's runtime), or on a
+/// runtime of its own (tests, which run jobs on their own thread).
+fn block_on<T>(
+    handle: Option<&tokio::runtime::Handle>,
+    f: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    match handle {
+        Some(h) => h.block_on(f),
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::failed(e, "cannot start a runtime"))?
+            .block_on(f),
+    }
+}
+
+/// Sends a confirmed order through the broker its ticket names (a connection per order for
+/// IBKR, reconciled before anything is sent).
+async fn place(s: &Session, ticket: &Ticket, c: &Confirmation) -> Result<Placed, AppError> {
+    match ticket.broker {
+        BrokerKind::Paper => {
+            let desk = orders::paper_desk(s);
+            if let Some(q) = &ticket.quote {
+                desk.broker.see(std::slice::from_ref(q));
+            }
+            orders::place(s, &desk, ticket, c).await
+        }
+        BrokerKind::Ibkr => {
+            let desk = orders::ibkr_desk(s).await?;
+            orders::reconcile(s, &desk).await?;
+            orders::place(s, &desk, ticket, c).await
+        }
+    }
+}
+
+async fn cancel(s: &Session, id: i64) -> Result<Order, AppError> {
+    let broker = s
+        .read(|st| Ok(st.order(id)?))?
+        .map(|o| o.broker)
+        .unwrap_or_default();
+    match broker {
+        BrokerKind::Paper => orders::cancel(s, &orders::paper_desk(s), id).await,
+        BrokerKind::Ibkr => {
+            let desk = orders::ibkr_desk(s).await?;
+            orders::reconcile(s, &desk).await?;
+            orders::cancel(s, &desk, id).await
+        }
+    }
 }
 
 fn text(e: AppError) -> String {
@@ -134,19 +249,7 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
                 threads: None,
                 control: control.clone(),
             };
-            let result = {
-                let run = crate::app::plan::run(s, &inputs, &opts);
-                match handle {
-                    Some(h) => h.block_on(run),
-                    None => match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        Ok(rt) => rt.block_on(run),
-                        Err(e) => Err(AppError::failed(e, "cannot start a runtime for the plan")),
-                    },
-                }
-            };
+            let result = block_on(handle, crate::app::plan::run(s, &inputs, &opts));
             Done::Plan {
                 inputs,
                 cancelled: control.cancel.load(std::sync::atomic::Ordering::Relaxed),
@@ -167,6 +270,52 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
         Job::SaveQuotes(quotes) => {
             Done::SavedQuotes(crate::app::quotes::save(s, &quotes).map_err(text))
         }
+        Job::Ticket { params, quote, now } => Done::Ticket(
+            orders::ticket(s, &params, quote.as_ref(), now)
+                .map(Box::new)
+                .map_err(text),
+        ),
+        Job::PlaceOrder {
+            params,
+            quote,
+            now,
+            shown,
+            confirmation,
+        } => Done::Placed(
+            orders::ticket(s, &params, quote.as_ref(), now)
+                .and_then(|mut t| {
+                    t.live |= shown.live;
+                    if t.confirm != shown.confirm || t.request != shown.request {
+                        return Err(crate::app::bad(
+                            "the order changed since it was shown; look at it again",
+                        ));
+                    }
+                    block_on(handle, place(s, &t, &confirmation))
+                })
+                .map(Box::new)
+                .map_err(text),
+        ),
+        Job::CancelOrder(id) => {
+            Done::Cancelled(block_on(handle, cancel(s, id)).map(Box::new).map_err(text))
+        }
+        Job::Orders => Done::Orders(
+            orders::orders(s, &OrdersParams::default())
+                .map(Box::new)
+                .map_err(text),
+        ),
+        Job::WorkPaper(quotes) => Done::Worked(
+            block_on(handle, async {
+                let desk = orders::paper_desk(s);
+                orders::work_paper(s, &desk, &quotes).await
+            })
+            .map(|a| !a.orders.is_empty())
+            .map_err(text),
+        ),
+        Job::SyncOrders => Done::Worked(
+            block_on(handle, orders::sync(s))
+                .map(|notes| !notes.is_empty())
+                .map_err(text),
+        ),
     }
 }
 
@@ -225,6 +374,11 @@ fn failed(kind: Kind) -> Done {
         },
         Kind::Version => Done::Version(e()),
         Kind::SaveQuotes => Done::SavedQuotes(e()),
+        Kind::Ticket => Done::Ticket(e()),
+        Kind::PlaceOrder => Done::Placed(e()),
+        Kind::CancelOrder => Done::Cancelled(e()),
+        Kind::Orders => Done::Orders(e()),
+        Kind::WorkPaper | Kind::SyncOrders => Done::Worked(e()),
     }
 }
 

@@ -11,6 +11,7 @@ mod panes;
 pub mod portfolio;
 mod quotes;
 pub mod theme;
+pub mod ticket;
 mod widgets;
 
 use std::sync::Arc;

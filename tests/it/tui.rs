@@ -49,6 +49,7 @@ fn setup() -> Setup {
         db_flag: String::new(),
         demo: true,
         feed: Some(QuoteSource::Simulated),
+        broker: folio::domain::order::BrokerKind::Paper,
     }
 }
 
@@ -351,6 +352,7 @@ fn an_empty_database_shows_the_welcome_screen_with_the_commands() {
             db_flag: String::new(),
             demo: false,
             feed: Some(QuoteSource::Simulated),
+            broker: folio::domain::order::BrokerKind::Paper,
         },
         Theme { color: false },
     );
@@ -485,8 +487,8 @@ fn the_trades_filter_takes_fields_and_typing_q_does_not_quit() {
     );
     let rows = screen.lines().filter(|l| l.contains(" SELL ")).count();
     assert_eq!(rows, sells.len(), "{screen}");
-    // The newest sale first.
-    let first = screen.lines().nth(2).unwrap();
+    // The newest sale first (under the orders' line and the header).
+    let first = screen.lines().nth(3).unwrap();
     assert!(first.starts_with(&sells[0].date.to_string()), "{first}");
 
     // Keys that are global elsewhere are text while typing.
@@ -571,14 +573,14 @@ fn the_dashboard_sorts_by_any_column_and_cycles_the_chart_range() {
         first_row(&mut app).starts_with("VTI "),
         "largest value first"
     );
-    press(&mut app, KeyCode::Char('S'));
+    press(&mut app, KeyCode::Char('O'));
     assert!(
         first_row(&mut app).starts_with("JNJ "),
         "smallest value first"
     );
     // Next column: weight (same order); then gain.
-    press(&mut app, KeyCode::Char('s'));
-    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('o'));
     let screen = text(&mut app, 120, 40);
     assert!(screen.contains("Gain▲"), "{screen}");
     assert!(
@@ -733,10 +735,10 @@ fn keys_faster_than_frames_act_on_what_they_would_see() {
 fn chords_are_not_pane_keys_and_ignored_keys_keep_a_pending_redraw() {
     let mut app = app();
     let before = text(&mut app, 120, 40);
-    app.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    app.key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
     app.key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT));
     assert!(!app.quit);
-    assert_eq!(text(&mut app, 120, 40), before, "Ctrl-S did not sort");
+    assert_eq!(text(&mut app, 120, 40), before, "Ctrl-O did not sort");
     assert!(!app.dirty);
     press(&mut app, KeyCode::Char('x'));
     assert!(!app.dirty, "an unused key asks for no redraw");
@@ -755,6 +757,7 @@ fn the_status_bar_follows_the_broker_connection() {
             db_flag: String::new(),
             demo: false,
             feed: Some(QuoteSource::Ibkr),
+            broker: folio::domain::order::BrokerKind::Paper,
         },
         Theme { color: false },
     );
@@ -980,6 +983,7 @@ fn the_cockpit_and_the_command_line_show_the_same_figures() {
         demo_session(),
         Setup {
             feed: None,
+            broker: folio::domain::order::BrokerKind::Paper,
             ..setup()
         },
         Theme { color: false },
@@ -1119,6 +1123,7 @@ fn an_import_from_another_shell_shows_up_and_r_reads_again() {
         Arc::new(session),
         Setup {
             feed: None,
+            broker: folio::domain::order::BrokerKind::Paper,
             ..setup()
         },
         Theme { color: false },
@@ -1141,4 +1146,151 @@ fn an_import_from_another_shell_shows_up_and_r_reads_again() {
     // R reads again on demand (here: nothing new, the same screen).
     press(&mut app, KeyCode::Char('R'));
     assert_eq!(text(&mut app, 120, 40), screen);
+}
+
+/// A quote stamped now (the ticket's checks count its age to the cockpit's clock).
+fn fresh(symbol: &str, bid: &str, ask: &str) -> folio::domain::Quote {
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    folio::domain::Quote {
+        symbol: symbol.into(),
+        last: (d(bid) + d(ask)) / rust_decimal::Decimal::TWO,
+        bid: Some(d(bid)),
+        ask: Some(d(ask)),
+        prev_close: None,
+        volume: None,
+        time: Utc::now(),
+        source: QuoteSource::Simulated,
+        freshness: folio::domain::Freshness::Live,
+    }
+}
+
+#[test]
+fn the_ticket_previews_as_the_fields_change_sends_on_confirmation_and_trades_cancels() {
+    let s = Arc::new(
+        Session::demo(
+            Config::default(),
+            Clock::Fixed(today()),
+            None,
+            Access::Write,
+        )
+        .unwrap(),
+    );
+    let mut app = Cockpit::new(s, setup(), Theme { color: false });
+    let _ = app.take_effects();
+    app.set_now(Utc::now(), today());
+    app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
+        "VTI", "386.00", "386.10",
+    )])));
+    // Holdings, filtered to VTI; b opens the ticket on it, priced at the ask.
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "VTI");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('b'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Paper order"), "{screen}");
+    assert!(screen.contains("give a quantity"), "{screen}");
+    typed(&mut app, "5");
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Limit  386.10"), "{screen}");
+    assert!(
+        screen.contains("Value 1,930.50  commission 1.00"),
+        "{screen}"
+    );
+    assert!(screen.contains("✓ checks passed"), "{screen}");
+    // Enter asks; anything but y goes back; y sends.
+    press(&mut app, KeyCode::Enter);
+    assert!(text(&mut app, 80, 24).contains("Send this order? y / N"));
+    press(&mut app, KeyCode::Char('n'));
+    assert!(!text(&mut app, 80, 24).contains("Send this order?"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    let screen = text(&mut app, 80, 24);
+    assert!(
+        screen.contains("Order 1 filled: BUY 5 VTI at 386.10"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Esc);
+    // A resting order: the band check first refuses a limit too far away, at the field.
+    press(&mut app, KeyCode::Char('b'));
+    typed(&mut app, "3");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "300");
+    assert!(text(&mut app, 80, 24).contains("the band is 5%"));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "380");
+    // Enter waits for the preview of what the fields say now.
+    press(&mut app, KeyCode::Enter);
+    assert!(!text_now(&mut app, 80, 24).contains("Send this order?"));
+    assert!(text(&mut app, 80, 24).contains("✓ checks passed"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Order 2 working"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    // The Trades pane lists both; o moves to the orders, c and y cancel the working one.
+    press(&mut app, KeyCode::Char('3'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("1 working, 2 shown"), "{screen}");
+    assert!(screen.contains("BUY 3 VTI limit 380.00"), "{screen}");
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('c'));
+    assert!(text(&mut app, 80, 24).contains("Cancel order 2"));
+    press(&mut app, KeyCode::Char('y'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Order 2 cancelled"), "{screen}");
+    assert!(screen.contains("0 working, 2 shown"), "{screen}");
+    // The fill became a transaction in the ledger the panes read.
+    assert!(screen.contains("BUY"), "{screen}");
+}
+
+#[test]
+fn a_resting_paper_order_fills_when_the_feed_reaches_it() {
+    let s = Arc::new(
+        Session::demo(
+            Config::default(),
+            Clock::Fixed(today()),
+            None,
+            Access::Write,
+        )
+        .unwrap(),
+    );
+    let mut app = Cockpit::new(s, setup(), Theme { color: false });
+    let _ = app.take_effects();
+    app.set_now(Utc::now(), today());
+    app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
+        "VTI", "386.00", "386.10",
+    )])));
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "VTI");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('b'));
+    typed(&mut app, "2");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "385");
+    assert!(text(&mut app, 80, 24).contains("✓ checks passed"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    assert!(text(&mut app, 80, 24).contains("Order 1 working"));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    // The ask comes down to the limit: the order fills at its limit.
+    app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
+        "VTI", "384.80", "384.90",
+    )])));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("0 working, 1 shown"), "{screen}");
+    assert!(screen.contains("filled"), "{screen}");
+    assert!(screen.contains("385.00"), "{screen}");
 }

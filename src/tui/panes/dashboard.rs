@@ -32,7 +32,11 @@ const COLUMNS: [Column; 8] = [
 const HELP: &[(&str, &str)] = &[
     ("↑ ↓ j k", "move in the holdings table"),
     ("PgUp PgDn g G", "page, first, last"),
-    ("s / S", "sort by the next column / reverse the order"),
+    ("o / O", "order by the next column / reverse the order"),
+    (
+        "b / s",
+        "buy / sell the selected holding (the order ticket)",
+    ),
     ("/", "filter holdings by symbol or name (Esc clears)"),
     ("r", "value chart range: 1M, 6M, 1Y, 5Y"),
     ("c", "allocation: by asset class or by holding"),
@@ -106,8 +110,8 @@ impl Pane for Dashboard {
             return Handled::Yes;
         }
         match key.code {
-            KeyCode::Char('s') => self.sort.next(COLUMNS.len()),
-            KeyCode::Char('S') => self.sort.descending = !self.sort.descending,
+            KeyCode::Char('o') => self.sort.next(COLUMNS.len()),
+            KeyCode::Char('O') => self.sort.descending = !self.sort.descending,
             KeyCode::Char('r') => self.range = self.range.next(),
             KeyCode::Char('c') => self.by_holding = !self.by_holding,
             KeyCode::Char('/') => self.list.filter.start(),
@@ -120,6 +124,15 @@ impl Pane for Dashboard {
             _ => return Handled::No,
         }
         Handled::Yes
+    }
+
+    fn selection(&self, view: &View) -> Option<super::Selection> {
+        let rows = self.shown(&view.valued.overview.holdings, view);
+        rows.get(self.list.cursor.selected)
+            .map(|r| super::Selection {
+                symbol: r.symbol.clone(),
+                ..Default::default()
+            })
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {

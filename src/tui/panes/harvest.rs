@@ -48,6 +48,11 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("Esc", "back to the list (or clear the filter)"),
     ("/", "filter by account, symbol or name"),
+    (
+        "s",
+        "sell the lot (the order ticket), then r for the replacement buy",
+    ),
+    ("b", "buy the lot's first replacement"),
 ];
 
 #[derive(Default)]
@@ -112,6 +117,24 @@ impl Pane for HarvestPane {
             _ => return Handled::No,
         }
         Handled::Yes
+    }
+
+    fn selection(&self, view: &View) -> Option<super::Selection> {
+        let Some(Ok(h)) = view.harvest else {
+            return None;
+        };
+        let h = &h.harvest;
+        let c = match &self.detail {
+            Some((i, ..)) => h.candidates.get(*i)?,
+            None => self.shown(h, view).get(self.list.cursor.selected)?.1,
+        };
+        Some(super::Selection {
+            symbol: c.symbol.clone(),
+            account: Some(c.account.clone()),
+            quantity: Some(c.quantity),
+            lots: Some(c.acquired.to_string()),
+            replacement: c.replacements.first().map(|r| r.symbol.clone()),
+        })
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {

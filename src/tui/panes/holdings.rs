@@ -44,7 +44,11 @@ const HELP: &[(&str, &str)] = &[
     ("PgUp PgDn g G", "page, first, last"),
     ("Enter", "show the holding's lots and price chart"),
     ("Esc", "back to the list (or clear the filter)"),
-    ("s / S", "sort by the next column / reverse the order"),
+    ("o / O", "order by the next column / reverse the order"),
+    (
+        "b / s",
+        "buy / sell the selected holding (the order ticket)",
+    ),
     ("/", "filter by account, symbol or name"),
     ("r", "price chart range: 1M, 6M, 1Y, 5Y (in the lots view)"),
 ];
@@ -138,13 +142,30 @@ impl Pane for Holdings {
                     });
                 }
             }
-            KeyCode::Char('s') => self.sort.next(COLUMNS.len()),
-            KeyCode::Char('S') => self.sort.descending = !self.sort.descending,
+            KeyCode::Char('o') => self.sort.next(COLUMNS.len()),
+            KeyCode::Char('O') => self.sort.descending = !self.sort.descending,
             KeyCode::Char('/') => self.list.filter.start(),
             KeyCode::Esc if self.list.filter.is_active() => self.list.filter.clear(),
             _ => return Handled::No,
         }
         Handled::Yes
+    }
+
+    fn selection(&self, view: &View) -> Option<super::Selection> {
+        if let Some(d) = &self.detail {
+            return Some(super::Selection {
+                symbol: d.symbol.clone(),
+                account: Some(d.account.clone()),
+                ..Default::default()
+            });
+        }
+        let rows = self.shown(all(view), view);
+        rows.get(self.list.cursor.selected)
+            .map(|r| super::Selection {
+                symbol: r.symbol.clone(),
+                account: Some(r.account.clone()),
+                ..Default::default()
+            })
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {

@@ -24,6 +24,8 @@ use super::quotes::Quotes;
 use super::theme::Theme;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::HarvestReport;
+use crate::app::orders::OrdersReport;
+pub use crate::tui::ticket::Selection;
 
 /// Everything a pane may read while drawing or handling a key: the query layer's answers as
 /// they arrived, nothing to compute.
@@ -36,6 +38,8 @@ pub struct View<'a> {
     /// The latest risk report asked for.
     pub risk: Option<&'a RiskView>,
     pub anomalies: Option<&'a Result<Box<AnomaliesReport>, String>>,
+    /// The order journal (None until it answers).
+    pub orders: Option<&'a Result<Box<OrdersReport>, String>>,
     pub quotes: &'a Quotes,
     pub theme: Theme,
     pub now: DateTime<Utc>,
@@ -80,6 +84,11 @@ pub trait Pane {
     }
     /// Stops the pane's background work (the cockpit is closing).
     fn cancel(&mut self) {}
+    /// What `b` / `s` would trade: the selected holding, lot or harvest (None: the keys are
+    /// the pane's own).
+    fn selection(&self, _view: &View) -> Option<Selection> {
+        None
+    }
 }
 
 /// The panes in tab order (number keys 1, 2, 3...).
@@ -102,7 +111,7 @@ pub enum Key<'a> {
     Num(Option<Decimal>),
 }
 
-/// The table's sort column and direction; `s` moves to the next column, `S` flips.
+/// The table's sort column and direction; `o` moves to the next column, `O` flips.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
     pub column: usize,

@@ -1,5 +1,6 @@
-//! Trades: the transaction history, newest first, filterable by account, symbol, action and
-//! date range; Enter shows every field of a row. The order ticket's place is drawn beside it.
+//! Trades: the orders (working ones first, then the latest) above the transaction history,
+//! newest first, filterable by account, symbol, action and date range; Enter shows every field
+//! of a transaction; `b` / `s` open the order ticket; `c` cancels the selected working order.
 
 use chrono::NaiveDate;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -7,14 +8,15 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span as TextSpan};
-use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{Handled, Pane, View, matches};
+use crate::domain::Named;
+use crate::domain::order::{Order, OrderState, OrderType};
 use crate::domain::{Action, Transaction};
 use crate::format::{money, price, qty};
 use crate::tui::filter::Edit;
 use crate::tui::list::{List, Rows};
-use crate::tui::widgets::{CellText, Column, Cursor, popup};
+use crate::tui::widgets::{CellText, Column, Cursor, draw_table, popup};
 
 const COLUMNS: [Column; 10] = [
     Column::left("Date", 10, 0),
@@ -29,7 +31,27 @@ const COLUMNS: [Column; 10] = [
     Column::left("Note", 16, 6),
 ];
 
+const ORDER_COLUMNS: [Column; 8] = [
+    Column::right("Id", 4, 0),
+    Column::left("Placed", 8, 3),
+    Column::left("Order", 30, 0),
+    Column::left("State", 16, 0),
+    Column::right("Filled", 8, 1),
+    Column::right("Avg price", 9, 2),
+    Column::right("Comm.", 6, 4),
+    Column::left("Broker", 14, 5),
+];
+
+/// Rows of the orders table at most (the history gets the rest).
+const ORDER_ROWS: usize = 6;
+
 const HELP: &[(&str, &str)] = &[
+    ("o", "move between the orders and the transactions"),
+    ("c", "cancel the selected working order (y confirms)"),
+    (
+        "b / s",
+        "buy / sell the selected row's symbol (the order ticket)",
+    ),
     ("↑ ↓ j k", "move"),
     ("PgUp PgDn g G", "page, first, last"),
     ("Enter", "show every field of the transaction (Esc closes)"),
@@ -111,6 +133,23 @@ pub struct Trades {
     error: Option<String>,
     /// The id of the transaction whose detail is open.
     detail: Option<i64>,
+    /// The orders table has the cursor (instead of the transactions).
+    on_orders: bool,
+    orders: Cursor,
+    /// The working order a cancel is being confirmed for.
+    cancelling: Option<Order>,
+    /// The last cancel's outcome.
+    message: Option<Result<String, String>>,
+}
+
+/// The orders to list: working ones first, then the latest others.
+fn order_rows<'v>(view: &View<'v>) -> Vec<&'v Order> {
+    let Some(Ok(r)) = view.orders else {
+        return Vec::new();
+    };
+    let mut rows: Vec<&Order> = r.orders.iter().filter(|o| o.state.is_open()).collect();
+    rows.extend(r.orders.iter().filter(|o| !o.state.is_open()).take(20));
+    rows
 }
 
 impl Trades {
@@ -153,8 +192,19 @@ impl Pane for Trades {
         &mut self,
         key: KeyEvent,
         view: &View,
-        _jobs: &mut Vec<crate::tui::jobs::Job>,
+        jobs: &mut Vec<crate::tui::jobs::Job>,
     ) -> Handled {
+        if let Some(o) = &self.cancelling {
+            match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    jobs.push(crate::tui::jobs::Job::CancelOrder(o.id));
+                    self.message = Some(Ok(format!("Cancelling order {}…", o.id)));
+                    self.cancelling = None;
+                }
+                _ => self.cancelling = None,
+            }
+            return Handled::Yes;
+        }
         if let Some(edit) = self.list.typed(key) {
             if matches!(edit, Edit::Changed | Edit::Cleared) {
                 self.apply_filter();
@@ -168,6 +218,30 @@ impl Pane for Trades {
             }
             return Handled::No;
         }
+        let orders = order_rows(view);
+        if key.code == KeyCode::Char('o') {
+            self.on_orders = !self.on_orders && !orders.is_empty();
+            return Handled::Yes;
+        }
+        if self.on_orders {
+            if self.orders.key(&key, orders.len(), ORDER_ROWS) {
+                return Handled::Yes;
+            }
+            if key.code == KeyCode::Char('c') {
+                match orders.get(self.orders.selected) {
+                    Some(o) if o.state.is_open() => self.cancelling = Some((*o).clone()),
+                    Some(o) => {
+                        self.message = Some(Err(format!(
+                            "order {} is {}: nothing to cancel",
+                            o.id, o.state
+                        )))
+                    }
+                    None => {}
+                }
+                return Handled::Yes;
+            }
+            return Handled::No;
+        }
         let rows = Trades::shown(&self.query, view);
         if self.list.movement(&key, rows.len()) {
             return Handled::Yes;
@@ -175,6 +249,11 @@ impl Pane for Trades {
         match key.code {
             KeyCode::Enter => self.detail = rows.get(self.list.cursor.selected).map(|tx| tx.id),
             KeyCode::Char('/') => self.list.filter.start(),
+            KeyCode::Char('c') => {
+                self.message = Some(Err(
+                    "press o to move to the orders, then c cancels the selected one".into(),
+                ))
+            }
             KeyCode::Esc if self.list.filter.is_active() => {
                 self.list.filter.clear();
                 self.apply_filter();
@@ -184,14 +263,51 @@ impl Pane for Trades {
         Handled::Yes
     }
 
+    fn done(
+        &mut self,
+        done: &crate::tui::jobs::Done,
+        _view: &View,
+        _jobs: &mut Vec<crate::tui::jobs::Job>,
+    ) {
+        if let crate::tui::jobs::Done::Cancelled(r) = done {
+            self.message = Some(match r {
+                Ok(o) => Ok(format!("Order {} {}", o.id, o.state)),
+                Err(e) => Err(e.clone()),
+            });
+        }
+    }
+
+    fn selection(&self, view: &View) -> Option<super::Selection> {
+        if self.on_orders {
+            let orders = order_rows(view);
+            let o = orders.get(self.orders.selected)?;
+            return Some(super::Selection {
+                symbol: o.request.symbol.clone(),
+                account: Some(o.request.account.clone()),
+                ..Default::default()
+            });
+        }
+        let rows = Trades::shown(&self.query, view);
+        let tx = rows.get(self.list.cursor.selected)?;
+        Some(super::Selection {
+            symbol: tx.symbol.clone()?,
+            account: Some(tx.account.clone()),
+            ..Default::default()
+        })
+    }
+
     fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
         let t = view.theme;
-        let wide = area.width >= 110;
-        let [main, ticket_area] = if wide {
-            Layout::horizontal([Constraint::Fill(1), Constraint::Length(34)]).areas(area)
+        let orders = order_rows(view);
+        let shown_orders = orders.len().min(ORDER_ROWS);
+        let orders_h = if orders.is_empty() {
+            1
         } else {
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(3)]).areas(area)
+            shown_orders as u16 + 2
         };
+        let [orders_area, main] =
+            Layout::vertical([Constraint::Length(orders_h), Constraint::Fill(1)]).areas(area);
+        self.draw_orders(f, orders_area, &orders, view);
         let all = &view.portfolio.transactions;
         let rows = Trades::shown(&self.query, view);
         let note = self
@@ -212,24 +328,18 @@ impl Pane for Trades {
             |tx| cells(tx),
         );
 
-        // Where the order ticket will be: drawn, and honest that it is not there yet.
-        let block = Block::bordered()
-            .title(TextSpan::styled(" Order ticket ", t.dim()))
-            .border_style(t.dim());
-        let text = if wide {
-            "Orders are not available yet: they come with the broker connection, with a \
-             pre-trade tax check and a confirmation."
-        } else {
-            "Not available yet: orders come with the broker connection."
-        };
-        f.render_widget(
-            Paragraph::new(text)
-                .style(t.dim())
-                .wrap(Wrap { trim: true })
-                .block(block),
-            ticket_area,
-        );
-
+        if let Some(o) = &self.cancelling {
+            popup(
+                f,
+                area,
+                "Cancel",
+                vec![
+                    Line::raw(format!("Cancel order {}: {}?", o.id, describe(o))),
+                    Line::styled("y cancels it, any other key keeps it", t.dim()),
+                ],
+                t,
+            );
+        }
         if let Some(tx) = self.detail.and_then(|id| all.iter().find(|tx| tx.id == id)) {
             popup(
                 f,
@@ -240,6 +350,102 @@ impl Pane for Trades {
             );
         }
     }
+}
+
+impl Trades {
+    fn draw_orders(&mut self, f: &mut Frame, area: Rect, orders: &[&Order], view: &View) {
+        let t = view.theme;
+        let title = |extra: String| {
+            Line::from(vec![
+                TextSpan::styled(
+                    " Orders ",
+                    if self.on_orders { t.header() } else { t.dim() },
+                ),
+                TextSpan::styled(extra, t.dim()),
+            ])
+        };
+        let message = match &self.message {
+            Some(Ok(m)) => TextSpan::styled(format!(" {m} "), t.gain()),
+            Some(Err(e)) => TextSpan::styled(format!(" {e} "), t.error()),
+            None => TextSpan::raw(""),
+        };
+        if orders.is_empty() {
+            let text = match view.orders {
+                Some(Err(e)) => TextSpan::styled(format!("Orders: {e}"), t.error()),
+                _ => TextSpan::styled(
+                    "No orders yet: b or s on a holding opens the order ticket.",
+                    t.dim(),
+                ),
+            };
+            f.render_widget(Line::from(vec![text, message]), area);
+            return;
+        }
+        let working = orders.iter().filter(|o| o.state.is_open()).count();
+        let [head, table] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let mut line = title(format!(
+            "{working} working, {} shown (o moves here, c cancels) ",
+            orders.len()
+        ));
+        line.spans.push(message);
+        f.render_widget(line, head);
+        let window = self.orders.window(orders.len(), ORDER_ROWS);
+        let selected = self.on_orders.then(|| self.orders.selected - window.start);
+        let body = orders[window]
+            .iter()
+            .map(|o| order_cells(o, view))
+            .collect();
+        draw_table(f, table, &ORDER_COLUMNS, body, selected, None, t);
+    }
+}
+
+fn describe(o: &Order) -> String {
+    let r = &o.request;
+    let how = match r.order_type {
+        OrderType::Market => "market".to_string(),
+        OrderType::Limit => format!("limit {}", price(r.limit.unwrap_or_default())),
+        OrderType::Stop => format!("stop {}", price(r.stop.unwrap_or_default())),
+        OrderType::StopLimit => format!(
+            "stop {} lmt {}",
+            price(r.stop.unwrap_or_default()),
+            price(r.limit.unwrap_or_default())
+        ),
+    };
+    format!("{} {} {} {how}", r.side.upper(), qty(r.quantity), r.symbol)
+}
+
+fn order_cells(o: &Order, view: &View) -> Vec<CellText> {
+    let t = view.theme;
+    let state_style = match o.state {
+        OrderState::Filled => t.gain(),
+        OrderState::Rejected | OrderState::Lost | OrderState::SendFailed => t.error(),
+        s if s.is_open() => t.warn(),
+        _ => t.dim(),
+    };
+    vec![
+        (o.id.to_string(), Style::new()),
+        (
+            o.created
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string(),
+            t.dim(),
+        ),
+        (describe(o), Style::new()),
+        (o.state.to_string(), state_style),
+        (qty(o.filled), Style::new()),
+        (o.avg_price.map(price).unwrap_or_default(), Style::new()),
+        (money(o.commission), Style::new()),
+        (
+            format!(
+                "{}{} {}",
+                o.broker.name(),
+                if o.live { " LIVE" } else { "" },
+                o.request.account
+            ),
+            if o.live { t.error() } else { t.dim() },
+        ),
+    ]
 }
 
 fn amount(tx: &Transaction) -> Option<rust_decimal::Decimal> {
