@@ -569,9 +569,23 @@ pub fn paper_desk(s: &Session) -> Desk<crate::broker::paper::Paper> {
 /// A connection to IBKR taking orders ([ibkr] in the config), its accounts checked against
 /// [broker] (live trading only when turned on, to the accounts listed).
 pub async fn ibkr_desk(s: &Session) -> Result<Desk<crate::broker::ibkr::Ibkr>> {
+    ibkr_desk_as(s, None).await
+}
+
+/// [`ibkr_desk`] with API client id `client_id` only (IBKR lets only the client id that
+/// placed an order cancel it), or the `[ibkr]` pool when None.
+pub async fn ibkr_desk_as(
+    s: &Session,
+    client_id: Option<i64>,
+) -> Result<Desk<crate::broker::ibkr::Ibkr>> {
     let (tx, rx) = mpsc::unbounded_channel();
     let cfg = s.config();
-    let ib = crate::broker::ibkr::Ibkr::connect(&cfg.ibkr, &cfg.broker, tx)
+    let mut settings = cfg.ibkr.clone();
+    if let Some(id) = client_id.and_then(|c| i32::try_from(c).ok()) {
+        settings.client_id = id;
+        settings.id_pool = 1;
+    }
+    let ib = crate::broker::ibkr::Ibkr::connect(&settings, &cfg.broker, tx)
         .await
         .map_err(|e| AppError::Failed(anyhow::anyhow!("{e}")))?;
     let id = ib.client_id();

@@ -94,6 +94,29 @@ fn may_move(now: OrderState, next: OrderState) -> bool {
     }
 }
 
+/// Moves `o` to the state a broker's status text says, where it may move.
+fn move_by_status(
+    w: &Writer,
+    o: &Order,
+    status: &str,
+    filled: Decimal,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if let Some(next) = from_status(status, filled)
+        && may_move(o.state, next)
+    {
+        w.update_order(
+            o.id,
+            &OrderChange {
+                state: Some(next),
+                ..OrderChange::default()
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 fn dedupe_status(o: i64, status: &str, filled: Decimal, remaining: Decimal) -> String {
     format!(
         "status|{o}|{status}|{}|{}",
@@ -167,18 +190,7 @@ fn apply_one(
             let Some(o) = order else { return Ok(()) };
             out.touch(o.id);
             bind(w, &o, key, None, now)?;
-            if let Some(next) = from_status(status, *filled)
-                && may_move(o.state, next)
-            {
-                w.update_order(
-                    o.id,
-                    &OrderChange {
-                        state: Some(next),
-                        ..OrderChange::default()
-                    },
-                    now,
-                )?;
-            }
+            move_by_status(w, &o, status, *filled, now)?;
         }
         BrokerEvent::Open {
             key,
@@ -202,19 +214,7 @@ fn apply_one(
             out.touch(o.id);
             bind(w, &o, key, account.as_deref(), now)?;
             let o = w.order(o.id)?.unwrap_or(o);
-            let filled = o.filled;
-            if let Some(next) = from_status(status, filled)
-                && may_move(o.state, next)
-            {
-                w.update_order(
-                    o.id,
-                    &OrderChange {
-                        state: Some(next),
-                        ..OrderChange::default()
-                    },
-                    now,
-                )?;
-            }
+            move_by_status(w, &o, status, o.filled, now)?;
         }
         BrokerEvent::Execution {
             key,

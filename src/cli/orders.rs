@@ -423,7 +423,7 @@ pub async fn cancel(ctx: &Ctx<'_>, args: CancelArgs) -> anyhow::Result<()> {
     let o = match order.broker {
         BrokerKind::Paper => orders::cancel(s, &orders::paper_desk(s), args.id).await?,
         BrokerKind::Ibkr => {
-            let desk = orders::ibkr_desk(s).await?;
+            let desk = orders::ibkr_desk_as(s, order.client_id).await?;
             orders::reconcile(s, &desk).await?;
             orders::cancel(s, &desk, args.id).await?
         }

@@ -199,14 +199,11 @@ async fn place(s: &Session, ticket: &Ticket, c: &Confirmation) -> Result<Placed,
 }
 
 async fn cancel(s: &Session, id: i64) -> Result<Order, AppError> {
-    let broker = s
-        .read(|st| Ok(st.order(id)?))?
-        .map(|o| o.broker)
-        .unwrap_or_default();
-    match broker {
+    let order = s.read(|st| Ok(st.order(id)?))?;
+    match order.as_ref().map(|o| o.broker).unwrap_or_default() {
         BrokerKind::Paper => orders::cancel(s, &orders::paper_desk(s), id).await,
         BrokerKind::Ibkr => {
-            let desk = orders::ibkr_desk(s).await?;
+            let desk = orders::ibkr_desk_as(s, order.and_then(|o| o.client_id)).await?;
             orders::reconcile(s, &desk).await?;
             orders::cancel(s, &desk, id).await
         }

@@ -846,6 +846,9 @@ impl FakeTws {
         std::thread::spawn(move || {
             for (n, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { continue };
+                // Every frame goes out as it is written (a gateway that held small writes back
+                // for the client's delayed ACK would add 40 ms to every answer).
+                let _ = stream.set_nodelay(true);
                 if !up.load(Ordering::SeqCst) {
                     drop(stream);
                     continue;

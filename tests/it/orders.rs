@@ -112,6 +112,37 @@ async fn place(
     (desk, placed.order)
 }
 
+/// Buys `quantity` VTI at a limit of 100 against a 99.90/100.10 quote.
+async fn buy_vti(
+    s: &Session,
+    quantity: Decimal,
+) -> (
+    orders::Desk<folio::broker::ibkr::Ibkr>,
+    folio::domain::order::Order,
+) {
+    place(
+        s,
+        &limit(Side::Buy, "VTI", quantity, dec!(100)),
+        &vti_quote(),
+    )
+    .await
+}
+
+fn vti_quote() -> Quote {
+    quote("VTI", dec!(99.9), dec!(100.1))
+}
+
+/// The ticket of a VTI purchase at a limit of 100.
+fn vti_ticket(s: &Session, quantity: Decimal) -> orders::Ticket {
+    orders::ticket(
+        s,
+        &limit(Side::Buy, "VTI", quantity, dec!(100)),
+        Some(&vti_quote()),
+        Utc::now(),
+    )
+    .unwrap()
+}
+
 /// Waits until the events reported so far are journaled (a reconcile applies them).
 async fn settle(
     s: &Session,
@@ -187,12 +218,7 @@ async fn partial_fills_then_a_cancel_keep_what_filled() {
     });
     let env = env();
     let s = session(&env, fake.addr.port(), "");
-    let (desk, o) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(10), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (desk, o) = buy_vti(&s, dec!(10)).await;
     let o2 = settle(&s, &desk).await;
     assert_eq!(
         (o2.state, o2.filled),
@@ -218,12 +244,7 @@ async fn a_cancel_that_loses_to_a_fill_is_filled_and_an_unknown_one_changes_noth
     });
     let env = env();
     let s = session(&env, fake.addr.port(), "");
-    let (desk, o) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(5), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (desk, o) = buy_vti(&s, dec!(5)).await;
     assert_eq!(o.state, OrderState::Working);
     let c = orders::cancel(&s, &desk, o.id).await.unwrap();
     let c = if c.state == OrderState::Filled {
@@ -241,13 +262,7 @@ async fn a_cancel_that_loses_to_a_fill_is_filled_and_an_unknown_one_changes_noth
     // An order the gateway never heard of (it was silent): the cancel gets 10147, the order
     // keeps its state, and the reconcile finds no trace of it: lost, never resent.
     fake.script.lock().unwrap().fill = Fill::Silent;
-    let t = orders::ticket(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(7), dec!(100)),
-        Some(&quote("VTI", dec!(99.9), dec!(100.1))),
-        Utc::now(),
-    )
-    .unwrap();
+    let t = vti_ticket(&s, dec!(7));
     let p = orders::place(&s, &desk, &t, &Confirmation::Yes)
         .await
         .unwrap();
@@ -287,12 +302,7 @@ async fn rejections_are_final_and_warnings_are_not() {
     });
     let env = env();
     let s = session(&env, fake.addr.port(), "");
-    let (_desk, o) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(5), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (_desk, o) = buy_vti(&s, dec!(5)).await;
     assert_eq!(o.state, OrderState::Rejected, "{o:?}");
     assert!(
         o.reason
@@ -303,12 +313,7 @@ async fn rejections_are_final_and_warnings_are_not() {
     );
 
     fake.script.lock().unwrap().fill = Fill::Warnings;
-    let (desk, o) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(6), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (desk, o) = buy_vti(&s, dec!(6)).await;
     let o = if o.state == OrderState::Working {
         o
     } else {
@@ -318,12 +323,7 @@ async fn rejections_are_final_and_warnings_are_not() {
     assert_eq!(o.state, OrderState::Working, "{o:?}");
 
     fake.script.lock().unwrap().fill = Fill::Unknown;
-    let (_desk, o) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(4), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (_desk, o) = buy_vti(&s, dec!(4)).await;
     assert_eq!(o.state, OrderState::Rejected, "{o:?}");
     assert!(
         o.reason.as_deref().unwrap_or_default().starts_with("200:"),
@@ -341,13 +341,7 @@ async fn the_what_if_waits_past_a_preliminary_answer() {
     let env = env();
     let s = session(&env, fake.addr.port(), "");
     let desk = orders::ibkr_desk(&s).await.unwrap();
-    let t = orders::ticket(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(5), dec!(100)),
-        Some(&quote("VTI", dec!(99.9), dec!(100.1))),
-        Utc::now(),
-    )
-    .unwrap();
+    let t = vti_ticket(&s, dec!(5));
     let w = desk.broker.preview(&t.request).await.unwrap().unwrap();
     assert_eq!(w.init_margin_change, Some(dec!(1234.5)));
     assert_eq!(w.commission, Some(dec!(1)));
@@ -435,12 +429,7 @@ async fn order_ids_never_go_back_when_the_gateway_restarts_lower() {
     });
     let env = env();
     let s = session(&env, fake.addr.port(), "");
-    let (_d, first) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(1), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (_d, first) = buy_vti(&s, dec!(1)).await;
     assert!(first.broker_order_id.unwrap() >= 50);
     drop(_d);
     // The gateway restarts and hands out ids it used before.
@@ -449,12 +438,7 @@ async fn order_ids_never_go_back_when_the_gateway_restarts_lower() {
         ..Script::default()
     });
     let s = session(&env, fake2.addr.port(), "");
-    let (_d, second) = place(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(2), dec!(100)),
-        &quote("VTI", dec!(99.9), dec!(100.1)),
-    )
-    .await;
+    let (_d, second) = buy_vti(&s, dec!(2)).await;
     assert!(
         second.broker_order_id.unwrap() > first.broker_order_id.unwrap(),
         "{second:?} after {first:?}"
@@ -480,13 +464,7 @@ async fn a_live_account_is_refused_unless_live_trading_is_on_for_it() {
         "live = true\naccounts = [\"U7654321\"]\n",
     );
     let desk = orders::ibkr_desk(&s).await.unwrap();
-    let t = orders::ticket(
-        &s,
-        &limit(Side::Buy, "VTI", dec!(3), dec!(100)),
-        Some(&quote("VTI", dec!(99.9), dec!(100.1))),
-        Utc::now(),
-    )
-    .unwrap();
+    let t = vti_ticket(&s, dec!(3));
     assert!(t.live);
     assert_eq!(t.confirm, "BUY 3 VTI");
     // A live order needs its confirmation typed: yes is not enough, a wrong text neither.
