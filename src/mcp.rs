@@ -157,6 +157,20 @@ fn transactions(
     app::transactions::transactions(s, &p)
 }
 
+/// The order journal, newest first, cut at [`MAX_ROWS`] orders.
+fn orders(s: &Session, p: &app::orders::OrdersParams) -> app::Result<app::orders::OrdersReport> {
+    let mut r = app::orders::orders(s, p)?;
+    r.orders.truncate(MAX_ROWS);
+    Ok(r)
+}
+
+/// The executions, newest first, cut at [`MAX_ROWS`].
+fn fills(s: &Session, p: &app::orders::FillsParams) -> app::Result<app::orders::FillsReport> {
+    let mut r = app::orders::fills(s, p)?;
+    r.fills.truncate(MAX_ROWS);
+    Ok(r)
+}
+
 /// Every tool, in the order they are listed.
 fn all() -> Vec<Def> {
     use app::*;
@@ -252,6 +266,18 @@ fn all() -> Vec<Def> {
             "Latest stored quotes",
             "The latest quote of each symbol as the cockpit last stored it in the database (last, bid, ask, previous close, time, source, and whether it was live, delayed or frozen). Simulated quotes are marked as such and are not market prices. Nothing is fetched.",
             quotes::stored,
+        ),
+        def(
+            "orders",
+            "Orders",
+            "The order journal, newest first (at most 200): every order folio placed (paper or IBKR) with its side, quantity, type, limit or stop, time in force, the lots a sale was to relieve, its state (submitting, submitted, working, partially-filled, filled, cancelled, rejected, expired, send-failed, lost), shares filled, average price, commission and the broker's last word. open=true lists only orders still able to fill. Read-only: it places and cancels nothing.",
+            orders,
+        ),
+        def(
+            "fills",
+            "Fills",
+            "Executions, newest first (at most 200): execution id, order, broker account, symbol, side, quantity, price, time, the New York trade date, commission (null until the broker reports it) and the ledger transaction each became (each fill is exactly one BUY or SELL, its commission as fees). account is null for fills of orders placed outside folio, which are not booked.",
+            fills,
         ),
     ]
 }

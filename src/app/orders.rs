@@ -905,8 +905,12 @@ pub struct FillsReport {
     pub fills: Vec<Fill>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FillsParams {}
+
 /// `folio fills`: every execution, newest first, with the ledger transaction it became.
-pub fn fills(s: &Session) -> Result<FillsReport> {
+pub fn fills(s: &Session, _p: &FillsParams) -> Result<FillsReport> {
     let (orders, execs) = s.read(|st| Ok((st.orders(false)?, st.executions()?)))?;
     let mut fills: Vec<Fill> = execs
         .into_iter()

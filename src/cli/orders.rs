@@ -359,8 +359,11 @@ fn show_placed(p: &Placed) -> anyhow::Result<()> {
 
 pub async fn list(ctx: &Ctx<'_>, args: OrdersArgs) -> anyhow::Result<()> {
     if args.sync {
-        for n in orders::sync(ctx.session).await? {
-            warnings(&[n])?;
+        let notes = orders::sync(ctx.session).await?;
+        let mut err = std::io::stderr().lock();
+        for n in notes {
+            // What the sync did, beside the table (stdout keeps the table or the JSON).
+            let _ = writeln!(err, "folio: {n}");
         }
     }
     let r = orders::orders(ctx.session, &OrdersParams { open: args.open })?;
@@ -436,7 +439,7 @@ pub async fn cancel(ctx: &Ctx<'_>, args: CancelArgs) -> anyhow::Result<()> {
 }
 
 pub fn fills(ctx: &Ctx) -> anyhow::Result<()> {
-    let r = orders::fills(ctx.session)?;
+    let r = orders::fills(ctx.session, &Default::default())?;
     if ctx.json {
         return json(&r);
     }

@@ -70,6 +70,8 @@ async fn an_mcp_client_lists_read_only_tools_and_gets_the_clis_figures() {
         "anomalies",
         "plan",
         "quotes",
+        "orders",
+        "fills",
     ] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }

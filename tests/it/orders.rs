@@ -416,7 +416,7 @@ async fn a_corrected_execution_replaces_the_one_it_corrects() {
         vec![("BUY".into(), "10".into(), "100.05".into(), "1".into())]
     );
     assert_eq!(o.avg_price, Some(dec!(100.05)));
-    let fills = orders::fills(&s).unwrap().fills;
+    let fills = orders::fills(&s, &Default::default()).unwrap().fills;
     assert_eq!(fills.len(), 1);
     assert_eq!(fills[0].execution.exec_id, corrected);
 }
