@@ -236,7 +236,11 @@ fn add_dividends(
                 note: Some("Quarterly dividend".into()),
             };
             txn.uid = content_uid("demo", &txn, 0);
-            rows.push(Row { line: 0, txn });
+            rows.push(Row {
+                line: 0,
+                txn,
+                also: None,
+            });
         }
     }
 }

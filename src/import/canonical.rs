@@ -121,7 +121,11 @@ pub fn parse(source: &str, bytes: &[u8], default_currency: &str) -> Result<Batch
             problems.push(Problem::at(line, p.column, p.reason));
         }
         txn.uid = occurrences.uid("csv", &txn);
-        rows.push(Row { line, txn });
+        rows.push(Row {
+            line,
+            txn,
+            also: None,
+        });
     }
     if !problems.is_empty() {
         return Err(Rejection {

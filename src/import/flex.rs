@@ -275,9 +275,21 @@ impl Parser {
             Some(id) => format!("ibkr:{}:{id}{id_suffix}", txn.account),
             None => self.occurrences.uid("ibkr", &txn),
         };
+        // A trade folio placed was booked from its execution under this uid.
+        let also = match (
+            rec.get(&["clientaccountid", "accountid"]),
+            rec.get(&["ibexecid"]),
+        ) {
+            (Some(acct), Some(exec)) if !exec.is_empty() => Some(format!(
+                "exec:{acct}:{}",
+                crate::domain::order::exec_key(exec).0
+            )),
+            _ => None,
+        };
         self.rows.push(Row {
             line: rec.line,
             txn,
+            also,
         });
     }
 

@@ -90,6 +90,10 @@ impl fmt::Display for Rejection {
 pub struct Row {
     pub line: usize,
     pub txn: Transaction,
+    /// Another uid under which the same trade may already be in the ledger: the one folio's
+    /// order journal gave the execution it booked (`exec:<broker account>:<exec id key>`), so a
+    /// statement of trades folio placed adds them no second time.
+    pub also: Option<String>,
 }
 
 /// A parsed, row-by-row valid file, ready for [`plan`].
@@ -133,7 +137,8 @@ pub fn plan(
         Box::new(batch.rows.iter())
     };
     for row in ordered {
-        if seen.insert(&row.txn.uid) {
+        let booked = row.also.as_deref().is_some_and(|u| seen.contains(u));
+        if !booked && seen.insert(&row.txn.uid) {
             rows.push(row);
         } else {
             already_present += 1;

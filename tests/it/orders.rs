@@ -931,3 +931,56 @@ fn on_the_demo_a_market_order_fills_at_the_ask_with_ibkr_fixed_commission() {
         "{fill}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_of_trades_folio_placed_adds_them_no_second_time() {
+    let fake = fake(Script {
+        fill_price: Some(100.0),
+        ..Script::default()
+    });
+    let env = env();
+    let s = session(&env, fake.addr.port(), "");
+    let (desk, _) = buy_vti(&s, dec!(10)).await;
+    settle(&s, &desk).await;
+    assert_eq!(ledger_trades(&env).len(), 1);
+    let exec = fake.book.lock().unwrap().executions[0]
+        .1
+        .exec_id
+        .clone()
+        .unwrap();
+    // The same fill in an IBKR Flex statement (ClientAccountID and IBExecID name it), beside a
+    // trade folio did not place.
+    let day = chrono::Local::now().format("%Y%m%d").to_string();
+    let header = "\"ClientAccountID\",\"CurrencyPrimary\",\"AssetClass\",\"Symbol\",\"Description\",\"DateTime\",\"TradeDate\",\"TransactionType\",\"Quantity\",\"TradePrice\",\"Proceeds\",\"IBCommission\",\"IBCommissionCurrency\",\"Buy/Sell\",\"TransactionID\",\"IBExecID\",\"LevelOfDetail\"";
+    let row = |qty: &str, txid: &str, exec: &str| {
+        format!(
+            "\"DU1234567\",\"USD\",\"STK\",\"VTI\",\"VANGUARD TOTAL STOCK MKT ETF\",\"{day};101126\",\"{day}\",\"ExchTrade\",\"{qty}\",\"100\",\"-{qty}00\",\"-1\",\"USD\",\"BUY\",\"{txid}\",\"{exec}\",\"EXECUTION\""
+        )
+    };
+    let csv = format!(
+        "{header}\n{}\n{}\n",
+        row("10", "900001", &exec),
+        row("3", "900002", "0000ffff.6500aaaa.01.01")
+    );
+    let file = env.write("flex.csv", &csv);
+    let r = env
+        .run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--format",
+            "ibkr-flex",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        (r["added"].as_i64(), r["already_present"].as_i64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let conn = env.conn();
+    let vti: i64 = conn
+        .query_row("SELECT COUNT(*) FROM transactions WHERE symbol = 'VTI' AND action = 'BUY' AND date >= '2025-01-01'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(vti, 2, "folio's fill once, the other trade once");
+}
