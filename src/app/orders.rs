@@ -928,8 +928,9 @@ pub fn fills(s: &Session, _p: &FillsParams) -> Result<FillsReport> {
 
 /// The freshest quote folio can get for `symbol` without a running cockpit: the one a cockpit
 /// saved when it is fresh, else one from the configured source ([quotes] source; the demo's is
-/// its simulated feed). None when there is no source (the ticket's quote check then says so).
-pub async fn quote_for(s: &Session, symbol: &str) -> Result<Option<Quote>> {
+/// its simulated feed; IBKR's for an order to IBKR when none is set). None when there is no
+/// source (the ticket's quote check then says so).
+pub async fn quote_for(s: &Session, symbol: &str, broker: BrokerKind) -> Result<Option<Quote>> {
     use crate::config::FeedKind;
     let symbol = parse_symbol(symbol).map_err(bad)?;
     let max_age = i64::try_from(s.config().broker.max_quote_age_secs).unwrap_or(i64::MAX);
@@ -942,10 +943,11 @@ pub async fn quote_for(s: &Session, symbol: &str) -> Result<Option<Quote>> {
     {
         return Ok(stored);
     }
-    let source = if s.is_demo() {
-        FeedKind::Simulated
-    } else {
-        s.config().quotes.source
+    let source = match (s.is_demo(), s.config().quotes.source, broker) {
+        (true, ..) => FeedKind::Simulated,
+        // An order to IBKR is priced on IBKR's own quote when no other source is set.
+        (false, FeedKind::None, BrokerKind::Ibkr) => FeedKind::Ibkr,
+        (false, source, _) => source,
     };
     let live = |source| super::quotes::LiveParams {
         symbols: vec![symbol.clone()],
@@ -1000,7 +1002,7 @@ pub async fn sync(s: &Session) -> Result<Vec<String>> {
         symbols.dedup();
         let mut quotes = Vec::new();
         for sym in symbols {
-            if let Some(q) = quote_for(s, sym).await? {
+            if let Some(q) = quote_for(s, sym, BrokerKind::Paper).await? {
                 quotes.push(q);
             }
         }

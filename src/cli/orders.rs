@@ -137,7 +137,7 @@ pub async fn order(ctx: &Ctx<'_>, args: OrderArgs) -> anyhow::Result<()> {
     match p.broker.unwrap_or(s.config().broker.default) {
         BrokerKind::Paper => {
             let desk = orders::paper_desk(s);
-            let quote = orders::quote_for(s, &p.symbol).await?;
+            let quote = orders::quote_for(s, &p.symbol, BrokerKind::Paper).await?;
             if let Some(q) = &quote {
                 desk.broker.see(std::slice::from_ref(q));
             }
@@ -149,7 +149,7 @@ pub async fn order(ctx: &Ctx<'_>, args: OrderArgs) -> anyhow::Result<()> {
             if !a.dry_run {
                 orders::reconcile(s, &desk).await?;
             }
-            let quote = orders::quote_for(s, &p.symbol).await?;
+            let quote = orders::quote_for(s, &p.symbol, BrokerKind::Ibkr).await?;
             ticket_then_send(ctx, &desk, &p, quote, &a).await
         }
     }

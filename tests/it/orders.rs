@@ -984,3 +984,66 @@ async fn a_statement_of_trades_folio_placed_adds_them_no_second_time() {
         .unwrap();
     assert_eq!(vti, 2, "folio's fill once, the other trade once");
 }
+
+#[test]
+fn a_live_order_from_the_command_line_is_priced_on_ibkrs_quote_and_needs_its_confirmation_typed() {
+    let mut script = Script {
+        account: Some("U7654321".into()),
+        ..Script::default()
+    };
+    script.answers.insert(
+        "VTI".into(),
+        crate::fake_tws::Answer::Ticks {
+            prices: vec![(1, 99.9), (2, 100.1), (4, 100.0)],
+            sizes: vec![],
+            delayed: false,
+            stream: false,
+        },
+    );
+    let fake = fake(script);
+    let env = env();
+    let cfg = env
+        .write(
+            "config.toml",
+            &format!(
+                "[ibkr]\nport = {}\nconnect_timeout_secs = 3\n[broker]\ndefault = \"ibkr\"\nlive = true\naccounts = [\"U7654321\"]\nack_timeout_secs = 3\n",
+                fake.addr.port()
+            ),
+        )
+        .to_str()
+        .unwrap()
+        .to_string();
+    let order = [
+        "--config", &cfg, "order", "buy", "VTI", "3", "--limit", "100.20",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a = order.to_vec();
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    // --yes is not enough for real money.
+    with(&["--yes"]).refused("pass --confirm 'BUY 3 VTI'");
+    with(&["--confirm", "BUY 30 VTI"]).refused("typed exactly: BUY 3 VTI");
+    assert_eq!(env.count("orders"), 0);
+    let t = with(&["--dry-run", "--json"]).ok().json();
+    assert_eq!(t["live"], true);
+    assert_eq!(t["quote"]["source"], "ibkr", "{t}");
+    assert_eq!(t["quote"]["ask"], "100.1");
+    assert_eq!(
+        t["broker_preview"]["init_margin_change"], "1234.5",
+        "IBKR's what-if: {t}"
+    );
+    let placed = with(&["--confirm", "BUY 3 VTI", "--json"]).ok().json();
+    assert_eq!(placed["order"]["live"], true);
+    assert_eq!(placed["order"]["state"], "filled", "{placed}");
+    assert_eq!(
+        fake.seen
+            .lock()
+            .unwrap()
+            .placed
+            .iter()
+            .filter(|p| !p.5)
+            .count(),
+        1
+    );
+}
