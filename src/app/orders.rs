@@ -592,6 +592,72 @@ pub async fn ibkr_desk_as(
     Ok(Desk::new(ib, rx, id))
 }
 
+/// The cockpit's IBKR connection for orders, kept between questions: opened on first use and
+/// reconciled when opened; what the gateway reports in between is applied by [`Desks::sync`]
+/// (after a 1101/1102 "connection restored" notice, with a full reconcile); a lost connection is
+/// opened anew, and reconciled, by its next use.
+#[derive(Default)]
+pub struct Desks {
+    ibkr: tokio::sync::Mutex<Option<std::sync::Arc<Desk<crate::broker::ibkr::Ibkr>>>>,
+}
+
+impl Desks {
+    /// The kept connection, or a new one (reconciled first). `client_id` asks for the one
+    /// client id that may cancel an order; another id than the kept one's is a connection of
+    /// its own, not kept.
+    pub async fn ibkr(
+        &self,
+        s: &Session,
+        client_id: Option<i64>,
+    ) -> Result<std::sync::Arc<Desk<crate::broker::ibkr::Ibkr>>> {
+        let mut kept = self.ibkr.lock().await;
+        if let Some(d) = kept.as_ref().filter(|d| d.broker.connected()) {
+            if client_id.is_none_or(|c| c == d.client_id) {
+                return Ok(d.clone());
+            }
+            let other = std::sync::Arc::new(ibkr_desk_as(s, client_id).await?);
+            reconcile(s, &other).await?;
+            return Ok(other);
+        }
+        let d = std::sync::Arc::new(ibkr_desk_as(s, client_id).await?);
+        reconcile(s, &d).await?;
+        *kept = Some(d.clone());
+        Ok(d)
+    }
+
+    /// Applies what the kept connection reported since it was last asked (a full reconcile
+    /// after the gateway says its connection was restored); with no live connection, opens
+    /// one (which reconciles). Returns whether orders changed.
+    pub async fn sync(&self, s: &Session) -> Result<bool> {
+        let kept = self.ibkr.lock().await.clone();
+        let d = match kept.filter(|d| d.broker.connected()) {
+            Some(d) => d,
+            None => {
+                let before = s.read(|st| Ok(st.orders(false)?))?;
+                self.ibkr(s, None).await?;
+                let after = s.read(|st| Ok(st.orders(false)?))?;
+                return Ok(before != after);
+            }
+        };
+        let events = d.drain().await;
+        let restored = events.iter().any(|e| {
+            matches!(
+                e,
+                BrokerEvent::Notice {
+                    order_id: None,
+                    code: 1101 | 1102,
+                    ..
+                }
+            )
+        });
+        let mut applied = record(s, &d.context(s, "broker"), &events)?;
+        if restored {
+            applied.orders.extend(reconcile(s, &d).await?.orders);
+        }
+        Ok(!applied.orders.is_empty())
+    }
+}
+
 /// Applies reported events to the journal (and the ledger) in one transaction.
 pub fn record(s: &Session, ctx: &Context, events: &[BrokerEvent]) -> Result<Applied> {
     let mut applied = Applied::default();

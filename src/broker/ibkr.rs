@@ -233,6 +233,11 @@ impl Ibkr {
         self.client_id
     }
 
+    /// The connection is up (a lost one is opened anew, and reconciled, by its next use).
+    pub fn connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
     pub fn account(&self) -> &str {
         &self.account
     }

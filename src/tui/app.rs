@@ -36,8 +36,9 @@ pub const MIN_HEIGHT: u16 = 14;
 /// How often the cockpit asks whether another process changed the database.
 const VERSION_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 
-/// How often working IBKR orders are reconciled with the gateway while the cockpit runs.
-const SYNC_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+/// How often what the gateway reported about working IBKR orders is applied while the cockpit
+/// runs (the connection is kept; each look reads what it received since).
+const SYNC_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 
 /// What background work reports.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use crate::analytics::montecarlo::Control;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::{HarvestParams, HarvestReport};
 use crate::app::orders::{
-    self, Confirmation, OrderParams, OrdersParams, OrdersReport, Placed, Ticket,
+    self, Confirmation, Desks, OrderParams, OrdersParams, OrdersReport, Placed, Ticket,
 };
 use crate::app::plan::{Inputs, Listed, PlanReport, RunOptions};
 use crate::app::risk::{RiskAnswer, RiskCharts, RiskParams};
@@ -179,9 +179,30 @@ fn block_on<T>(
     }
 }
 
-/// Sends a confirmed order through the broker its ticket names (a connection per order for
-/// IBKR, reconciled before anything is sent).
-async fn place(s: &Session, ticket: &Ticket, c: &Confirmation) -> Result<Placed, AppError> {
+/// The IBKR connection for a question: the cockpit's kept one (see [`orders::Desks`]), or one
+/// of its own (reconciled first) where there is none to keep (tests, which run jobs alone).
+async fn ibkr(
+    s: &Session,
+    desks: Option<&Desks>,
+    client_id: Option<i64>,
+) -> Result<std::sync::Arc<orders::Desk<crate::broker::ibkr::Ibkr>>, AppError> {
+    match desks {
+        Some(d) => d.ibkr(s, client_id).await,
+        None => {
+            let desk = orders::ibkr_desk_as(s, client_id).await?;
+            orders::reconcile(s, &desk).await?;
+            Ok(std::sync::Arc::new(desk))
+        }
+    }
+}
+
+/// Sends a confirmed order through the broker its ticket names.
+async fn place(
+    s: &Session,
+    desks: Option<&Desks>,
+    ticket: &Ticket,
+    c: &Confirmation,
+) -> Result<Placed, AppError> {
     match ticket.broker {
         BrokerKind::Paper => {
             let desk = orders::paper_desk(s);
@@ -190,21 +211,16 @@ async fn place(s: &Session, ticket: &Ticket, c: &Confirmation) -> Result<Placed,
             }
             orders::place(s, &desk, ticket, c).await
         }
-        BrokerKind::Ibkr => {
-            let desk = orders::ibkr_desk(s).await?;
-            orders::reconcile(s, &desk).await?;
-            orders::place(s, &desk, ticket, c).await
-        }
+        BrokerKind::Ibkr => orders::place(s, &*ibkr(s, desks, None).await?, ticket, c).await,
     }
 }
 
-async fn cancel(s: &Session, id: i64) -> Result<Order, AppError> {
+async fn cancel(s: &Session, desks: Option<&Desks>, id: i64) -> Result<Order, AppError> {
     let order = s.read(|st| Ok(st.order(id)?))?;
     match order.as_ref().map(|o| o.broker).unwrap_or_default() {
         BrokerKind::Paper => orders::cancel(s, &orders::paper_desk(s), id).await,
         BrokerKind::Ibkr => {
-            let desk = orders::ibkr_desk_as(s, order.and_then(|o| o.client_id)).await?;
-            orders::reconcile(s, &desk).await?;
+            let desk = ibkr(s, desks, order.and_then(|o| o.client_id)).await?;
             orders::cancel(s, &desk, id).await
         }
     }
@@ -217,6 +233,16 @@ fn text(e: AppError) -> String {
 /// Runs `job` on the calling thread: the runner's body, and what tests call directly.
 /// Async questions are awaited on `handle` (this thread is not one of the runtime's workers).
 pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -> Done {
+    run_with(s, job, handle, None)
+}
+
+/// [`run_now`] with the cockpit's kept broker connections.
+fn run_with(
+    s: &Session,
+    job: Job,
+    handle: Option<&tokio::runtime::Handle>,
+    desks: Option<&Desks>,
+) -> Done {
     match job {
         Job::Load => Done::Loaded(Portfolio::load(s).map(Box::new).map_err(text)),
         Job::Harvest => Done::Harvest(
@@ -287,14 +313,16 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
                             "the order changed since it was shown; look at it again",
                         ));
                     }
-                    block_on(handle, place(s, &t, &confirmation))
+                    block_on(handle, place(s, desks, &t, &confirmation))
                 })
                 .map(Box::new)
                 .map_err(text),
         ),
-        Job::CancelOrder(id) => {
-            Done::Cancelled(block_on(handle, cancel(s, id)).map(Box::new).map_err(text))
-        }
+        Job::CancelOrder(id) => Done::Cancelled(
+            block_on(handle, cancel(s, desks, id))
+                .map(Box::new)
+                .map_err(text),
+        ),
         Job::Orders => Done::Orders(
             orders::orders(s, &OrdersParams::default())
                 .map(Box::new)
@@ -309,9 +337,13 @@ pub fn run_now(s: &Session, job: Job, handle: Option<&tokio::runtime::Handle>) -
             .map_err(text),
         ),
         Job::SyncOrders => Done::Worked(
-            block_on(handle, orders::sync(s))
-                .map(|notes| !notes.is_empty())
-                .map_err(text),
+            match desks {
+                // The cockpit: what the kept IBKR connection reported (paper orders are worked
+                // as quotes arrive).
+                Some(d) => block_on(handle, d.sync(s)),
+                None => block_on(handle, orders::sync(s)).map(|notes| !notes.is_empty()),
+            }
+            .map_err(text),
         ),
     }
 }
@@ -321,6 +353,7 @@ pub struct Runner {
     session: Arc<Session>,
     handle: tokio::runtime::Handle,
     tx: mpsc::Sender<Msg>,
+    desks: Arc<Desks>,
 }
 
 impl Runner {
@@ -329,15 +362,17 @@ impl Runner {
             session,
             handle: tokio::runtime::Handle::current(),
             tx,
+            desks: Arc::default(),
         }
     }
 
     /// Runs `job` in the background; its answer carries `generation`.
     pub fn start(&self, generation: u64, job: Job) {
         let (session, handle, tx) = (self.session.clone(), self.handle.clone(), self.tx.clone());
+        let desks = self.desks.clone();
         let kind = job.kind();
         self.handle.spawn_blocking(move || {
-            let go = || run_now(&session, job, Some(&handle));
+            let go = || run_with(&session, job, Some(&handle), Some(&desks));
             let done = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(go)) {
                 Ok(d) => d,
                 Err(_) => failed(kind),

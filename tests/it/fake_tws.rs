@@ -901,6 +901,18 @@ impl FakeTws {
         }
     }
 
+    /// Fills as [`FakeTws::fill`] but sends nothing: the client misses it (as during an outage
+    /// of the gateway's own link) and finds it only in the executions reply.
+    pub fn fill_unheard(&self, order_id: i32, shares: u32, price: f64) {
+        let mut b = self.book.lock().unwrap();
+        let i = b
+            .orders
+            .iter()
+            .rposition(|w| w.order_id == order_id)
+            .expect("no such order");
+        b.execute(i, shares, price, 1.0);
+    }
+
     /// Corrects execution `exec_id` (`.01` -> `.02`) to `price`, sent on the open connection.
     pub fn correct(&self, exec_id: &str, price: f64) -> String {
         let mut b = self.book.lock().unwrap();

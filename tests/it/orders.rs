@@ -1047,3 +1047,65 @@ fn a_live_order_from_the_command_line_is_priced_on_ibkrs_quote_and_needs_its_con
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cockpits_kept_connection_applies_what_the_gateway_reports_and_reconciles_after_1101() {
+    let fake = fake(Script {
+        fill: Fill::Rest,
+        ..Script::default()
+    });
+    let env = env();
+    let s = session(&env, fake.addr.port(), "");
+    let desks = orders::Desks::default();
+    let desk = desks.ibkr(&s, None).await.unwrap();
+    let t = vti_ticket(&s, dec!(4));
+    let o = orders::place(&s, &desk, &t, &Confirmation::Yes)
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(o.state, OrderState::Working);
+    // A fill the gateway sends on the open connection: the next look applies it.
+    fake.fill(o.broker_order_id.unwrap() as i32, 4, 99.5);
+    let mut changed = false;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        changed |= desks.sync(&s).await.unwrap();
+        if ledger_trades(&env).len() == 1 {
+            break;
+        }
+    }
+    assert!(changed);
+    assert_eq!(
+        ledger_trades(&env),
+        vec![("BUY".into(), "4".into(), "99.5".into(), "1".into())]
+    );
+    let connections = fake.seen.lock().unwrap().client_ids.len();
+    // The same connection serves the next order.
+    let again = desks.ibkr(&s, None).await.unwrap();
+    assert_eq!(again.client_id, desk.client_id);
+    assert_eq!(
+        fake.seen.lock().unwrap().client_ids.len(),
+        connections,
+        "no new connection"
+    );
+    // A second order fills while the gateway's own link is down; 1101 (restored, data lost)
+    // makes the next look reconcile, which finds the fill.
+    let t = vti_ticket(&s, dec!(6));
+    let o2 = orders::place(&s, &desk, &t, &Confirmation::Yes)
+        .await
+        .unwrap()
+        .order;
+    fake.fill_unheard(o2.broker_order_id.unwrap() as i32, 6, 99.0);
+    fake.notice(
+        1101,
+        "Connectivity between IB and Trader Workstation has been restored - data lost.",
+    );
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        desks.sync(&s).await.unwrap();
+        if ledger_trades(&env).len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(ledger_trades(&env).len(), 2, "{}", events(&env));
+}
