@@ -992,23 +992,53 @@ pub fn fills(s: &Session, _p: &FillsParams) -> Result<FillsReport> {
     Ok(FillsReport { fills })
 }
 
-/// The freshest quote folio can get for `symbol` without a running cockpit: the one a cockpit
-/// saved when it is fresh, else one from the configured source ([quotes] source; the demo's is
-/// its simulated feed; IBKR's for an order to IBKR when none is set). None when there is no
-/// source (the ticket's quote check then says so).
-pub async fn quote_for(s: &Session, symbol: &str, broker: BrokerKind) -> Result<Option<Quote>> {
+/// A quote for `symbol` without asking the network: a fresh one a cockpit saved, or, where
+/// the quotes are simulated (the demo), one step of the simulated walk from its latest close.
+/// (The cockpit's ticket asks this for a symbol its feed does not stream: a harvest's
+/// replacement.)
+pub fn local_quote(s: &Session, symbol: &str) -> Result<Option<Quote>> {
     use crate::config::FeedKind;
     let symbol = parse_symbol(symbol).map_err(bad)?;
     let max_age = i64::try_from(s.config().broker.max_quote_age_secs).unwrap_or(i64::MAX);
     let stored = s
         .read(|st| Ok(st.quotes()?))?
         .into_iter()
-        .find(|q| q.symbol == symbol);
-    if let Some(q) = &stored
-        && (Utc::now() - q.time).num_seconds() <= max_age
-    {
+        .find(|q| q.symbol == symbol)
+        .filter(|q| (Utc::now() - q.time).num_seconds() <= max_age);
+    if stored.is_some() {
         return Ok(stored);
     }
+    if !(s.is_demo() || s.config().quotes.source == FeedKind::Simulated) {
+        return Ok(None);
+    }
+    let closes = s.read(|st| Ok(st.latest_closes(s.today())?))?;
+    let Some((_, close)) = closes.get(&symbol) else {
+        return Ok(None);
+    };
+    let mut walk = crate::market::simfeed::SimWalk::new(
+        s.config().quotes.sim_seed,
+        [(symbol.clone(), *close)].into(),
+    );
+    walk.subscribe(&symbol).map_err(bad)?;
+    let now = Utc::now();
+    Ok((0..1000).find_map(|_| walk.step(now).into_iter().find(|q| q.symbol == symbol)))
+}
+
+/// The freshest quote folio can get for `symbol` without a running cockpit: the one a cockpit
+/// saved when it is fresh, else one from the configured source ([quotes] source; the demo's is
+/// its simulated feed; IBKR's for an order to IBKR when none is set). None when there is no
+/// source (the ticket's quote check then says so).
+pub async fn quote_for(s: &Session, symbol: &str, broker: BrokerKind) -> Result<Option<Quote>> {
+    if let Some(q) = local_quote(s, symbol)? {
+        return Ok(Some(q));
+    }
+    use crate::config::FeedKind;
+    let symbol = parse_symbol(symbol).map_err(bad)?;
+    // A stored quote too old to trade on is still shown (the ticket's quote check refuses it).
+    let stored = s
+        .read(|st| Ok(st.quotes()?))?
+        .into_iter()
+        .find(|q| q.symbol == symbol);
     let source = match (s.is_demo(), s.config().quotes.source, broker) {
         (true, ..) => FeedKind::Simulated,
         // An order to IBKR is priced on IBKR's own quote when no other source is set.
@@ -1021,20 +1051,8 @@ pub async fn quote_for(s: &Session, symbol: &str, broker: BrokerKind) -> Result<
         wait_secs: Some(5),
     };
     Ok(match source {
-        FeedKind::None => stored,
-        FeedKind::Simulated => {
-            let closes = s.read(|st| Ok(st.latest_closes(s.today())?))?;
-            let Some((_, close)) = closes.get(&symbol) else {
-                return Ok(stored);
-            };
-            let mut walk = crate::market::simfeed::SimWalk::new(
-                s.config().quotes.sim_seed,
-                [(symbol.clone(), *close)].into(),
-            );
-            walk.subscribe(&symbol).map_err(bad)?;
-            let now = Utc::now();
-            (0..1000).find_map(|_| walk.step(now).into_iter().find(|q| q.symbol == symbol))
-        }
+        // The simulated walk was asked of local_quote above.
+        FeedKind::None | FeedKind::Simulated => stored,
         FeedKind::Ibkr => super::quotes::live(s, &live(super::quotes::LiveSource::Ibkr))
             .await?
             .quotes

@@ -294,7 +294,9 @@ fn run_with(
             Done::SavedQuotes(crate::app::quotes::save(s, &quotes).map_err(text))
         }
         Job::Ticket { params, quote, now } => Done::Ticket(
-            orders::ticket(s, &params, quote.as_ref(), now)
+            quote
+                .map_or_else(|| orders::local_quote(s, &params.symbol), |q| Ok(Some(q)))
+                .and_then(|quote| orders::ticket(s, &params, quote.as_ref(), now))
                 .map(Box::new)
                 .map_err(text),
         ),
@@ -305,7 +307,9 @@ fn run_with(
             shown,
             confirmation,
         } => Done::Placed(
-            orders::ticket(s, &params, quote.as_ref(), now)
+            quote
+                .map_or_else(|| orders::local_quote(s, &params.symbol), |q| Ok(Some(q)))
+                .and_then(|quote| orders::ticket(s, &params, quote.as_ref(), now))
                 .and_then(|mut t| {
                     t.live |= shown.live;
                     if t.confirm != shown.confirm || t.request != shown.request {
