@@ -1164,8 +1164,9 @@ fn fresh(symbol: &str, bid: &str, ask: &str) -> folio::domain::Quote {
     }
 }
 
-#[test]
-fn the_ticket_previews_as_the_fields_change_sends_on_confirmation_and_trades_cancels() {
+/// A writable demo cockpit with a fresh VTI quote, its ticket open for a purchase of VTI: on
+/// Holdings, filtered to VTI, `b` opens it priced at the ask.
+fn trading() -> Cockpit {
     let s = Arc::new(
         Session::demo(
             Config::default(),
@@ -1181,12 +1182,17 @@ fn the_ticket_previews_as_the_fields_change_sends_on_confirmation_and_trades_can
     app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
         "VTI", "386.00", "386.10",
     )])));
-    // Holdings, filtered to VTI; b opens the ticket on it, priced at the ask.
     press(&mut app, KeyCode::Char('2'));
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "VTI");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('b'));
+    app
+}
+
+#[test]
+fn the_ticket_previews_as_the_fields_change_sends_on_confirmation_and_trades_cancels() {
+    let mut app = trading();
     let screen = text(&mut app, 80, 24);
     assert!(screen.contains("Paper order"), "{screen}");
     assert!(screen.contains("give a quantity"), "{screen}");
@@ -1252,26 +1258,7 @@ fn the_ticket_previews_as_the_fields_change_sends_on_confirmation_and_trades_can
 
 #[test]
 fn a_resting_paper_order_fills_when_the_feed_reaches_it() {
-    let s = Arc::new(
-        Session::demo(
-            Config::default(),
-            Clock::Fixed(today()),
-            None,
-            Access::Write,
-        )
-        .unwrap(),
-    );
-    let mut app = Cockpit::new(s, setup(), Theme { color: false });
-    let _ = app.take_effects();
-    app.set_now(Utc::now(), today());
-    app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
-        "VTI", "386.00", "386.10",
-    )])));
-    press(&mut app, KeyCode::Char('2'));
-    press(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "VTI");
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Char('b'));
+    let mut app = trading();
     typed(&mut app, "2");
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
