@@ -873,10 +873,11 @@ pub async fn cancel<B: Broker>(s: &Session, desk: &Desk<B>, id: i64) -> Result<O
     let reference = order.reference.clone();
     let events = desk
         .collect(timeout, |e| match e {
+            // A fill that beat the cancel is followed by its 10148: that is the answer.
             BrokerEvent::Status { key, status, .. } => {
                 (key.reference.as_deref() == Some(&reference)
                     || key.order_id == order.broker_order_id)
-                    && matches!(status.as_str(), "Cancelled" | "ApiCancelled" | "Filled")
+                    && matches!(status.as_str(), "Cancelled" | "ApiCancelled")
             }
             BrokerEvent::Notice { order_id, code, .. } => {
                 *order_id == order.broker_order_id && matches!(code, 10147 | 10148 | 161)
