@@ -253,6 +253,7 @@ fn apply_one(
                 commission: None,
                 transaction: None,
             };
+            let before = w.execution(account, k)?;
             let stored = w.store_execution(&exec, k, revision)?;
             if stored == Stored::Same {
                 return Ok(());
@@ -260,10 +261,15 @@ fn apply_one(
             if let Some(o) = &order {
                 out.touch(o.id);
                 bind(w, o, key, Some(account), now)?;
-                let fees = w
-                    .execution_by_id(exec_id)?
-                    .and_then(|x| x.commission)
-                    .unwrap_or_default();
+                // A correction keeps the commission of the execution it corrects until its
+                // own is reported.
+                let fees = match w.commission(exec_id)? {
+                    Some(c) => c,
+                    None => match &before {
+                        Some(b) => w.commission(&b.exec_id)?.unwrap_or_default(),
+                        None => Decimal::ZERO,
+                    },
+                };
                 let t = transaction(o, &exec, k, fees);
                 match w.execution(account, k)?.and_then(|s| s.transaction) {
                     Some(txn) => w.rebook_execution(txn, &t)?,
@@ -463,4 +469,113 @@ pub fn mark_lost(
         lost.push(o.id);
     }
     Ok(lost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::order::{OrderRequest, OrderType, Tif};
+    use crate::store::Store;
+    use rust_decimal_macros::dec;
+
+    fn ctx() -> Context {
+        Context {
+            broker: BrokerKind::Ibkr,
+            client_id: 17,
+            lot_method: LotMethod::Fifo,
+            source: "test",
+        }
+    }
+
+    fn exec(id: &str, reference: &str, price: Decimal) -> BrokerEvent {
+        BrokerEvent::Execution {
+            key: OrderKey {
+                reference: Some(reference.into()),
+                ..OrderKey::default()
+            },
+            exec_id: id.into(),
+            account: "DU1".into(),
+            symbol: "VTI".into(),
+            side: Side::Buy,
+            shares: dec!(10),
+            price,
+            time: DateTime::parse_from_rfc3339("2026-12-04T15:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        }
+    }
+
+    fn commission(id: &str, amount: Decimal) -> BrokerEvent {
+        BrokerEvent::Commission {
+            exec_id: id.into(),
+            amount,
+            currency: "USD".into(),
+        }
+    }
+
+    /// (quantity, price, fees) of every booked transaction.
+    fn booked(st: &Store) -> Vec<(Decimal, Decimal, Decimal)> {
+        st.transactions()
+            .unwrap()
+            .iter()
+            .map(|t| (t.quantity.unwrap(), t.price.unwrap(), t.fees))
+            .collect()
+    }
+
+    #[test]
+    fn fills_book_once_corrections_replace_and_commissions_join_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = Store::open(&dir.path().join("j.db")).unwrap();
+        let now = Utc::now();
+        let request = OrderRequest {
+            account: "Taxable".into(),
+            symbol: "VTI".into(),
+            side: Side::Buy,
+            quantity: dec!(20),
+            order_type: OrderType::Limit,
+            limit: Some(dec!(101)),
+            stop: None,
+            tif: Tif::Day,
+            outside_rth: false,
+            relief: None,
+        };
+        let id = st
+            .write(|w| w.insert_order(&request, BrokerKind::Ibkr, false, "t", now, "{}"))
+            .unwrap();
+        let r = format!("folio:{id}-t");
+        let apply = |st: &mut Store, events: Vec<BrokerEvent>| {
+            st.write(|w| apply(w, &ctx(), &events, now)).unwrap();
+        };
+        apply(
+            &mut st,
+            vec![exec("A.01", &r, dec!(100)), commission("A.01", dec!(1.25))],
+        );
+        // The same execution again (a snapshot after a reconnect) books nothing.
+        apply(
+            &mut st,
+            vec![exec("A.01", &r, dec!(100)), commission("A.01", dec!(1.25))],
+        );
+        // A correction replaces it and keeps its commission until its own arrives.
+        apply(&mut st, vec![exec("A.02", &r, dec!(100.05))]);
+        // A commission that comes before its execution waits for it.
+        apply(
+            &mut st,
+            vec![commission("B.01", dec!(0.75)), exec("B.01", &r, dec!(99))],
+        );
+        assert_eq!(
+            booked(&st),
+            vec![
+                (dec!(10), dec!(100.05), dec!(1.25)),
+                (dec!(10), dec!(99), dec!(0.75))
+            ]
+        );
+        apply(&mut st, vec![commission("A.02", dec!(1.3))]);
+        assert_eq!(booked(&st)[0].2, dec!(1.3));
+        // An older revision arriving late changes nothing.
+        apply(&mut st, vec![exec("A.01", &r, dec!(100))]);
+        assert_eq!(booked(&st)[0].1, dec!(100.05));
+        let o = st.order(id).unwrap().unwrap();
+        assert_eq!((o.state, o.filled), (OrderState::Filled, dec!(20)));
+        assert_eq!(o.commission, dec!(2.05));
+    }
 }

@@ -426,6 +426,27 @@ impl Writer<'_> {
         Ok(executions_where(&self.tx, "WHERE e.exec_id = ?1", [exec_id])?.pop())
     }
 
+    /// The commission reported for `exec_id`, if any.
+    pub fn commission(&self, exec_id: &str) -> Result<Option<Decimal>> {
+        let text: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT amount FROM commissions WHERE exec_id = ?1",
+                [exec_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|t| {
+            Decimal::from_str(&t).map_err(|_| StoreError::Corrupt {
+                table: "commissions",
+                id: 0,
+                column: "amount",
+                value: format!("{t} (execution {exec_id})"),
+            })
+        })
+        .transpose()
+    }
+
     /// Records a commission report; returns false when the same amount was already recorded.
     pub fn store_commission(&self, exec_id: &str, amount: Decimal, currency: &str) -> Result<bool> {
         let n = self.tx.execute(
