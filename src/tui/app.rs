@@ -367,6 +367,11 @@ impl App {
                     t.set_preview(r);
                 }
             }
+            Done::WhatIf(r) => {
+                if let Some(t) = &mut self.ticket {
+                    t.set_what_if(r);
+                }
+            }
             Done::Placed(r) => {
                 if let Some(t) = &mut self.ticket {
                     t.sent(r);
@@ -646,6 +651,11 @@ impl App {
             TicketAction::None => {}
             TicketAction::Changed => self.ask_ticket(),
             TicketAction::Close => self.ticket = None,
+            TicketAction::Confirming => {
+                if let Some(r) = t.confirming().cloned() {
+                    self.request(Job::WhatIf(Box::new(r)));
+                }
+            }
             TicketAction::Replacement(sel) => self.open_ticket(Side::Buy, &sel),
             TicketAction::Send(confirmation) => {
                 let ready = match (t.params(), &t.preview) {

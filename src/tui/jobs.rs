@@ -71,6 +71,8 @@ pub enum Job {
     WorkPaper(Vec<Quote>),
     /// The journal brought to the brokers' truth (IBKR orders still open).
     SyncOrders,
+    /// IBKR's what-if for an order about to be confirmed (commission and margin).
+    WhatIf(Box<crate::domain::order::OrderRequest>),
 }
 
 /// Which requests replace each other: a newer request of a kind makes older answers stale.
@@ -90,6 +92,7 @@ pub enum Kind {
     Orders,
     WorkPaper,
     SyncOrders,
+    WhatIf,
 }
 
 impl Job {
@@ -109,6 +112,7 @@ impl Job {
             Job::Orders => Kind::Orders,
             Job::WorkPaper(_) => Kind::WorkPaper,
             Job::SyncOrders => Kind::SyncOrders,
+            Job::WhatIf(_) => Kind::WhatIf,
         }
     }
 }
@@ -141,6 +145,7 @@ pub enum Done {
     Orders(Result<Box<OrdersReport>, String>),
     /// Whether the orders changed.
     Worked(Result<bool, String>),
+    WhatIf(Result<Option<crate::broker::WhatIf>, String>),
 }
 
 impl Done {
@@ -159,6 +164,7 @@ impl Done {
             Done::Cancelled(_) => Kind::CancelOrder,
             Done::Orders(_) => Kind::Orders,
             Done::Worked(_) => Kind::WorkPaper,
+            Done::WhatIf(_) => Kind::WhatIf,
         }
     }
 }
@@ -340,6 +346,17 @@ fn run_with(
             .map(|a| !a.orders.is_empty())
             .map_err(text),
         ),
+        Job::WhatIf(request) => Done::WhatIf(
+            block_on(handle, async {
+                use crate::broker::Broker;
+                let desk = ibkr(s, desks, None).await?;
+                desk.broker
+                    .preview(&request)
+                    .await
+                    .map_err(|e| AppError::Failed(anyhow::anyhow!("{e}")))
+            })
+            .map_err(text),
+        ),
         Job::SyncOrders => Done::Worked(
             match desks {
                 // The cockpit: what the kept IBKR connection reported (paper orders are worked
@@ -415,6 +432,7 @@ fn failed(kind: Kind) -> Done {
         Kind::CancelOrder => Done::Cancelled(e()),
         Kind::Orders => Done::Orders(e()),
         Kind::WorkPaper | Kind::SyncOrders => Done::Worked(e()),
+        Kind::WhatIf => Done::WhatIf(e()),
     }
 }
 

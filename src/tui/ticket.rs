@@ -81,6 +81,8 @@ pub enum Action {
     Close,
     /// Open the replacement buy (after a harvest's sale).
     Replacement(Selection),
+    /// The confirmation is asked: an IBKR order's what-if can be asked of the broker now.
+    Confirming,
 }
 
 pub struct TicketForm {
@@ -103,6 +105,8 @@ pub struct TicketForm {
     /// The fields changed since the preview shown was asked for (Enter waits for the new one).
     pending: bool,
     replacement: Option<String>,
+    /// IBKR's what-if for the order being confirmed (None until asked; Some(None) while asked).
+    what_if: Option<Option<Result<Option<crate::broker::WhatIf>, String>>>,
 }
 
 fn number(text: &str, what: &str) -> Result<Option<Decimal>, String> {
@@ -153,6 +157,7 @@ impl TicketForm {
             field_error: None,
             pending: true,
             replacement: sel.replacement.clone(),
+            what_if: None,
         };
         t.field_error = t.params().err();
         t
@@ -204,6 +209,7 @@ impl TicketForm {
             Ok(_) => {
                 self.field_error = None;
                 self.pending = true;
+                self.what_if = None;
                 Action::Changed
             }
             Err(e) => {
@@ -218,6 +224,20 @@ impl TicketForm {
     pub fn set_preview(&mut self, r: Result<Box<Ticket>, String>) {
         self.preview = Some(r);
         self.pending = false;
+    }
+
+    pub fn set_what_if(&mut self, r: Result<Option<crate::broker::WhatIf>, String>) {
+        if self.what_if.is_some() {
+            self.what_if = Some(Some(r));
+        }
+    }
+
+    /// The order being confirmed (what the what-if is asked about).
+    pub fn confirming(&self) -> Option<&crate::domain::order::OrderRequest> {
+        match (&self.stage, &self.preview) {
+            (Stage::Confirm(_), Some(Ok(t))) => Some(&t.request),
+            _ => None,
+        }
     }
 
     pub fn sent(&mut self, r: Result<Box<Placed>, String>) {
@@ -280,7 +300,10 @@ impl TicketForm {
                     .as_ref()
                     .is_some_and(|p| p.as_ref().is_ok_and(|t| t.live));
                 match key.code {
-                    KeyCode::Esc => self.stage = Stage::Editing,
+                    KeyCode::Esc => {
+                        self.stage = Stage::Editing;
+                        self.what_if = None;
+                    }
                     KeyCode::Char('y') | KeyCode::Char('Y') if !live => {
                         self.stage = Stage::Sending;
                         return Action::Send(Confirmation::Yes);
@@ -312,6 +335,10 @@ impl TicketForm {
             KeyCode::BackTab | KeyCode::Up => self.field = (at + fields.len() - 1) % fields.len(),
             KeyCode::Enter if self.ready().is_some() => {
                 self.stage = Stage::Confirm(String::new());
+                if self.broker == BrokerKind::Ibkr {
+                    self.what_if = Some(None);
+                    return Action::Confirming;
+                }
             }
             KeyCode::Left | KeyCode::Right => {
                 let fwd = key.code == KeyCode::Right;
@@ -613,10 +640,19 @@ impl TicketForm {
         for c in failed {
             out.push(Line::styled(format!("✗ {}", c.message), t.error()));
         }
-        if let Some(w) = &p.broker_preview
-            && let Some(m) = w.init_margin_change
-        {
-            out.push(Line::raw(format!("Broker: margin change {}", money(m))));
+        match &self.what_if {
+            Some(None) => out.push(Line::styled("Asking IBKR for its what-if…", t.dim())),
+            Some(Some(Ok(Some(w)))) => out.push(Line::raw(format!(
+                "IBKR what-if: commission {}, initial margin change {}",
+                w.commission.map_or("-".into(), money),
+                w.init_margin_change.map_or("-".into(), money)
+            ))),
+            Some(Some(Ok(None))) => out.push(Line::styled(
+                "IBKR gave no what-if for this order.",
+                t.dim(),
+            )),
+            Some(Some(Err(e))) => out.push(Line::styled(format!("IBKR what-if: {e}"), t.warn())),
+            None => {}
         }
         out
     }

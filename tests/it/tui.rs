@@ -1167,16 +1167,12 @@ fn fresh(symbol: &str, bid: &str, ask: &str) -> folio::domain::Quote {
 /// A writable demo cockpit with a fresh VTI quote, its ticket open for a purchase of VTI: on
 /// Holdings, filtered to VTI, `b` opens it priced at the ask.
 fn trading() -> Cockpit {
-    let s = Arc::new(
-        Session::demo(
-            Config::default(),
-            Clock::Fixed(today()),
-            None,
-            Access::Write,
-        )
-        .unwrap(),
-    );
-    let mut app = Cockpit::new(s, setup(), Theme { color: false });
+    trading_with(Config::default(), setup())
+}
+
+fn trading_with(config: Config, setup: Setup) -> Cockpit {
+    let s = Arc::new(Session::demo(config, Clock::Fixed(today()), None, Access::Write).unwrap());
+    let mut app = Cockpit::new(s, setup, Theme { color: false });
     let _ = app.take_effects();
     app.set_now(Utc::now(), today());
     app.update(Msg::Feed(FeedEvent::Quotes(vec![fresh(
@@ -1280,4 +1276,42 @@ fn a_resting_paper_order_fills_when_the_feed_reaches_it() {
     assert!(screen.contains("0 working, 1 shown"), "{screen}");
     assert!(screen.contains("filled"), "{screen}");
     assert!(screen.contains("385.00"), "{screen}");
+}
+
+#[test]
+fn an_ibkr_ticket_shows_the_brokers_what_if_before_it_is_confirmed() {
+    use crate::fake_tws::{FakeTws, Fill, Script};
+    let fake = FakeTws::start(Script {
+        fill: Fill::Rest,
+        ..Script::default()
+    });
+    let config = Config::parse(&format!(
+        "[ibkr]\nport = {}\nconnect_timeout_secs = 3\n[broker]\ndefault = \"ibkr\"\nack_timeout_secs = 3\n",
+        fake.addr.port()
+    ))
+    .unwrap();
+    let mut app = trading_with(
+        config,
+        Setup {
+            broker: folio::domain::order::BrokerKind::Ibkr,
+            ..setup()
+        },
+    );
+    typed(&mut app, "2");
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("IBKR order"), "{screen}");
+    assert!(screen.contains("✓ checks passed"), "{screen}");
+    press(&mut app, KeyCode::Enter);
+    let screen = text(&mut app, 80, 24);
+    assert!(
+        screen.contains("IBKR what-if: commission 1.00, initial margin change 1,234.50"),
+        "{screen}"
+    );
+    assert!(screen.contains("Send this order? y / N"), "{screen}");
+    press(&mut app, KeyCode::Char('y'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Order 1 working: BUY 2 VTI"), "{screen}");
+    let placed = fake.seen.lock().unwrap().placed.clone();
+    assert_eq!(placed.iter().filter(|p| !p.5).count(), 1, "{placed:?}");
+    assert!(placed.iter().any(|p| p.5), "the what-if went first");
 }
