@@ -215,7 +215,6 @@ fn main() {
         let mut times = Vec::new();
         for _ in 0..50 {
             let q = quote(&sym, "99.90", "100.10");
-            desk.broker.see(std::slice::from_ref(&q));
             let t = orders::ticket(
                 &s,
                 &params(Side::Buy, &sym, 10, "99", BrokerKind::Paper),

@@ -15,9 +15,12 @@ use tokio::sync::mpsc;
 use super::tax::{TradeParams, TradePreview, trade_account};
 use super::{AppError, Result, Session, bad};
 use crate::broker::journal::{self, Applied, Context};
-use crate::broker::{Broker, BrokerError, BrokerEvent, WhatIf, touch};
+/// The broker interface and its preview, for the edges that hold a [`Desk`].
+pub use crate::broker::{Broker, WhatIf};
+use crate::broker::{BrokerError, BrokerEvent};
 use crate::domain::order::{
     BrokerKind, Execution, Order, OrderRequest, OrderState, OrderType, Side, Tif, regular_hours,
+    touch,
 };
 use crate::domain::{AccountKind, MAX_VALUE, Named, Quote, Relief, parse_symbol};
 use crate::format::money;
@@ -425,6 +428,36 @@ pub fn ticket(
     })
 }
 
+/// The ticket for `p` as `desk`'s broker sees it: a live account makes it live, and the
+/// broker's own preview (IBKR's what-if) is attached where it gives one (a failed preview is a
+/// warning: the order can still be placed).
+pub async fn prepare<B: Broker>(
+    s: &Session,
+    desk: &Desk<B>,
+    p: &OrderParams,
+    quote: Option<&Quote>,
+    now: DateTime<Utc>,
+) -> Result<Ticket> {
+    let mut t = ticket(s, p, quote, now)?;
+    t.live |= desk.broker.live();
+    match what_if(desk, &t.request).await {
+        Ok(w) => t.broker_preview = w,
+        Err(e) => t.warnings.push(format!("{e}")),
+    }
+    Ok(t)
+}
+
+/// The broker's own preview of `request` (IBKR's what-if: commission and margin).
+pub async fn what_if<B: Broker>(desk: &Desk<B>, request: &OrderRequest) -> Result<Option<WhatIf>> {
+    desk.broker
+        .preview(request)
+        .await
+        .map_err(|e| AppError::Failed(anyhow::anyhow!("the broker's preview: {e}")))
+}
+
+/// The IBKR broker with its reports.
+pub type IbkrDesk = Desk<crate::broker::ibkr::Ibkr>;
+
 /// A broker with the stream of what it reports.
 pub struct Desk<B> {
     pub broker: B,
@@ -568,16 +601,13 @@ pub fn paper_desk(s: &Session) -> Desk<crate::broker::paper::Paper> {
 
 /// A connection to IBKR taking orders ([ibkr] in the config), its accounts checked against
 /// [broker] (live trading only when turned on, to the accounts listed).
-pub async fn ibkr_desk(s: &Session) -> Result<Desk<crate::broker::ibkr::Ibkr>> {
+pub async fn ibkr_desk(s: &Session) -> Result<IbkrDesk> {
     ibkr_desk_as(s, None).await
 }
 
 /// [`ibkr_desk`] with API client id `client_id` only (IBKR lets only the client id that
 /// placed an order cancel it), or the `[ibkr]` pool when None.
-pub async fn ibkr_desk_as(
-    s: &Session,
-    client_id: Option<i64>,
-) -> Result<Desk<crate::broker::ibkr::Ibkr>> {
+pub async fn ibkr_desk_as(s: &Session, client_id: Option<i64>) -> Result<IbkrDesk> {
     let (tx, rx) = mpsc::unbounded_channel();
     let cfg = s.config();
     let mut settings = cfg.ibkr.clone();
@@ -598,7 +628,7 @@ pub async fn ibkr_desk_as(
 /// opened anew, and reconciled, by its next use.
 #[derive(Default)]
 pub struct Desks {
-    ibkr: tokio::sync::Mutex<Option<std::sync::Arc<Desk<crate::broker::ibkr::Ibkr>>>>,
+    ibkr: tokio::sync::Mutex<Option<std::sync::Arc<IbkrDesk>>>,
 }
 
 impl Desks {
@@ -609,7 +639,7 @@ impl Desks {
         &self,
         s: &Session,
         client_id: Option<i64>,
-    ) -> Result<std::sync::Arc<Desk<crate::broker::ibkr::Ibkr>>> {
+    ) -> Result<std::sync::Arc<IbkrDesk>> {
         let mut kept = self.ibkr.lock().await;
         if let Some(d) = kept.as_ref().filter(|d| d.broker.connected()) {
             if client_id.is_none_or(|c| c == d.client_id) {
@@ -774,6 +804,9 @@ pub async fn place<B: Broker>(
         })
     })?;
     crate::test_hooks::crash_point("after-journal");
+    if let Some(q) = &ticket.quote {
+        desk.broker.see(std::slice::from_ref(q));
+    }
     let sent = desk.broker.submit(&order).await;
     let ctx = desk.context(s, "broker");
     let state = match &sent {

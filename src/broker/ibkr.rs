@@ -238,10 +238,6 @@ impl Ibkr {
         self.client.is_connected()
     }
 
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
     fn order(&self, r: &OrderRequest) -> Result<ibapi::orders::Order, BrokerError> {
         let qty = r
             .quantity

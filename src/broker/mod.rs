@@ -139,6 +139,9 @@ pub trait Broker {
     fn live(&self) -> bool {
         false
     }
+    /// The quotes the order is priced on (the paper broker fills against them; a real broker
+    /// has its own market).
+    fn see(&self, _quotes: &[Quote]) {}
     /// The broker's own preview (commission, margin), where it offers one.
     async fn preview(&self, request: &OrderRequest) -> Result<Option<WhatIf>, BrokerError>;
     /// Sends the journaled `order` (its reference and broker order id are set).
@@ -147,15 +150,6 @@ pub trait Broker {
     /// Everything the broker knows now: open and completed orders, executions and their
     /// commissions (reconciliation applies it idempotently).
     async fn snapshot(&self) -> Result<Vec<BrokerEvent>, BrokerError>;
-}
-
-/// The reference price of an order against a quote: what a market order would pay (the ask
-/// to buy, the bid to sell), else the last trade.
-pub fn touch(side: Side, q: &Quote) -> Decimal {
-    match side {
-        Side::Buy => q.ask.unwrap_or(q.last),
-        Side::Sell => q.bid.unwrap_or(q.last),
-    }
 }
 
 #[cfg(test)]

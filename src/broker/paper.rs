@@ -186,18 +186,6 @@ impl Paper {
         )
     }
 
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
-    /// Remembers the latest quote of each symbol.
-    pub fn see(&self, quotes: &[Quote]) {
-        let mut m = self.quotes.lock().unwrap_or_else(|p| p.into_inner());
-        for q in quotes {
-            m.insert(q.symbol.clone(), q.clone());
-        }
-    }
-
     pub fn quote(&self, symbol: &str) -> Option<Quote> {
         self.quotes
             .lock()
@@ -223,11 +211,19 @@ impl Broker for Paper {
         BrokerKind::Paper
     }
 
+    /// Remembers the latest quote of each symbol.
+    fn see(&self, quotes: &[Quote]) {
+        let mut m = self.quotes.lock().unwrap_or_else(|p| p.into_inner());
+        for q in quotes {
+            m.insert(q.symbol.clone(), q.clone());
+        }
+    }
+
     /// The commission on the fixed schedule at the quote (the paper broker has no margin).
     async fn preview(&self, request: &OrderRequest) -> Result<Option<WhatIf>, BrokerError> {
         let price = request.limit.or_else(|| {
             self.quote(&request.symbol)
-                .map(|q| super::touch(request.side, &q))
+                .map(|q| crate::domain::order::touch(request.side, &q))
         });
         Ok(price.map(|p| WhatIf {
             commission: Some(

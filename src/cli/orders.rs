@@ -9,9 +9,10 @@ use rust_decimal::Decimal;
 use super::output::{json, money, outln, price, qty, warnings};
 use super::{Ctx, named};
 use crate::app::bad;
-use crate::app::orders::{self, Confirmation, Desk, OrderParams, OrdersParams, Placed, Ticket};
+use crate::app::orders::{
+    self, Broker, Confirmation, Desk, OrderParams, OrdersParams, Placed, Ticket,
+};
 use crate::app::tax::TradePreview;
-use crate::broker::Broker;
 use crate::domain::order::{BrokerKind, Order, OrderState, OrderType, Side, Tif};
 use crate::domain::{LotMethod, Named};
 
@@ -138,9 +139,6 @@ pub async fn order(ctx: &Ctx<'_>, args: OrderArgs) -> anyhow::Result<()> {
         BrokerKind::Paper => {
             let desk = orders::paper_desk(s);
             let quote = orders::quote_for(s, &p.symbol, BrokerKind::Paper).await?;
-            if let Some(q) = &quote {
-                desk.broker.see(std::slice::from_ref(q));
-            }
             ticket_then_send(ctx, &desk, &p, quote, &a).await
         }
         BrokerKind::Ibkr => {
@@ -163,12 +161,7 @@ async fn ticket_then_send<B: Broker>(
     a: &TicketArgs,
 ) -> anyhow::Result<()> {
     let s = ctx.session;
-    let mut ticket = orders::ticket(s, p, quote.as_ref(), Utc::now())?;
-    ticket.live |= desk.broker.live();
-    match desk.broker.preview(&ticket.request).await {
-        Ok(w) => ticket.broker_preview = w,
-        Err(e) => ticket.warnings.push(format!("the broker's preview: {e}")),
-    }
+    let ticket = orders::prepare(s, desk, p, quote.as_ref(), Utc::now()).await?;
     if a.dry_run {
         if ctx.json {
             json(&ticket)?;

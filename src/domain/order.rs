@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Named, Relief};
+use super::{Named, Quote, Relief};
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -337,6 +337,15 @@ impl Schedule {
     ) -> Decimal {
         let (shares, value) = before;
         self.commission(shares + fill_shares, value + fill_value) - self.commission(shares, value)
+    }
+}
+
+/// The reference price of an order against a quote: what a market order would pay (the ask
+/// to buy, the bid to sell), else the last trade.
+pub fn touch(side: Side, q: &Quote) -> Decimal {
+    match side {
+        Side::Buy => q.ask.unwrap_or(q.last),
+        Side::Sell => q.bid.unwrap_or(q.last),
     }
 }
 

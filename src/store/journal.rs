@@ -198,18 +198,6 @@ impl Store {
         executions_where(&self.conn, "", [])
     }
 
-    /// The highest order id used with `client_id` at `broker`.
-    pub fn max_order_id(&self, broker: BrokerKind, client_id: i64) -> Result<Option<i64>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT max_order_id FROM order_ids WHERE broker = ?1 AND client_id = ?2",
-                params![broker.name(), client_id],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
     /// Runs `f` in one transaction committed with `synchronous = FULL`: when it returns, the
     /// journal's row is on the disk, not only in the OS's cache (an order is sent after this).
     pub fn write_durably<T, E: From<StoreError>>(

@@ -626,7 +626,7 @@ impl App {
     /// one.
     fn open_ticket(&mut self, side: Side, sel: &Selection) {
         let quote = self.quotes.latest.get(&sel.symbol);
-        let reference = quote.map(|q| crate::broker::touch(side, q));
+        let reference = quote.map(|q| crate::domain::order::touch(side, q));
         let broker = self.setup.broker;
         self.ticket = Some(TicketForm::new(side, sel, reference, broker));
         self.ask_ticket();

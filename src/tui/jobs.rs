@@ -145,7 +145,7 @@ pub enum Done {
     Orders(Result<Box<OrdersReport>, String>),
     /// Whether the orders changed.
     Worked(Result<bool, String>),
-    WhatIf(Result<Option<crate::broker::WhatIf>, String>),
+    WhatIf(Result<Option<orders::WhatIf>, String>),
 }
 
 impl Done {
@@ -191,7 +191,7 @@ async fn ibkr(
     s: &Session,
     desks: Option<&Desks>,
     client_id: Option<i64>,
-) -> Result<std::sync::Arc<orders::Desk<crate::broker::ibkr::Ibkr>>, AppError> {
+) -> Result<std::sync::Arc<orders::IbkrDesk>, AppError> {
     match desks {
         Some(d) => d.ibkr(s, client_id).await,
         None => {
@@ -210,13 +210,7 @@ async fn place(
     c: &Confirmation,
 ) -> Result<Placed, AppError> {
     match ticket.broker {
-        BrokerKind::Paper => {
-            let desk = orders::paper_desk(s);
-            if let Some(q) = &ticket.quote {
-                desk.broker.see(std::slice::from_ref(q));
-            }
-            orders::place(s, &desk, ticket, c).await
-        }
+        BrokerKind::Paper => orders::place(s, &orders::paper_desk(s), ticket, c).await,
         BrokerKind::Ibkr => orders::place(s, &*ibkr(s, desks, None).await?, ticket, c).await,
     }
 }
@@ -348,12 +342,7 @@ fn run_with(
         ),
         Job::WhatIf(request) => Done::WhatIf(
             block_on(handle, async {
-                use crate::broker::Broker;
-                let desk = ibkr(s, desks, None).await?;
-                desk.broker
-                    .preview(&request)
-                    .await
-                    .map_err(|e| AppError::Failed(anyhow::anyhow!("{e}")))
+                orders::what_if(&*ibkr(s, desks, None).await?, &request).await
             })
             .map_err(text),
         ),

@@ -106,7 +106,7 @@ pub struct TicketForm {
     pending: bool,
     replacement: Option<String>,
     /// IBKR's what-if for the order being confirmed (None until asked; Some(None) while asked).
-    what_if: Option<Option<Result<Option<crate::broker::WhatIf>, String>>>,
+    what_if: Option<Option<Result<Option<crate::app::orders::WhatIf>, String>>>,
 }
 
 fn number(text: &str, what: &str) -> Result<Option<Decimal>, String> {
@@ -226,7 +226,7 @@ impl TicketForm {
         self.pending = false;
     }
 
-    pub fn set_what_if(&mut self, r: Result<Option<crate::broker::WhatIf>, String>) {
+    pub fn set_what_if(&mut self, r: Result<Option<crate::app::orders::WhatIf>, String>) {
         if self.what_if.is_some() {
             self.what_if = Some(Some(r));
         }
