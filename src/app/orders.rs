@@ -305,7 +305,8 @@ pub fn ticket(
             "a market order outside regular hours (09:30 to 16:00 New York): give a limit, or wait for the open".to_string()
         }),
     ));
-    let open = s.read(|st| Ok(st.orders(true)?))?;
+    let journal = s.read(|st| Ok(st.orders(false)?))?;
+    let open: Vec<&Order> = journal.iter().filter(|o| o.state.is_open()).collect();
     let pending = |side: Side| -> Decimal {
         open.iter()
             .filter(|o| {
@@ -362,8 +363,7 @@ pub fn ticket(
         },
     ));
     let window = chrono::Duration::seconds(i64::try_from(cfg.duplicate_secs).unwrap_or(0));
-    let recent = s.read(|st| Ok(st.orders(false)?))?;
-    let duplicate = recent.iter().rev().find(|o| {
+    let duplicate = journal.iter().rev().find(|o| {
         now - o.created < window
             && o.request.account == r.account
             && o.request.symbol == r.symbol
@@ -518,9 +518,15 @@ impl<B: Broker> Desk<B> {
     }
 }
 
-/// Waits on a placed order: for its acknowledgement, and for a market order also for its end
-/// (filled with every fill's commission, cancelled, or refused), so that `folio order` can say
-/// what happened.
+/// Whether a report in flight names `o` (by its reference or its broker order id).
+fn is_about(o: &Order, key: &crate::broker::OrderKey) -> bool {
+    key.reference.as_deref() == Some(o.reference.as_str())
+        || (key.order_id.is_some() && key.order_id == o.broker_order_id)
+}
+
+/// Waits on a placed order: for its acknowledgement, and for a marketable order also for its
+/// end (filled with every fill's commission, cancelled, or refused), so that `folio order` can
+/// say what happened.
 struct Waiter<'a> {
     order: &'a Order,
     to_the_end: bool,
@@ -545,8 +551,7 @@ impl<'a> Waiter<'a> {
     }
 
     fn mine(&self, key: &crate::broker::OrderKey) -> bool {
-        key.reference.as_deref() == Some(self.order.reference.as_str())
-            || (key.order_id.is_some() && key.order_id == self.order.broker_order_id)
+        is_about(self.order, key)
     }
 
     /// Whether enough has been heard.
@@ -641,34 +646,28 @@ impl Desks {
         client_id: Option<i64>,
     ) -> Result<std::sync::Arc<IbkrDesk>> {
         let mut kept = self.ibkr.lock().await;
-        if let Some(d) = kept.as_ref().filter(|d| d.broker.connected()) {
-            if client_id.is_none_or(|c| c == d.client_id) {
-                return Ok(d.clone());
+        match kept.as_ref().filter(|d| d.broker.connected()) {
+            Some(d) if client_id.is_none_or(|c| c == d.client_id) => Ok(d.clone()),
+            Some(_) => Ok(opened(s, client_id).await?.0),
+            None => {
+                let (d, _) = opened(s, client_id).await?;
+                *kept = Some(d.clone());
+                Ok(d)
             }
-            let other = std::sync::Arc::new(ibkr_desk_as(s, client_id).await?);
-            reconcile(s, &other).await?;
-            return Ok(other);
         }
-        let d = std::sync::Arc::new(ibkr_desk_as(s, client_id).await?);
-        reconcile(s, &d).await?;
-        *kept = Some(d.clone());
-        Ok(d)
     }
 
     /// Applies what the kept connection reported since it was last asked (a full reconcile
     /// after the gateway says its connection was restored); with no live connection, opens
     /// one (which reconciles). Returns whether orders changed.
     pub async fn sync(&self, s: &Session) -> Result<bool> {
-        let kept = self.ibkr.lock().await.clone();
-        let d = match kept.filter(|d| d.broker.connected()) {
-            Some(d) => d,
-            None => {
-                let before = s.read(|st| Ok(st.orders(false)?))?;
-                self.ibkr(s, None).await?;
-                let after = s.read(|st| Ok(st.orders(false)?))?;
-                return Ok(before != after);
-            }
+        let mut kept = self.ibkr.lock().await;
+        let Some(d) = kept.clone().filter(|d| d.broker.connected()) else {
+            let (d, applied) = opened(s, None).await?;
+            *kept = Some(d);
+            return Ok(!applied.orders.is_empty());
         };
+        drop(kept);
         let events = d.drain().await;
         let restored = events.iter().any(|e| {
             matches!(
@@ -682,17 +681,26 @@ impl Desks {
         });
         let mut applied = record(s, &d.context(s, "broker"), &events)?;
         if restored {
-            applied.orders.extend(reconcile(s, &d).await?.orders);
+            applied.merge(reconcile(s, &d).await?);
         }
         Ok(!applied.orders.is_empty())
     }
 }
 
-/// Applies reported events to the journal (and the ledger) in one transaction.
+/// A new IBKR connection, reconciled: what the reconcile changed with it.
+async fn opened(
+    s: &Session,
+    client_id: Option<i64>,
+) -> Result<(std::sync::Arc<IbkrDesk>, Applied)> {
+    let d = ibkr_desk_as(s, client_id).await?;
+    let applied = reconcile(s, &d).await?;
+    Ok((std::sync::Arc::new(d), applied))
+}
+
+/// Applies reported events to the journal (and the ledger): one transaction up to and including
+/// each execution, so that a fill is on the disk before what follows it.
 pub fn record(s: &Session, ctx: &Context, events: &[BrokerEvent]) -> Result<Applied> {
     let mut applied = Applied::default();
-    // One transaction up to and including each execution: the fill is on the disk before
-    // whatever follows it (its commission) is applied, as a broker reports them.
     for chunk in events.split_inclusive(|e| matches!(e, BrokerEvent::Execution { .. })) {
         let books = chunk.iter().any(|e| {
             matches!(
@@ -709,12 +717,7 @@ pub fn record(s: &Session, ctx: &Context, events: &[BrokerEvent]) -> Result<Appl
         } else {
             s.write("recording order events", apply)?
         };
-        applied.ledger |= a.ledger;
-        for id in a.orders {
-            if !applied.orders.contains(&id) {
-                applied.orders.push(id);
-            }
-        }
+        applied.merge(a);
         if matches!(chunk.last(), Some(BrokerEvent::Execution { .. })) {
             crate::test_hooks::crash_point("after-execution");
         }
@@ -810,17 +813,17 @@ pub async fn place<B: Broker>(
     let sent = desk.broker.submit(&order).await;
     let ctx = desk.context(s, "broker");
     let state = match &sent {
-        Ok(()) => OrderState::Submitted,
-        Err(BrokerError::NotSent(_)) => OrderState::SendFailed,
-        // The request may have gone out: reconciliation decides.
-        Err(BrokerError::Failed(_)) => OrderState::Submitting,
+        Ok(()) => Some(OrderState::Submitted),
+        Err(BrokerError::NotSent(_)) => Some(OrderState::SendFailed),
+        // The request may have gone out: it stays submitting, and reconciliation decides.
+        Err(BrokerError::Failed(_)) => None,
     };
     s.write("recording an order's send", |st| {
         st.write(|w| -> Result<()> {
             w.update_order(
                 order.id,
                 &crate::store::OrderChange {
-                    state: Some(state).filter(|_| state != OrderState::Submitting),
+                    state,
                     reason: sent.as_ref().err().map(|e| e.to_string()),
                     ..Default::default()
                 },
@@ -847,13 +850,11 @@ pub async fn place<B: Broker>(
     let mut waiter = Waiter::new(&order, marketable);
     let events = desk.collect(timeout, |e| waiter.hear(e)).await;
     record(s, &ctx, &events)?;
-    let order = s.read(|st| Ok(st.order(order.id)?))?.unwrap_or(order);
-    let fills = s
-        .read(|st| Ok(st.executions()?))?
-        .into_iter()
-        .filter(|e| e.order == Some(order.id))
-        .collect();
-    Ok(Placed { order, fills })
+    let (now_order, fills) = s.read(|st| Ok((st.order(order.id)?, st.executions_of(order.id)?)))?;
+    Ok(Placed {
+        order: now_order.unwrap_or(order),
+        fills,
+    })
 }
 
 /// A reference token: unique across databases and restarts (the time, and the process).
@@ -903,14 +904,11 @@ pub async fn cancel<B: Broker>(s: &Session, desk: &Desk<B>, id: i64) -> Result<O
         .await
         .map_err(|e| AppError::Failed(anyhow::anyhow!("cancelling order {id}: {e}")))?;
     let timeout = Duration::from_secs(s.config().broker.ack_timeout_secs);
-    let reference = order.reference.clone();
     let events = desk
         .collect(timeout, |e| match e {
             // A fill that beat the cancel is followed by its 10148: that is the answer.
             BrokerEvent::Status { key, status, .. } => {
-                (key.reference.as_deref() == Some(&reference)
-                    || key.order_id == order.broker_order_id)
-                    && matches!(status.as_str(), "Cancelled" | "ApiCancelled")
+                is_about(&order, key) && matches!(status.as_str(), "Cancelled" | "ApiCancelled")
             }
             BrokerEvent::Notice { order_id, code, .. } => {
                 *order_id == order.broker_order_id && matches!(code, 10147 | 10148 | 161)
@@ -946,7 +944,10 @@ pub async fn reconcile<B: Broker>(s: &Session, desk: &Desk<B>) -> Result<Applied
             )?)
         })
     })?;
-    applied.orders.extend(lost);
+    applied.merge(Applied {
+        orders: lost,
+        ledger: false,
+    });
     Ok(applied)
 }
 
@@ -1012,13 +1013,17 @@ pub struct FillsParams {}
 /// `folio fills`: every execution, newest first, with the ledger transaction it became.
 pub fn fills(s: &Session, _p: &FillsParams) -> Result<FillsReport> {
     let (orders, execs) = s.read(|st| Ok((st.orders(false)?, st.executions()?)))?;
+    let account_of: std::collections::HashMap<i64, &str> = orders
+        .iter()
+        .map(|o| (o.id, o.request.account.as_str()))
+        .collect();
     let mut fills: Vec<Fill> = execs
         .into_iter()
         .map(|e| Fill {
             account: e
                 .order
-                .and_then(|id| orders.iter().find(|o| o.id == id))
-                .map(|o| o.request.account.clone()),
+                .and_then(|id| account_of.get(&id))
+                .map(|a| a.to_string()),
             execution: e,
         })
         .collect();
@@ -1026,80 +1031,78 @@ pub fn fills(s: &Session, _p: &FillsParams) -> Result<FillsReport> {
     Ok(FillsReport { fills })
 }
 
+/// The quote a cockpit stored for `symbol` (however old).
+fn stored_quote(s: &Session, symbol: &str) -> Result<Option<Quote>> {
+    Ok(s.read(|st| Ok(st.quotes()?))?
+        .into_iter()
+        .find(|q| q.symbol == symbol))
+}
+
+/// The quotes are simulated here (the demo, or `[quotes] source = "simulated"`).
+fn simulated(s: &Session) -> bool {
+    s.is_demo() || s.config().quotes.source == crate::config::FeedKind::Simulated
+}
+
+/// `stored` when it is fresh enough to trade on, else where the quotes are simulated one step
+/// of the simulated walk from the latest close.
+fn local(s: &Session, symbol: &str, stored: Option<Quote>) -> Result<Option<Quote>> {
+    let max_age = i64::try_from(s.config().broker.max_quote_age_secs).unwrap_or(i64::MAX);
+    if let Some(q) = stored.filter(|q| (Utc::now() - q.time).num_seconds() <= max_age) {
+        return Ok(Some(q));
+    }
+    if !simulated(s) {
+        return Ok(None);
+    }
+    let closes = s.read(|st| Ok(st.latest_closes(s.today())?))?;
+    let Some((_, close)) = closes.get(symbol) else {
+        return Ok(None);
+    };
+    let mut walk = crate::market::simfeed::SimWalk::new(
+        s.config().quotes.sim_seed,
+        [(symbol.to_string(), *close)].into(),
+    );
+    walk.subscribe(symbol).map_err(bad)?;
+    let now = Utc::now();
+    Ok((0..1000).find_map(|_| walk.step(now).into_iter().find(|q| q.symbol == symbol)))
+}
+
 /// A quote for `symbol` without asking the network: a fresh one a cockpit saved, or, where
 /// the quotes are simulated (the demo), one step of the simulated walk from its latest close.
 /// (The cockpit's ticket asks this for a symbol its feed does not stream: a harvest's
 /// replacement.)
 pub fn local_quote(s: &Session, symbol: &str) -> Result<Option<Quote>> {
-    use crate::config::FeedKind;
     let symbol = parse_symbol(symbol).map_err(bad)?;
-    let max_age = i64::try_from(s.config().broker.max_quote_age_secs).unwrap_or(i64::MAX);
-    let stored = s
-        .read(|st| Ok(st.quotes()?))?
-        .into_iter()
-        .find(|q| q.symbol == symbol)
-        .filter(|q| (Utc::now() - q.time).num_seconds() <= max_age);
-    if stored.is_some() {
-        return Ok(stored);
-    }
-    if !(s.is_demo() || s.config().quotes.source == FeedKind::Simulated) {
-        return Ok(None);
-    }
-    let closes = s.read(|st| Ok(st.latest_closes(s.today())?))?;
-    let Some((_, close)) = closes.get(&symbol) else {
-        return Ok(None);
-    };
-    let mut walk = crate::market::simfeed::SimWalk::new(
-        s.config().quotes.sim_seed,
-        [(symbol.clone(), *close)].into(),
-    );
-    walk.subscribe(&symbol).map_err(bad)?;
-    let now = Utc::now();
-    Ok((0..1000).find_map(|_| walk.step(now).into_iter().find(|q| q.symbol == symbol)))
+    local(s, &symbol, stored_quote(s, &symbol)?)
 }
 
-/// The freshest quote folio can get for `symbol` without a running cockpit: the one a cockpit
-/// saved when it is fresh, else one from the configured source ([quotes] source; the demo's is
-/// its simulated feed; IBKR's for an order to IBKR when none is set). None when there is no
-/// source (the ticket's quote check then says so).
+/// The freshest quote folio can get for `symbol` without a running cockpit: [`local_quote`]'s,
+/// else one from the configured source ([quotes] source; IBKR's for an order to IBKR when none
+/// is set). Else the stored one however old, or None (the ticket's quote check says so).
 pub async fn quote_for(s: &Session, symbol: &str, broker: BrokerKind) -> Result<Option<Quote>> {
-    if let Some(q) = local_quote(s, symbol)? {
-        return Ok(Some(q));
-    }
+    use super::quotes::{LiveParams, LiveSource, live};
     use crate::config::FeedKind;
     let symbol = parse_symbol(symbol).map_err(bad)?;
-    // A stored quote too old to trade on is still shown (the ticket's quote check refuses it).
-    let stored = s
-        .read(|st| Ok(st.quotes()?))?
-        .into_iter()
-        .find(|q| q.symbol == symbol);
-    let source = match (s.is_demo(), s.config().quotes.source, broker) {
-        (true, ..) => FeedKind::Simulated,
+    let stored = stored_quote(s, &symbol)?;
+    if let Some(q) = local(s, &symbol, stored.clone())? {
+        return Ok(Some(q));
+    }
+    let source = match (s.config().quotes.source, broker) {
+        _ if simulated(s) => None,
+        (FeedKind::Ibkr, _) => Some(LiveSource::Ibkr),
         // An order to IBKR is priced on IBKR's own quote when no other source is set.
-        (false, FeedKind::None, BrokerKind::Ibkr) => FeedKind::Ibkr,
-        (false, source, _) => source,
+        (FeedKind::None, BrokerKind::Ibkr) => Some(LiveSource::Ibkr),
+        (FeedKind::Http, _) => Some(LiveSource::Http),
+        (FeedKind::None | FeedKind::Simulated, _) => None,
     };
-    let live = |source| super::quotes::LiveParams {
-        symbols: vec![symbol.clone()],
+    let Some(source) = source else {
+        return Ok(stored);
+    };
+    let p = LiveParams {
+        symbols: vec![symbol],
         source,
         wait_secs: Some(5),
     };
-    Ok(match source {
-        // The simulated walk was asked of local_quote above.
-        FeedKind::None | FeedKind::Simulated => stored,
-        FeedKind::Ibkr => super::quotes::live(s, &live(super::quotes::LiveSource::Ibkr))
-            .await?
-            .quotes
-            .into_iter()
-            .next()
-            .or(stored),
-        FeedKind::Http => super::quotes::live(s, &live(super::quotes::LiveSource::Http))
-            .await?
-            .quotes
-            .into_iter()
-            .next()
-            .or(stored),
-    })
+    Ok(live(s, &p).await?.quotes.into_iter().next().or(stored))
 }
 
 /// `folio orders --sync`: brings the journal up to date with the brokers. Open paper orders

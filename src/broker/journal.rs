@@ -44,6 +44,14 @@ impl Applied {
             self.orders.push(id);
         }
     }
+
+    /// Adds what `other` changed.
+    pub fn merge(&mut self, other: Applied) {
+        self.ledger |= other.ledger;
+        for id in other.orders {
+            self.touch(id);
+        }
+    }
 }
 
 /// Finds the journaled order a report is about: by reference, then permanent id, then the

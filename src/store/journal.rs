@@ -198,6 +198,11 @@ impl Store {
         executions_where(&self.conn, "", [])
     }
 
+    /// The executions of order `id`, oldest first.
+    pub fn executions_of(&self, order_id: i64) -> Result<Vec<Execution>> {
+        executions_where(&self.conn, "WHERE e.order_id = ?1", [order_id])
+    }
+
     /// Runs `f` in one transaction committed with `synchronous = FULL`: when it returns, the
     /// journal's row is on the disk, not only in the OS's cache (an order is sent after this).
     pub fn write_durably<T, E: From<StoreError>>(

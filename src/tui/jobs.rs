@@ -90,8 +90,9 @@ pub enum Kind {
     PlaceOrder,
     CancelOrder,
     Orders,
+    /// Paper orders worked and IBKR's reports applied: both answer whether orders changed, and
+    /// every answer counts (none is stale).
     WorkPaper,
-    SyncOrders,
     WhatIf,
 }
 
@@ -111,7 +112,7 @@ impl Job {
             Job::CancelOrder(_) => Kind::CancelOrder,
             Job::Orders => Kind::Orders,
             Job::WorkPaper(_) => Kind::WorkPaper,
-            Job::SyncOrders => Kind::SyncOrders,
+            Job::SyncOrders => Kind::WorkPaper,
             Job::WhatIf(_) => Kind::WhatIf,
         }
     }
@@ -420,7 +421,7 @@ fn failed(kind: Kind) -> Done {
         Kind::PlaceOrder => Done::Placed(e()),
         Kind::CancelOrder => Done::Cancelled(e()),
         Kind::Orders => Done::Orders(e()),
-        Kind::WorkPaper | Kind::SyncOrders => Done::Worked(e()),
+        Kind::WorkPaper => Done::Worked(e()),
         Kind::WhatIf => Done::WhatIf(e()),
     }
 }
