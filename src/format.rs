@@ -2,6 +2,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::domain::order::{BrokerKind, OrderRequest, OrderType};
+
 /// Money for people: 2 decimals and thousands separators, e.g. -12,345.60.
 pub fn money(d: Decimal) -> String {
     group(d.round_dp(2), 2)
@@ -159,6 +161,28 @@ pub fn whole_dollars(x: f64) -> String {
         || format!("{x:.0}"),
         |d| money(d).trim_end_matches(".00").to_string(),
     )
+}
+
+/// An order in a few words: `BUY 10 VTI limit 250.00`, `SELL 5 AAPL stop 180.00 limit 179.00`,
+/// `BUY 3 VTI at market`.
+pub fn order(r: &OrderRequest) -> String {
+    let p = |d: Option<Decimal>| price(d.unwrap_or_default());
+    let how = match r.order_type {
+        OrderType::Market => "at market".to_string(),
+        OrderType::Limit => format!("limit {}", p(r.limit)),
+        OrderType::Stop => format!("stop {}", p(r.stop)),
+        OrderType::StopLimit => format!("stop {} limit {}", p(r.stop), p(r.limit)),
+    };
+    format!("{} {} {} {how}", r.side.upper(), qty(r.quantity), r.symbol)
+}
+
+/// Where an order goes, as a person reads it: Paper, IBKR, or LIVE IBKR (real money).
+pub fn broker(kind: BrokerKind, live: bool) -> &'static str {
+    match (kind, live) {
+        (BrokerKind::Paper, _) => "Paper",
+        (BrokerKind::Ibkr, false) => "IBKR",
+        (BrokerKind::Ibkr, true) => "LIVE IBKR",
+    }
 }
 
 #[cfg(test)]

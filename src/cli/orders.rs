@@ -13,7 +13,7 @@ use crate::app::orders::{
     self, Broker, Confirmation, Desk, OrderParams, OrdersParams, Placed, Ticket,
 };
 use crate::app::tax::TradePreview;
-use crate::domain::order::{BrokerKind, Order, OrderState, OrderType, Side, Tif};
+use crate::domain::order::{BrokerKind, Order, OrderState, Side, Tif};
 use crate::domain::{LotMethod, Named};
 
 #[derive(clap::Args, Debug)]
@@ -247,22 +247,11 @@ fn confirm(ctx: &Ctx, t: &Ticket, a: &TicketArgs) -> anyhow::Result<Confirmation
     }
 }
 
+/// The order with how long it works: `BUY 10 VTI limit 250.00 for the day`.
 fn describe(o: &crate::domain::order::OrderRequest) -> String {
-    let how = match o.order_type {
-        OrderType::Market => "at market".to_string(),
-        OrderType::Limit => format!("limit {}", price(o.limit.unwrap_or_default())),
-        OrderType::Stop => format!("stop {}", price(o.stop.unwrap_or_default())),
-        OrderType::StopLimit => format!(
-            "stop {} limit {}",
-            price(o.stop.unwrap_or_default()),
-            price(o.limit.unwrap_or_default())
-        ),
-    };
     format!(
-        "{} {} {} {how} {}{}",
-        o.side.upper(),
-        qty(o.quantity),
-        o.symbol,
+        "{} {}{}",
+        crate::format::order(o),
         match o.tif {
             Tif::Day => "for the day",
             Tif::Gtc => "good till cancelled",
@@ -275,20 +264,12 @@ fn describe(o: &crate::domain::order::OrderRequest) -> String {
     )
 }
 
-fn broker_name(b: BrokerKind, live: bool) -> &'static str {
-    match (b, live) {
-        (BrokerKind::Paper, _) => "Paper",
-        (BrokerKind::Ibkr, false) => "IBKR",
-        (BrokerKind::Ibkr, true) => "LIVE IBKR",
-    }
-}
-
 fn show_ticket(t: &Ticket) -> anyhow::Result<()> {
     warnings(&t.warnings)?;
     let r = &t.request;
     outln!(
         "{} order in {}: {}",
-        broker_name(t.broker, t.live),
+        crate::format::broker(t.broker, t.live),
         r.account,
         describe(r)
     );
@@ -400,7 +381,7 @@ fn row(o: &Order) -> Vec<String> {
             .with_timezone(&chrono::Local)
             .format("%Y-%m-%d %H:%M:%S")
             .to_string(),
-        broker_name(o.broker, o.live).to_lowercase(),
+        crate::format::broker(o.broker, o.live).to_lowercase(),
         o.request.account.clone(),
         describe(&o.request),
         o.state.to_string(),

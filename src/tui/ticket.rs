@@ -385,14 +385,7 @@ impl TicketForm {
         let height = area.height.saturating_sub(2).min(24);
         let r = centered(area, width, height);
         f.render_widget(Clear, r);
-        let title = format!(
-            " {}{} order ",
-            if live { "LIVE " } else { "" },
-            match self.broker {
-                BrokerKind::Paper => "Paper",
-                BrokerKind::Ibkr => "IBKR",
-            }
-        );
+        let title = format!(" {} order ", crate::format::broker(self.broker, live));
         let title_style = if live {
             theme
                 .error()

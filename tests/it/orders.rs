@@ -920,7 +920,21 @@ fn on_the_demo_a_market_order_fills_at_the_ask_with_ibkr_fixed_commission() {
         .json();
     assert_eq!(out["order"]["state"], "filled", "{out}");
     let fill = &out["fills"][0];
-    // The simulated quote's ask is a cent above its last; the fill is at it.
+    // The demo's simulated quote is seeded: the ticket of the same order shows the ask the
+    // market order pays.
+    let ticket = env
+        .run(&["--demo", "order", "buy", "VTI", "10", "--dry-run", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        fill["price"]
+            .as_str()
+            .map(|p| p.parse::<Decimal>().unwrap()),
+        ticket["quote"]["ask"]
+            .as_str()
+            .map(|p| p.parse::<Decimal>().unwrap()),
+        "{fill} {ticket}"
+    );
     assert_eq!(fill["commission"], "1");
     assert!(
         fill["exec_id"].as_str().unwrap().starts_with("P1.1"),

@@ -10,8 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span as TextSpan};
 
 use super::{Handled, Pane, View, matches};
-use crate::domain::Named;
-use crate::domain::order::{Order, OrderState, OrderType};
+use crate::domain::order::{Order, OrderState};
 use crate::domain::{Action, Transaction};
 use crate::format::{money, price, qty};
 use crate::tui::filter::Edit;
@@ -334,7 +333,11 @@ impl Pane for Trades {
                 area,
                 "Cancel",
                 vec![
-                    Line::raw(format!("Cancel order {}: {}?", o.id, describe(o))),
+                    Line::raw(format!(
+                        "Cancel order {}: {}?",
+                        o.id,
+                        crate::format::order(&o.request)
+                    )),
                     Line::styled("y cancels it, any other key keeps it", t.dim()),
                 ],
                 t,
@@ -399,21 +402,6 @@ impl Trades {
     }
 }
 
-fn describe(o: &Order) -> String {
-    let r = &o.request;
-    let how = match r.order_type {
-        OrderType::Market => "market".to_string(),
-        OrderType::Limit => format!("limit {}", price(r.limit.unwrap_or_default())),
-        OrderType::Stop => format!("stop {}", price(r.stop.unwrap_or_default())),
-        OrderType::StopLimit => format!(
-            "stop {} lmt {}",
-            price(r.stop.unwrap_or_default()),
-            price(r.limit.unwrap_or_default())
-        ),
-    };
-    format!("{} {} {} {how}", r.side.upper(), qty(r.quantity), r.symbol)
-}
-
 fn order_cells(o: &Order, view: &View) -> Vec<CellText> {
     let t = view.theme;
     let state_style = match o.state {
@@ -431,16 +419,15 @@ fn order_cells(o: &Order, view: &View) -> Vec<CellText> {
                 .to_string(),
             t.dim(),
         ),
-        (describe(o), Style::new()),
+        (crate::format::order(&o.request), Style::new()),
         (o.state.to_string(), state_style),
         (qty(o.filled), Style::new()),
         (o.avg_price.map(price).unwrap_or_default(), Style::new()),
         (money(o.commission), Style::new()),
         (
             format!(
-                "{}{} {}",
-                o.broker.name(),
-                if o.live { " LIVE" } else { "" },
+                "{} {}",
+                crate::format::broker(o.broker, o.live),
                 o.request.account
             ),
             if o.live { t.error() } else { t.dim() },
