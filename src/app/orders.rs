@@ -67,7 +67,7 @@ pub struct OrderParams {
 /// One pre-trade check: what it looked at and, when it fails, what to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Check {
-    /// quote, quantity, value, price_band, market_hours, holdings, ira_cash, duplicate.
+    /// quote, quantity, value, price_band, market_hours, holdings, ira_cash, duplicate, ledger.
     pub check: &'static str,
     pub ok: bool,
     pub message: String,
@@ -387,7 +387,7 @@ pub fn ticket(
             )
         }),
     ));
-    let mut warnings = ledger.warnings();
+    let warnings = ledger.warnings();
     let tax = match price {
         Some(price) => {
             let t = TradeParams {
@@ -399,10 +399,17 @@ pub fn ticket(
                 price: Some(price),
                 date: Some(s.today()),
             };
+            // The preview replays the ledger with the trade in it: a trade it cannot apply
+            // (lots that do not exist, more than is held) would be booked as one it leaves out.
             match super::tax::preview(s, &t) {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    warnings.push(format!("no tax preview: {e}"));
+                    checks.push(check(
+                        "ledger",
+                        Some(format!(
+                            "the ledger could not book this trade: {e}; change the lots or the quantity"
+                        )),
+                    ));
                     None
                 }
             }

@@ -879,6 +879,20 @@ fn pre_trade_checks_refuse_with_what_to_change() {
             vec!["order", "buy", "VTI", "10", "--limit", "90", "--yes"],
             "the band is 5%",
         ),
+        (
+            vec![
+                "order",
+                "sell",
+                "VXUS",
+                "50",
+                "--lots",
+                "2019-01-01",
+                "--limit",
+                "60.5",
+                "--yes",
+            ],
+            "the ledger could not book this trade",
+        ),
     ] {
         paper(&env, &args).refused(says);
     }
