@@ -82,6 +82,14 @@ fn fake(script: Script) -> FakeTws {
     FakeTws::start(script)
 }
 
+/// The fake gateway running `script`, the book, and a session that trades through it.
+fn gateway(script: Script) -> (FakeTws, Env, Session) {
+    let fake = fake(script);
+    let env = env();
+    let s = session(&env, fake.addr.port(), "");
+    (fake, env, s)
+}
+
 fn ledger_trades(env: &Env) -> Vec<(String, String, String, String)> {
     let conn = env.conn();
     let mut stmt = conn
@@ -156,13 +164,11 @@ async fn settle(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fill_books_one_transaction_with_its_commission_however_often_it_is_reported() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill_price: Some(250.0),
         commission: Some(1.25),
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (desk, o) = place(
         &s,
         &limit(Side::Buy, "VTI", dec!(10), dec!(251)),
@@ -212,12 +218,10 @@ async fn a_fill_books_one_transaction_with_its_commission_however_often_it_is_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_fills_then_a_cancel_keep_what_filled() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill: Fill::Slices(vec![3, 3]),
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (desk, o) = buy_vti(&s, dec!(10)).await;
     let o2 = settle(&s, &desk).await;
     assert_eq!(
@@ -237,13 +241,11 @@ async fn partial_fills_then_a_cancel_keep_what_filled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_that_loses_to_a_fill_is_filled_and_an_unknown_one_changes_nothing() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill: Fill::Rest,
         cancel: CancelAnswer::LosesToFill,
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (desk, o) = buy_vti(&s, dec!(5)).await;
     assert_eq!(o.state, OrderState::Working);
     orders::cancel(&s, &desk, o.id).await.unwrap();
@@ -292,12 +294,10 @@ async fn a_cancel_that_loses_to_a_fill_is_filled_and_an_unknown_one_changes_noth
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejections_are_final_and_warnings_are_not() {
-    let fake = fake(Script {
+    let (fake, _env, s) = gateway(Script {
         fill: Fill::Reject201,
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (_desk, o) = buy_vti(&s, dec!(5)).await;
     assert_eq!(o.state, OrderState::Rejected, "{o:?}");
     assert!(
@@ -330,12 +330,10 @@ async fn rejections_are_final_and_warnings_are_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_what_if_waits_past_a_preliminary_answer() {
     use folio::broker::Broker;
-    let fake = fake(Script {
+    let (_fake, env, s) = gateway(Script {
         preliminary_what_if: true,
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let desk = orders::ibkr_desk(&s).await.unwrap();
     let t = vti_ticket(&s, dec!(5));
     let w = desk.broker.preview(&t.request).await.unwrap().unwrap();
@@ -348,12 +346,10 @@ async fn the_what_if_waits_past_a_preliminary_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_disconnect_the_reconcile_finds_the_fill_made_during_the_outage() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill: Fill::Rest,
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (desk, o) = place(
         &s,
         &limit(Side::Sell, "VXUS", dec!(50), dec!(61)),
@@ -389,9 +385,7 @@ async fn after_a_disconnect_the_reconcile_finds_the_fill_made_during_the_outage(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrected_execution_replaces_the_one_it_corrects() {
-    let fake = fake(Script::default());
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
+    let (fake, env, s) = gateway(Script::default());
     let (desk, _) = place(
         &s,
         &limit(Side::Buy, "VTI", dec!(10), dec!(101)),
@@ -419,12 +413,10 @@ async fn a_corrected_execution_replaces_the_one_it_corrects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_ids_never_go_back_when_the_gateway_restarts_lower() {
-    let fake = fake(Script {
+    let (_fake, env, s) = gateway(Script {
         next_valid_id: Some(50),
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (_d, first) = buy_vti(&s, dec!(1)).await;
     assert!(first.broker_order_id.unwrap() >= 50);
     drop(_d);
@@ -443,12 +435,10 @@ async fn order_ids_never_go_back_when_the_gateway_restarts_lower() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_account_is_refused_unless_live_trading_is_on_for_it() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         account: Some("U7654321".into()),
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let err = orders::ibkr_desk(&s).await.err().unwrap().to_string();
     assert!(err.contains("live trading is off"), "{err}");
     let s = session(&env, fake.addr.port(), "live = true\n");
@@ -958,12 +948,10 @@ fn on_the_demo_a_market_order_fills_at_the_ask_with_ibkr_fixed_commission() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_of_trades_folio_placed_adds_them_no_second_time() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill_price: Some(100.0),
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let (desk, _) = buy_vti(&s, dec!(10)).await;
     settle(&s, &desk).await;
     assert_eq!(ledger_trades(&env).len(), 1);
@@ -1074,12 +1062,10 @@ fn a_live_order_from_the_command_line_is_priced_on_ibkrs_quote_and_needs_its_con
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cockpits_kept_connection_applies_what_the_gateway_reports_and_reconciles_after_1101() {
-    let fake = fake(Script {
+    let (fake, env, s) = gateway(Script {
         fill: Fill::Rest,
         ..Script::default()
     });
-    let env = env();
-    let s = session(&env, fake.addr.port(), "");
     let desks = orders::Desks::default();
     let desk = desks.ibkr(&s, None).await.unwrap();
     let t = vti_ticket(&s, dec!(4));
