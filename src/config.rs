@@ -32,6 +32,7 @@ pub struct Config {
     pub plan: Plan,
     pub risk: Risk,
     pub anomalies: crate::analytics::anomaly::Thresholds,
+    pub ai: Ai,
     pub log: Log,
     /// Reference data: the bundled table with `securities.toml` beside the config file over it.
     #[serde(skip)]
@@ -319,6 +320,49 @@ pub enum FeedKind {
     Http,
 }
 
+/// The chat's model. Keys are never here: they come from the environment or the OS keyring
+/// (`folio secret set NAME`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ai {
+    /// auto (Ollama at OLLAMA_HOST, else the offline assistant), offline, ollama, openai,
+    /// openai-compatible, openrouter or anthropic.
+    pub provider: String,
+    /// The provider's address (default: its own, or OLLAMA_HOST, OPENAI_BASE_URL,
+    /// ANTHROPIC_BASE_URL).
+    pub base_url: Option<String>,
+    /// The model (default for Ollama: qwen3:8b; the others need one).
+    pub model: Option<String>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout_secs: u64,
+    /// The longest silence, in seconds, waited for while an answer streams.
+    pub timeout_secs: u64,
+    /// The context size asked of Ollama (num_ctx), in tokens.
+    pub context_size: u32,
+    /// What a remote provider sees of the tool results: full, rounded or weights.
+    pub privacy: crate::ai::privacy::Privacy,
+    /// Tries after a 429 or a 5xx before giving up.
+    pub retries: u32,
+    /// Tool rounds per question.
+    pub max_rounds: usize,
+}
+
+impl Default for Ai {
+    fn default() -> Self {
+        Ai {
+            provider: "auto".into(),
+            base_url: None,
+            model: None,
+            connect_timeout_secs: 3,
+            timeout_secs: 60,
+            context_size: 16_384,
+            privacy: crate::ai::privacy::Privacy::Rounded,
+            retries: 2,
+            max_rounds: 5,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Log {
@@ -429,6 +473,31 @@ impl Config {
         {
             return Err(format!(
                 "broker.accounts: '{a}' is not an IBKR account id; write ids such as \"U1234567\""
+            ));
+        }
+        for v in [&mut config.ai.base_url, &mut config.ai.model] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        let a = &config.ai;
+        crate::ai::ProviderKind::parse(&a.provider).map_err(|e| format!("ai.provider: {e}"))?;
+        if !(1..=120).contains(&a.connect_timeout_secs)
+            || !(1..=3600).contains(&a.timeout_secs)
+            || !(2048..=1_048_576).contains(&a.context_size)
+            || a.retries > 10
+            || !(1..=10).contains(&a.max_rounds)
+        {
+            return Err(format!(
+                "ai: connect_timeout_secs must be 1 to 120 (it is {}), timeout_secs 1 to 3600 (it is {}), context_size 2048 to 1048576 (it is {}), retries 0 to 10 (it is {}) and max_rounds 1 to 10 (it is {})",
+                a.connect_timeout_secs, a.timeout_secs, a.context_size, a.retries, a.max_rounds
+            ));
+        }
+        if let Some(u) = a.base_url.as_deref().filter(|u| !u.trim().is_empty())
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(format!(
+                "ai.base_url: '{u}' is not an http:// or https:// address"
             ));
         }
         let h = &config.http;

@@ -3,6 +3,7 @@
 //! is the query layer that composes them into answers; `cli`, `tui` and `mcp` are the edges and
 //! ask `app`.
 
+pub mod ai;
 pub mod analytics;
 pub mod app;
 pub mod broker;

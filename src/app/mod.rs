@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod chat;
 pub mod anomalies;
 pub mod dashboard;
 pub mod doctor;
@@ -23,6 +24,7 @@ pub mod prices;
 pub mod quotes;
 pub mod realized;
 pub mod risk;
+pub mod tools;
 mod session;
 pub mod tax;
 pub mod transactions;

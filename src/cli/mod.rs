@@ -6,6 +6,7 @@
 mod accounts;
 mod anomalies;
 mod cash;
+mod chat;
 mod dashboard;
 mod doctor;
 mod harvest;
@@ -21,6 +22,7 @@ mod prices;
 mod quotes;
 mod realized;
 mod risk;
+mod secret;
 mod shell;
 mod tax;
 mod transactions;
@@ -120,6 +122,11 @@ enum Command {
     Transactions(transactions::Args),
     /// Cash balance per account and currency
     Cash(cash::Args),
+    /// Ask about your portfolio: a local model (or the offline assistant) answers from your
+    /// own figures through folio's tools
+    Chat(chat::Args),
+    /// API keys in the OS keyring: folio secret set|delete|status NAME
+    Secret(secret::Args),
     /// A Model Context Protocol server on stdin/stdout: read-only tools over the ledger for AI
     /// clients (Claude Desktop, Claude Code, Cursor...)
     Mcp(crate::mcp::Args),
@@ -140,6 +147,8 @@ impl Command {
                 | Command::Anomalies(_)
                 | Command::Plan(_)
                 | Command::Mcp(_)
+                | Command::Chat(_)
+                | Command::Secret(_)
                 | Command::Order(_)
                 | Command::Cancel(_)
         ) || matches!(self, Command::Orders(a) if a.sync())
@@ -155,6 +164,7 @@ impl Command {
             Command::Order(a) if !a.dry_run() => Access::Write,
             Command::Cancel(_) => Access::Write,
             Command::Orders(a) if a.sync() => Access::Write,
+            Command::Chat(a) if a.writes() => Access::Write,
             // The MCP server never writes, not even to upgrade an older schema.
             Command::Mcp(_) => Access::ReadOnly,
             _ => Access::Read,
@@ -254,6 +264,8 @@ fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::Transactions(a) => transactions::run(&ctx, a),
             Command::Cash(a) => cash::run(&ctx, a),
             Command::Mcp(a) => crate::mcp::serve(session.clone(), a).await,
+            Command::Chat(a) => chat::run(&ctx, session.clone(), a).await,
+            Command::Secret(a) => secret::run(&ctx, a).await,
             Command::Completions(_) | Command::Man => Ok(()),
         }
     });

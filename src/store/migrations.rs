@@ -146,6 +146,29 @@ pub(super) const STEPS: &[M<'static>] = &[
             PRIMARY KEY (broker, client_id)
         ) WITHOUT ROWID;",
     ),
+    // 5: the chat's threads and their messages (tool calls and results kept as JSON text).
+    M::up(
+        "CREATE TABLE chat_threads (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE TABLE chat_messages (
+            id INTEGER PRIMARY KEY,
+            thread_id INTEGER NOT NULL REFERENCES chat_threads(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+            content TEXT NOT NULL,
+            tool_calls TEXT,
+            tool_call_id TEXT,
+            tool_name TEXT,
+            is_error INTEGER NOT NULL DEFAULT 0,
+            provider TEXT,
+            unverified TEXT,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE INDEX chat_messages_by_thread ON chat_messages(thread_id, id);",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -1,7 +1,10 @@
 //! SQLite: opening, migrations and every query. The only module that writes SQL.
 
+mod chat;
 mod journal;
 mod migrations;
+
+pub use chat::{StoredMessage, Thread};
 
 pub use journal::{OrderChange, Stored};
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real `folio` binary on real SQLite files in temp dirs.
 
 mod analytics;
+mod chat;
 mod cli;
 mod common;
 mod config;
@@ -8,6 +9,7 @@ mod contract;
 mod crash;
 mod demo;
 mod doctor;
+mod fake_llm;
 mod fake_tws;
 mod flex;
 mod http;
