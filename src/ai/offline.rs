@@ -33,8 +33,8 @@ const DEFAULT_WITHDRAWAL_RATE: f64 = 0.04;
 /// Transactions listed when the question asks for recent ones.
 const RECENT_TRANSACTIONS: usize = 10;
 
-/// The shortest value history the dashboard accepts: the answers use only its summary,
-/// allocation and holdings, so the series is kept small.
+/// The value history asked of the dashboard: the answers use only its summary, allocation and
+/// holdings, so the series is kept a week long.
 const DASHBOARD_HISTORY: &str = "7d";
 
 /// One look-up the assistant makes: a tool of `app::tools` and its arguments.
@@ -1350,8 +1350,8 @@ fn harvest(f: &Found) -> String {
             .to_string()
     } else {
         format!(
-            "**{} harvest candidates**, **{}** harvestable loss (what the lots worth harvesting would realize):\n\n",
-            candidates.len(),
+            "**{}**, **{}** harvestable loss (what the lots worth harvesting would realize):\n\n",
+            count(candidates.len(), "harvest candidate"),
             money_at(summary, "harvestable_loss", c)
         )
     };
@@ -1773,8 +1773,8 @@ fn anomalies(f: &Found) -> String {
         .filter(|x| text(x, "severity") == "critical")
         .count();
     let mut out = format!(
-        "**{} findings** ({critical} critical), over the last {} days:\n",
-        findings.len(),
+        "**{}** ({critical} critical), over the last {} days:\n",
+        count(findings.len(), "finding"),
         r.get("lookback_days").and_then(Value::as_i64).unwrap_or(0)
     );
     let mut rows: Vec<&Value> = findings.iter().collect();
@@ -1900,7 +1900,10 @@ fn quotes(oks: &[Option<&Value>], only: &[String]) -> String {
         }
     }
     if !closes.is_empty() {
-        out.push_str("\n**Latest closes**:\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("**Latest closes**:\n");
         out.push_str(&closes);
     }
     let missing: Vec<&str> = only

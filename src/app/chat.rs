@@ -18,6 +18,9 @@ use crate::ai::turn::{self, Setup};
 use crate::ai::{Event, Message, Provider, ProviderKind, Role, ToolCall, ToolSpec, ground};
 use crate::store::StoredMessage;
 
+/// Asks the user for a provider's key (the command line on a terminal); None: not given.
+pub type KeyPrompt = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// The longest question taken.
 pub const MAX_QUESTION: usize = 4000;
 /// How much of a thread's past goes with a new question (characters, newest first).
@@ -27,11 +30,7 @@ const HISTORY_BUDGET: usize = 48_000;
 /// assistant unless a provider is named. A key comes from the environment, then the OS
 /// keyring, then the session keyring, then `prompt` (the command line asks on a terminal).
 /// Runs the keyring look-ups on a blocking thread.
-pub async fn provider(
-    s: &Session,
-    choice: &Choice,
-    prompt: Option<Arc<dyn Fn(&str) -> Option<String> + Send + Sync>>,
-) -> Result<Provider> {
+pub async fn provider(s: &Session, choice: &Choice, prompt: Option<KeyPrompt>) -> Result<Provider> {
     let config = s.config().ai.clone();
     if s.is_demo() && choice.provider.is_none() {
         return Ok(Provider::offline(&config));

@@ -1,5 +1,5 @@
-//! "Is everything set up?": the config, the database, the quote source and the secret stores,
-//! each ok or what to fix.
+//! "Is everything set up?": the config, the database, the quote source, the chat's model and
+//! the secret stores, each ok or what to fix.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -64,7 +64,12 @@ fn check(check: &str, status: Status, detail: impl Into<String>) -> Check {
 
 /// `folio doctor`: every check; connecting to the quote source is part of it.
 pub async fn doctor(s: &Session, config: &ConfigStatus) -> DoctorReport {
-    let mut checks = vec![config_check(config), database(s), quotes(s).await];
+    let mut checks = vec![
+        config_check(config),
+        database(s),
+        quotes(s).await,
+        chat(s).await,
+    ];
     for st in crate::secrets::check_stores() {
         checks.push(match st.result {
             Ok(note) => check("secrets", Status::Ok, format!("{}: {note}", st.store)),
@@ -134,6 +139,47 @@ fn database(s: &Session) -> Check {
     match detail {
         Ok((d, st)) => check("database", st, d),
         Err(e) => check("database", Status::Fail, format!("{e:#}")),
+    }
+}
+
+/// Who answers `folio chat`, where its key comes from (never the key), and whether a local
+/// model is there. Without one, the offline assistant answers: a warning, not a failure.
+async fn chat(s: &Session) -> Check {
+    use crate::ai::ProviderKind;
+    let p = match super::chat::provider(s, &Default::default(), None).await {
+        Ok(p) => p,
+        Err(e) => return check("chat", Status::Warn, format!("{e}")),
+    };
+    if p.kind == ProviderKind::Offline {
+        return check(
+            "chat",
+            Status::Ok,
+            "the offline assistant (no model); set [ai] provider for free-form questions",
+        );
+    }
+    let key = match &p.key {
+        Some((_, source)) => format!(
+            "; key from the {}",
+            crate::secrets::Source::describe(*source)
+        ),
+        None => String::new(),
+    };
+    let remote = if p.remote() {
+        format!(
+            "; your figures leave this machine (privacy {})",
+            p.privacy.name()
+        )
+    } else {
+        String::new()
+    };
+    match crate::ai::wire::probe(&p).await {
+        Ok(note) => check("chat", Status::Ok, format!("{note}{key}{remote}")),
+        Err(e) if p.auto => check(
+            "chat",
+            Status::Warn,
+            format!("{e}: the offline assistant answers; {}", e.fix()),
+        ),
+        Err(e) => check("chat", Status::Fail, format!("{e}: {}", e.fix())),
     }
 }
 

@@ -78,17 +78,16 @@ pub async fn run(ctx: &Ctx<'_>, session: Arc<Session>, args: Args) -> anyhow::Re
     // A missing key is asked for on a terminal (not echoed); scripts get the error instead.
     let interactive =
         !ctx.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let prompt: Option<Arc<dyn Fn(&str) -> Option<String> + Send + Sync>> =
-        interactive.then(|| {
-            Arc::new(|name: &str| {
-                rpassword::prompt_password(format!(
-                    "API key for {name} (not shown; `folio secret set {name}` keeps it): "
-                ))
-                .ok()
-                .map(|k| k.trim().to_string())
-                .filter(|k| !k.is_empty())
-            }) as Arc<dyn Fn(&str) -> Option<String> + Send + Sync>
-        });
+    let prompt: Option<chat::KeyPrompt> = interactive.then(|| {
+        Arc::new(|name: &str| {
+            rpassword::prompt_password(format!(
+                "API key for {name} (not shown; `folio secret set {name}` keeps it): "
+            ))
+            .ok()
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+        }) as chat::KeyPrompt
+    });
     let provider = chat::provider(&session, &choice, prompt).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();

@@ -1163,3 +1163,163 @@ fn a_key_set_in_the_keyring_is_used_and_never_written_anywhere() {
         false
     );
 }
+
+#[test]
+fn doctor_says_who_answers_the_chat() {
+    let llm = FakeLlm::start(|_, r| {
+        assert_eq!(r.path, "/api/tags");
+        Answer::Status(
+            200,
+            r#"{"models":[{"name":"qwen3:8b"},{"name":"llama3.2:latest"}]}"#.into(),
+            vec![],
+        )
+    });
+    let env = Env::new();
+    let check = |model: &str| -> Value {
+        env.write(
+            "config.toml",
+            &format!(
+                "[ai]\nprovider = \"ollama\"\nbase_url = \"{}\"\nmodel = \"{model}\"\n",
+                llm.url
+            ),
+        );
+        let run: Run = env
+            .command()
+            .args(["--config"])
+            .arg(env.path("config.toml"))
+            .args(["doctor", "--json"])
+            .output()
+            .unwrap()
+            .into();
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "chat")
+            .unwrap()
+            .clone()
+    };
+    let ok = check("qwen3:8b");
+    assert_eq!(ok["status"], "ok", "{ok}");
+    assert_eq!(
+        check("llama3.2")["status"],
+        "ok",
+        "a bare name is NAME:latest"
+    );
+    let missing = check("gpt-oss:20b");
+    assert_eq!(missing["status"], "fail");
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ollama pull gpt-oss:20b"),
+        "{missing}"
+    );
+}
+
+/// The offline assistant's evaluation set (tests/it/chat_eval.rs) asked through a scripted
+/// model: for each question the model asks for the look-ups the assistant's rules choose, and
+/// the loop must run exactly those tools, in order, and send each result back as the user saw
+/// it (a local provider gets it whole).
+#[test]
+fn the_evaluation_set_through_a_scripted_model_makes_the_expected_tool_calls() {
+    use folio::ai::offline;
+    let env = Env::new();
+    let holdings = env
+        .run(&["--demo", "--today", TODAY, "holdings", "--json"])
+        .json();
+    let mut symbols: Vec<String> = holdings["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["symbol"].as_str().unwrap().to_string())
+        .collect();
+    symbols.sort();
+    symbols.dedup();
+    let accounts = vec!["IRA".to_string(), "Taxable".to_string()];
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+    let cases = crate::chat_eval::CASES;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some((question, tools, _)) =
+                    cases.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                {
+                    let cx = offline::Context {
+                        today,
+                        symbols: &symbols,
+                        accounts: &accounts,
+                    };
+                    let calls: Vec<(String, String, Value)> = offline::plan(question, &cx)
+                        .lookups
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, l)| (format!("c{i}"), l.tool.to_string(), l.args))
+                        .collect();
+                    let scripted = calls.clone();
+                    let llm = FakeLlm::start(move |n, _| match n {
+                        0 => {
+                            let list: Vec<(&str, &str, Value)> = scripted
+                                .iter()
+                                .map(|(id, name, args)| (id.as_str(), name.as_str(), args.clone()))
+                                .collect();
+                            oai::calls(&list)
+                        }
+                        _ => oai::answer("Done."),
+                    });
+                    let env = env_with("");
+                    let run = chat(&env, "openai-compatible", &llm.url, &[], question);
+                    let result = (|| -> Result<(), String> {
+                        if run.code != 0 {
+                            return Err(format!("exit {}: {}", run.code, run.stderr));
+                        }
+                        let ev = events(&run);
+                        let ran: Vec<&str> = of(&ev, "tool_result")
+                            .iter()
+                            .map(|e| e["name"].as_str().unwrap())
+                            .collect();
+                        if ran != *tools {
+                            return Err(format!("ran {ran:?}, expected {tools:?}"));
+                        }
+                        let reqs = llm.requests();
+                        if tools.is_empty() {
+                            // A question the rules do not know: nothing to send back.
+                            return match reqs.len() {
+                                1 => Ok(()),
+                                n => Err(format!("{n} requests for no tool call")),
+                            };
+                        }
+                        let sent = tool_messages(&reqs[1].body);
+                        for (e, m) in of(&ev, "tool_result").iter().zip(sent) {
+                            let content: Value =
+                                serde_json::from_str(m["content"].as_str().unwrap()).unwrap();
+                            if content != e["result"] {
+                                return Err(format!("{} was sent back changed", e["name"]));
+                            }
+                            // Each result says what it is as of, its currency and scope (a
+                            // risk window ends at the newest close, a year at its end).
+                            let envelope = ["as_of", "currency", "scope"]
+                                .iter()
+                                .all(|k| content[k].is_string());
+                            if e["ok"] == true && !envelope {
+                                return Err(format!(
+                                    "{} lacks as_of, currency or scope",
+                                    e["name"]
+                                ));
+                            }
+                        }
+                        Ok(())
+                    })();
+                    if let Err(e) = result {
+                        failures.lock().unwrap().push(format!("{question}: {e}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

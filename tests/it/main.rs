@@ -2,6 +2,7 @@
 
 mod analytics;
 mod chat;
+mod chat_eval;
 mod cli;
 mod common;
 mod config;

@@ -294,3 +294,47 @@ fn parameters(schema: &Value) -> Value {
     }
     s
 }
+
+/// Whether `p` can answer, without asking it anything that costs: Ollama lists its models
+/// (the one configured must be there); a paid provider is not called.
+pub async fn probe(p: &Provider) -> Result<String, ChatError> {
+    if p.kind.wire() != Wire::OllamaChat {
+        return Ok(format!(
+            "{} at {}, model {} (not asked: a question may cost money)",
+            p.name(),
+            p.base_url,
+            p.model
+        ));
+    }
+    let http = client(p)?;
+    let url = format!("{}/api/tags", p.base_url);
+    let response = match tokio::time::timeout(p.timeout, http.get(&url).send()).await {
+        Err(_) => return Err(timeout(p)),
+        Ok(Err(e)) => return Err(transport(p, &url, &e)),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if status != 200 {
+        return Err(error::from_status(p.name(), &p.model, status, None, &text));
+    }
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let names: Vec<&str> = v["models"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    // Ollama names a model without a tag as NAME:latest.
+    let wanted = if p.model.contains(':') {
+        p.model.clone()
+    } else {
+        format!("{}:latest", p.model)
+    };
+    if names.iter().any(|n| *n == wanted) {
+        Ok(format!("ollama at {} has {}", p.base_url, p.model))
+    } else {
+        Err(ChatError::NoModel {
+            provider: p.name().into(),
+            model: p.model.clone(),
+        })
+    }
+}
