@@ -3,6 +3,7 @@
 //! and the keyring. The real binary runs on the demo with the provider named on its command
 //! line.
 
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -51,37 +52,55 @@ fn env_with(ai: &str) -> Env {
     env
 }
 
-/// `folio --demo chat --json` asking `provider` at `url`.
-fn chat(env: &Env, provider: &str, url: &str, extra: &[&str], question: &str) -> Run {
-    let base = match provider {
-        "anthropic" => url.to_string(),
-        "ollama" => url.to_string(),
-        _ => format!("{url}/v1"),
-    };
-    env.command()
-        .env_remove("OPENAI_API_KEY")
+/// `folio chat --json` asking `provider` at `base` (its whole base URL), on the demo or on the
+/// env's database, with the env's config and no key or address from the environment.
+fn chat_command(env: &Env, demo: bool, provider: &str, model: &str, base: &str) -> Command {
+    let mut c = env.command();
+    c.env_remove("OPENAI_API_KEY")
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OLLAMA_HOST")
+        .env("FOLIO_KEYRING_SERVICE", "folio-test-none");
+    if demo {
+        c.args(["--demo", "--today", TODAY]);
+    } else {
+        c.arg("--db").arg(env.db());
+    }
+    c.arg("--config").arg(env.path("config.toml")).args([
+        "chat",
+        "--json",
+        "--provider",
+        provider,
+        "--model",
+        model,
+        "--base-url",
+        base,
+    ]);
+    c
+}
+
+/// `folio --demo chat --json` asking `provider` at `url` (a test key for Anthropic).
+fn chat(env: &Env, provider: &str, url: &str, extra: &[&str], question: &str) -> Run {
+    let base = match provider {
+        "anthropic" | "ollama" => url.to_string(),
+        _ => format!("{url}/v1"),
+    };
+    chat_command(env, true, provider, "m", &base)
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key-0123456789")
-        .env("FOLIO_KEYRING_SERVICE", "folio-test-none")
-        .args(["--demo", "--today", TODAY, "--config"])
-        .arg(env.path("config.toml"))
-        .args([
-            "chat",
-            "--json",
-            "--provider",
-            provider,
-            "--model",
-            "m",
-            "--base-url",
-            &base,
-        ])
         .args(extra)
         .arg(question)
         .output()
         .unwrap()
         .into()
+}
+
+/// Imports the common sample into the env's database.
+fn with_sample(env: &Env) {
+    env.run(&[
+        "import",
+        env.write("t.csv", crate::common::SAMPLE).to_str().unwrap(),
+    ])
+    .ok();
 }
 
 /// The tool messages a Chat Completions request carried back.
@@ -714,22 +733,8 @@ fn openai_responses_wire_streams_calls_by_item_and_sends_outputs_back() {
         })
     });
     let env = env_with("");
-    let run = env
-        .command()
+    let run = chat_command(&env, true, "openai", "gpt-x", &format!("{}/v1", llm.url))
         .env("OPENAI_API_KEY", "sk-test-openai-key")
-        .env("FOLIO_KEYRING_SERVICE", "folio-test-none")
-        .args(["--demo", "--today", TODAY, "--config"])
-        .arg(env.path("config.toml"))
-        .args([
-            "chat",
-            "--json",
-            "--provider",
-            "openai",
-            "--model",
-            "gpt-x",
-            "--base-url",
-        ])
-        .arg(format!("{}/v1", llm.url))
         .arg("IRA cash?")
         .output()
         .unwrap();
@@ -801,11 +806,7 @@ fn no_server_says_how_to_start_one_and_auto_falls_back_to_offline() {
     );
     assert!(err["fix"].as_str().unwrap().contains("ollama serve"));
     // The default (auto, with no --demo) asks Ollama at OLLAMA_HOST, and answers offline.
-    env.run(&[
-        "import",
-        env.write("t.csv", crate::common::SAMPLE).to_str().unwrap(),
-    ])
-    .ok();
+    with_sample(&env);
     let run: Run = env
         .command()
         .env("OLLAMA_HOST", format!("127.0.0.1:{port}"))
@@ -837,35 +838,17 @@ fn a_thread_goes_on_with_its_history_and_is_listed() {
     });
     let env = env_with("");
     // The demo's database is a fresh copy per run: keep one with --db instead.
-    env.run(&[
-        "import",
-        env.write("t.csv", crate::common::SAMPLE).to_str().unwrap(),
-    ])
-    .ok();
+    with_sample(&env);
+    let base = format!("{}/v1", llm.url);
     let ask = |extra: &[&str], q: &str| -> Run {
-        env.command()
-            .env("FOLIO_KEYRING_SERVICE", "folio-test-none")
-            .env_remove("OPENAI_API_KEY")
-            .arg("--db")
-            .arg(env.db())
-            .args(["--config"])
-            .arg(env.path("config.toml"))
-            .args([
-                "chat",
-                "--json",
-                "--provider",
-                "openai-compatible",
-                "--model",
-                "m",
-                "--base-url",
-            ])
-            .arg(format!("{}/v1", llm.url))
+        chat_command(&env, false, "openai-compatible", "m", &base)
             .args(extra)
             .arg(q)
             .output()
             .unwrap()
             .into()
     };
+
     let first = ask(&[], "cash?");
     first.ok();
     let thread = done(&events(&first))["thread"].as_i64().unwrap();
@@ -920,32 +903,18 @@ fn a_cancel_mid_stream_keeps_the_thread_whole() {
         },
     });
     let env = env_with("");
-    env.run(&[
-        "import",
-        env.write("t.csv", crate::common::SAMPLE).to_str().unwrap(),
-    ])
-    .ok();
-    let mut child = env
-        .command()
-        .env_remove("OPENAI_API_KEY")
-        .arg("--db")
-        .arg(env.db())
-        .args(["--config"])
-        .arg(env.path("config.toml"))
-        .args([
-            "chat",
-            "--json",
-            "--provider",
-            "openai-compatible",
-            "--model",
-            "m",
-            "--base-url",
-        ])
-        .arg(format!("{}/v1", llm.url))
-        .arg("cash?")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    with_sample(&env);
+    let mut child = chat_command(
+        &env,
+        false,
+        "openai-compatible",
+        "m",
+        &format!("{}/v1", llm.url),
+    )
+    .arg("cash?")
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait for the first words, then Ctrl-C.
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut seen = String::new();
@@ -1097,30 +1066,10 @@ fn a_key_set_in_the_keyring_is_used_and_never_written_anywhere() {
         }
         sse(f)
     });
-    env.run(&[
-        "import",
-        env.write("t.csv", crate::common::SAMPLE).to_str().unwrap(),
-    ])
-    .ok();
-    let run: Run = env
-        .command()
+    with_sample(&env);
+    let run: Run = chat_command(&env, false, "anthropic", "claude-x", &llm.url)
         .env("FOLIO_KEYRING_SERVICE", &service)
-        .env_remove("ANTHROPIC_API_KEY")
-        .arg("--db")
-        .arg(env.db())
-        .args(["--config"])
-        .arg(env.path("config.toml"))
-        .args([
-            "chat",
-            "--json",
-            "--provider",
-            "anthropic",
-            "--model",
-            "claude-x",
-            "--base-url",
-            &llm.url,
-            "cash?",
-        ])
+        .arg("cash?")
         .output()
         .unwrap()
         .into();

@@ -282,6 +282,19 @@ fn cut_short(p: &Provider) -> ChatError {
     }
 }
 
+/// The tools in the `{"type": "function", "function": {...}}` shape that Chat Completions and
+/// Ollama's native chat share.
+fn function_tools(tools: &[super::ToolSpec]) -> Value {
+    tools
+        .iter()
+        .map(|t| {
+            serde_json::json!({"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": parameters(&t.schema)
+            }})
+        })
+        .collect()
+}
+
 /// A tool's schema as the wires want it: an object schema (schemars' `$schema` and title out).
 fn parameters(schema: &Value) -> Value {
     let mut s = schema.clone();

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Items, Reply, Request, Streamed, cut_short, json, next, parameters};
+use super::{Items, Reply, Request, Streamed, cut_short, function_tools, json, next};
 use crate::ai::assemble::Calls;
 use crate::ai::error::{self, ChatError};
 use crate::ai::provider::Provider;
@@ -21,15 +21,7 @@ pub(super) fn request(p: &Provider, req: &Request) -> (String, Value) {
         "options": {"num_ctx": p.context_size},
     });
     if !req.tools.is_empty() {
-        body["tools"] = req
-            .tools
-            .iter()
-            .map(|t| {
-                json!({"type": "function", "function": {
-                    "name": t.name, "description": t.description, "parameters": parameters(&t.schema)
-                }})
-            })
-            .collect();
+        body["tools"] = function_tools(req.tools);
     }
     (format!("{}/api/chat", p.base_url), body)
 }
