@@ -7,8 +7,8 @@
 
 pub mod accounts;
 pub mod analysis;
-pub mod chat;
 pub mod anomalies;
+pub mod chat;
 pub mod dashboard;
 pub mod doctor;
 mod error;
@@ -24,9 +24,9 @@ pub mod prices;
 pub mod quotes;
 pub mod realized;
 pub mod risk;
-pub mod tools;
 mod session;
 pub mod tax;
+pub mod tools;
 pub mod transactions;
 
 pub use analysis::{

@@ -344,7 +344,8 @@ impl App {
             }
             return;
         }
-        if self.latest.get(&kind) != Some(&generation) {
+        // A chat question's events all count (each is a piece of the answer).
+        if kind != Kind::Chat && self.latest.get(&kind) != Some(&generation) {
             return;
         }
         match done {
@@ -591,6 +592,12 @@ impl App {
         };
         for j in jobs {
             self.request(j);
+        }
+        // An order the pane drafted (the chat's) opens in the ticket, to be confirmed there.
+        if let Some(draft) = self.panes[self.current].take_order() {
+            self.ticket = Some(TicketForm::prefilled(&draft, self.setup.broker));
+            self.ask_ticket();
+            return;
         }
         if handled == Handled::No {
             self.dirty = was_dirty;
@@ -921,7 +928,8 @@ impl App {
             .enumerate()
             .map(|(i, p)| format!("{} {}", i + 1, p.title()))
             .collect();
-        lines.push(key("1-9", &names.join(", ")));
+        // As the tab bar says it (with commas it would not fit 80 columns).
+        lines.push(key("1-9", &names.join(" ")));
         lines.push(key("Tab Shift-Tab", "next / previous pane"));
         if self.quotes.source.is_some() {
             lines.push(key("p", "pause / resume quotes"));

@@ -7,11 +7,15 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::app::Msg;
 use super::portfolio::Portfolio;
+use crate::ai::Event;
+use crate::ai::provider::Choice;
 use crate::analytics::montecarlo::Control;
 use crate::app::anomalies::AnomaliesReport;
+use crate::app::chat::{ThreadReport, ThreadsReport};
 use crate::app::harvest::{HarvestParams, HarvestReport};
 use crate::app::orders::{
     self, Confirmation, Desks, OrderParams, OrdersParams, OrdersReport, Placed, Ticket,
@@ -73,6 +77,24 @@ pub enum Job {
     SyncOrders,
     /// IBKR's what-if for an order about to be confirmed (commission and margin).
     WhatIf(Box<crate::domain::order::OrderRequest>),
+    /// A question to the chat: its events stream back as [`Done::Chat`] messages, the last a
+    /// `done` or an `error`; `cancel` stops it (the backend keeps the thread whole).
+    Chat {
+        /// The pane's number for this question (its events carry it).
+        ask: u64,
+        question: String,
+        /// The thread it continues (None: a new one).
+        thread: Option<i64>,
+        choice: Choice,
+        cancel: CancellationToken,
+    },
+    /// The stored chat threads.
+    ChatThreads,
+    /// One stored thread and its messages.
+    ChatThread(i64),
+    /// Who would answer a question now (the Chat pane's title says whether data leaves the
+    /// machine before anything is asked).
+    ChatProvider,
 }
 
 /// Which requests replace each other: a newer request of a kind makes older answers stale.
@@ -94,6 +116,11 @@ pub enum Kind {
     /// every answer counts (none is stale).
     WorkPaper,
     WhatIf,
+    /// A question's events: every one counts (none is stale).
+    Chat,
+    ChatThreads,
+    ChatThread,
+    ChatProvider,
 }
 
 impl Job {
@@ -114,6 +141,10 @@ impl Job {
             Job::WorkPaper(_) => Kind::WorkPaper,
             Job::SyncOrders => Kind::WorkPaper,
             Job::WhatIf(_) => Kind::WhatIf,
+            Job::Chat { .. } => Kind::Chat,
+            Job::ChatThreads => Kind::ChatThreads,
+            Job::ChatThread(_) => Kind::ChatThread,
+            Job::ChatProvider => Kind::ChatProvider,
         }
     }
 }
@@ -147,6 +178,27 @@ pub enum Done {
     /// Whether the orders changed.
     Worked(Result<bool, String>),
     WhatIf(Result<Option<orders::WhatIf>, String>),
+    /// Events of the chat question `ask`, in order (those that arrived together).
+    Chat {
+        ask: u64,
+        events: Vec<Event>,
+    },
+    ChatThreads(Result<Box<ThreadsReport>, String>),
+    ChatThread {
+        id: i64,
+        result: Result<Box<ThreadReport>, String>,
+    },
+    ChatProvider(Result<ChatWho, String>),
+}
+
+/// Who answers the chat's questions, and whether what the tools find leaves the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatWho {
+    pub provider: String,
+    pub model: String,
+    pub remote: bool,
+    /// The privacy level in force (full, rounded, weights).
+    pub privacy: String,
 }
 
 impl Done {
@@ -166,6 +218,10 @@ impl Done {
             Done::Orders(_) => Kind::Orders,
             Done::Worked(_) => Kind::WorkPaper,
             Done::WhatIf(_) => Kind::WhatIf,
+            Done::Chat { .. } => Kind::Chat,
+            Done::ChatThreads(_) => Kind::ChatThreads,
+            Done::ChatThread { .. } => Kind::ChatThread,
+            Done::ChatProvider(_) => Kind::ChatProvider,
         }
     }
 }
@@ -356,6 +412,119 @@ fn run_with(
             }
             .map_err(text),
         ),
+        // A question needs the session shared with its task: see [`run_shared`].
+        Job::Chat { ask, .. } => Done::Chat {
+            ask,
+            events: vec![Event::Error {
+                message: "a chat question needs the shared session".into(),
+                fix: "run it with jobs::run_shared".into(),
+            }],
+        },
+        Job::ChatThreads => {
+            Done::ChatThreads(crate::app::chat::threads(s).map(Box::new).map_err(text))
+        }
+        Job::ChatThread(id) => Done::ChatThread {
+            id,
+            result: crate::app::chat::thread(s, id).map(Box::new).map_err(text),
+        },
+        Job::ChatProvider => Done::ChatProvider(
+            block_on(
+                handle,
+                crate::app::chat::provider(s, &Choice::default(), None),
+            )
+            .map(|p| ChatWho {
+                provider: p.name().to_string(),
+                model: p.model.clone(),
+                remote: p.remote(),
+                privacy: p.privacy_in_force().name().to_string(),
+            })
+            .map_err(text),
+        ),
+    }
+}
+
+/// [`run_now`] for every job, a chat question too: its events are collected until its end
+/// and answered together (tests and scripted screens; the cockpit streams them).
+pub fn run_shared(s: &Arc<Session>, job: Job, handle: Option<&tokio::runtime::Handle>) -> Done {
+    let Job::Chat {
+        ask,
+        question,
+        thread,
+        choice,
+        cancel,
+    } = job
+    else {
+        return run_now(s, job, handle);
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let go = chat(s.clone(), question, thread, choice, cancel, tx);
+    let ran = match handle {
+        Some(h) => {
+            h.block_on(go);
+            Ok(())
+        }
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(go)),
+    };
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    if let Err(e) = ran {
+        events.push(Event::Error {
+            message: format!("cannot start a runtime: {e}"),
+            fix: String::new(),
+        });
+    }
+    ended(&mut events);
+    Done::Chat { ask, events }
+}
+
+/// Asks `question`: the provider the config names (the demo's offline assistant), then the
+/// backend's turn, every event sent on `out` as it comes. An error before the turn starts (a
+/// provider without a key, an empty question, the database) is sent as an error event.
+async fn chat(
+    s: Arc<Session>,
+    question: String,
+    thread: Option<i64>,
+    choice: Choice,
+    cancel: CancellationToken,
+    out: mpsc::UnboundedSender<Event>,
+) {
+    let provider = match crate::app::chat::provider(&s, &choice, None).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = out.send(error_event(&e));
+            return;
+        }
+    };
+    if let Err(e) = crate::app::chat::ask(s, &provider, &question, thread, &out, &cancel).await {
+        let _ = out.send(error_event(&e));
+    }
+}
+
+/// The query layer's error as the last event (its message already says what to do).
+fn error_event(e: &AppError) -> Event {
+    Event::Error {
+        message: format!("{e:#}"),
+        fix: String::new(),
+    }
+}
+
+/// A question's events end with `done` or `error`: when no more will come and they stopped
+/// without one (the task failed), an error says so.
+fn ended(events: &mut Vec<Event>) {
+    let finished = matches!(
+        events.last(),
+        Some(Event::Done { .. } | Event::Error { .. })
+    );
+    if !finished {
+        events.push(Event::Error {
+            message: "the answer stopped with an internal error".into(),
+            fix: "details are in folio.log; ask again".into(),
+        });
     }
 }
 
@@ -379,6 +548,10 @@ impl Runner {
 
     /// Runs `job` in the background; its answer carries `generation`.
     pub fn start(&self, generation: u64, job: Job) {
+        if let Job::Chat { .. } = job {
+            self.chat(generation, job);
+            return;
+        }
         let (session, handle, tx) = (self.session.clone(), self.handle.clone(), self.tx.clone());
         let desks = self.desks.clone();
         let kind = job.kind();
@@ -389,6 +562,53 @@ impl Runner {
                 Err(_) => failed(kind),
             };
             let _ = tx.blocking_send(Msg::Done { generation, done });
+        });
+    }
+}
+
+impl Runner {
+    /// A chat question on a task of its own; its events are forwarded as they arrive (those
+    /// pending together in one message), so the first words reach the screen at once.
+    fn chat(&self, generation: u64, job: Job) {
+        let Job::Chat {
+            ask,
+            question,
+            thread,
+            choice,
+            cancel,
+        } = job
+        else {
+            return;
+        };
+        let (session, tx) = (self.session.clone(), self.tx.clone());
+        let (out, mut events) = mpsc::unbounded_channel();
+        let task = self
+            .handle
+            .spawn(chat(session, question, thread, choice, cancel.clone(), out));
+        self.handle.spawn(async move {
+            let mut finished = false;
+            while let Some(first) = events.recv().await {
+                let mut batch = vec![first];
+                while let Ok(e) = events.try_recv() {
+                    batch.push(e);
+                }
+                finished = matches!(batch.last(), Some(Event::Done { .. } | Event::Error { .. }));
+                let done = Done::Chat { ask, events: batch };
+                if tx.send(Msg::Done { generation, done }).await.is_err() {
+                    // The cockpit is closing: stop the question too.
+                    cancel.cancel();
+                    return;
+                }
+            }
+            if task.await.is_err() {
+                tracing::error!("the chat task stopped with an internal error");
+            }
+            if !finished {
+                let mut events = Vec::new();
+                ended(&mut events);
+                let done = Done::Chat { ask, events };
+                let _ = tx.send(Msg::Done { generation, done }).await;
+            }
         });
     }
 }
@@ -423,6 +643,13 @@ fn failed(kind: Kind) -> Done {
         Kind::Orders => Done::Orders(e()),
         Kind::WorkPaper => Done::Worked(e()),
         Kind::WhatIf => Done::WhatIf(e()),
+        Kind::Chat => Done::Chat {
+            ask: 0,
+            events: Vec::new(),
+        },
+        Kind::ChatThreads => Done::ChatThreads(e()),
+        Kind::ChatThread => Done::ChatThread { id: 0, result: e() },
+        Kind::ChatProvider => Done::ChatProvider(e()),
     }
 }
 

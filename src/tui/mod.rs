@@ -26,7 +26,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use app::{App, Effect, Msg, Setup};
-pub use jobs::{Done, Job, run_now, settle};
+pub use jobs::{Done, Job, run_now, run_shared, settle};
+pub use panes::chat::{Transcript as ChatTranscript, draw_transcript as draw_chat_transcript};
 pub use portfolio::Portfolio;
 
 use crate::app::Session;

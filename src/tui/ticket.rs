@@ -33,6 +33,21 @@ pub struct Selection {
     pub replacement: Option<String>,
 }
 
+/// An order drafted elsewhere (the chat's `draft_order`): the ticket opens with every field
+/// as drafted, and the user confirms it there as always.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prefill {
+    pub side: Side,
+    /// Symbol, account, quantity and (a sale) the lots.
+    pub selection: Selection,
+    pub kind: OrderType,
+    pub limit: Option<Decimal>,
+    pub stop: Option<Decimal>,
+    pub tif: Tif,
+    /// None: the broker the ticket would use anyway.
+    pub broker: Option<BrokerKind>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Side,
@@ -159,6 +174,18 @@ impl TicketForm {
             replacement: sel.replacement.clone(),
             what_if: None,
         };
+        t.field_error = t.params().err();
+        t
+    }
+
+    /// A ticket with the fields of a drafted order.
+    pub fn prefilled(p: &Prefill, broker: BrokerKind) -> TicketForm {
+        let mut t = TicketForm::new(p.side, &p.selection, None, p.broker.unwrap_or(broker));
+        let text = |d: Option<Decimal>| d.map(|x| x.normalize().to_string()).unwrap_or_default();
+        t.kind = p.kind;
+        t.limit = text(p.limit);
+        t.stop = text(p.stop);
+        t.tif = p.tif;
         t.field_error = t.params().err();
         t
     }

@@ -500,6 +500,14 @@ fn gateway_notices_show_in_the_feed_state_and_1101_subscribes_again() {
         );
         fake.notice(2104, "Market data farm connection is OK:usfarm");
         assert_eq!(next_state(&mut ev_rx).await, FeedState::Connected);
+        // The subscriptions reach the gateway after the state is reported: wait for them (a
+        // busy machine showed 1 of 2 here).
+        let start = Instant::now();
+        while fake.seen.lock().unwrap().subscriptions.len() < 2
+            && start.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let before = fake.seen.lock().unwrap().subscriptions.len();
         assert_eq!(before, 2);
         fake.notice(1100, "Connectivity between IB and TWS has been lost.");

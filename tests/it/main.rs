@@ -3,6 +3,7 @@
 mod analytics;
 mod chat;
 mod chat_eval;
+mod chat_pane;
 mod cli;
 mod common;
 mod config;

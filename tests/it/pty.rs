@@ -204,6 +204,15 @@ fn the_demo_cockpit_switches_panes_and_quits_restoring_the_terminal() {
     tty.keys(b"+");
     tty.wait_for(&["4.25%"]);
     tty.keys(b"\t");
+    // The Chat pane: the demo's offline assistant answers (the view follows the end).
+    tty.wait_for(&["press i or Enter to ask"]);
+    tty.keys(b"i");
+    tty.wait_for(&["offline assistant · on this machine"]);
+    tty.keys(b"what do I hold?\r");
+    tty.wait_for(&["unrealized gain", "thread #1"]);
+    tty.keys(b"\x1b");
+    tty.wait_for(&["i ask · t threads"]);
+    tty.keys(b"\t");
     tty.wait_for(&["Net worth USD"]);
 
     tty.keys(b"q");

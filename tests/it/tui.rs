@@ -452,9 +452,11 @@ fn panes_switch_with_numbers_and_tab() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Plan");
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Chat");
+    press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Dashboard");
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.current_pane(), "Plan");
+    assert_eq!(app.current_pane(), "Chat");
     press(&mut app, KeyCode::Char('2'));
     assert_eq!(app.current_pane(), "Holdings");
     press(&mut app, KeyCode::Char('9'));

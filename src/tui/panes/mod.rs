@@ -1,6 +1,7 @@
 //! The cockpit's panes. A pane renders from the shared [`View`] and its own state, and turns
 //! keys into state changes. Adding one is a module here and a line in [`all`].
 
+pub mod chat;
 mod dashboard;
 mod harvest;
 mod holdings;
@@ -25,7 +26,7 @@ use super::theme::Theme;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::harvest::HarvestReport;
 use crate::app::orders::OrdersReport;
-pub use crate::tui::ticket::Selection;
+pub use crate::tui::ticket::{Prefill, Selection};
 
 /// Everything a pane may read while drawing or handling a key: the query layer's answers as
 /// they arrived, nothing to compute.
@@ -89,6 +90,11 @@ pub trait Pane {
     fn selection(&self, _view: &View) -> Option<Selection> {
         None
     }
+    /// An order the pane asks to open in the ticket as it stands (the chat's drafted order),
+    /// taken once after a key.
+    fn take_order(&mut self) -> Option<Prefill> {
+        None
+    }
 }
 
 /// The panes in tab order (number keys 1, 2, 3...).
@@ -100,6 +106,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::<harvest::HarvestPane>::default(),
         Box::<risk::RiskPane>::default(),
         Box::<plan::PlanPane>::default(),
+        Box::<chat::ChatPane>::default(),
     ]
 }
 
