@@ -4,7 +4,9 @@
 //!   server) to the next request carrying the tool's result (read by the server): the stream's
 //!   end parsed, the tool run on the demo, its result enveloped and sent back;
 //! - first token: from the server writing a text frame to the `message` event reaching the
-//!   consumer (the pane or the command line) of the chat's channel.
+//!   consumer (the pane or the command line) of the chat's channel;
+//! - the Chat pane: a token added to a 2,000-line thread and the frame drawn with it, and a
+//!   frame of that thread scrolled (ratatui's TestBackend at 80x24 and 120x40).
 //!
 //! Run with `cargo bench --bench chat`.
 

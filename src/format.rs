@@ -185,6 +185,22 @@ pub fn broker(kind: BrokerKind, live: bool) -> &'static str {
     }
 }
 
+/// Who answers a chat, and whether your figures leave the machine, as the command line and
+/// the Chat pane both say it: `offline assistant · on this machine`, `ollama (qwen3:8b) · on
+/// this machine`, `anthropic (claude-x) sees your figures · privacy rounded`.
+pub fn chat_provider(provider: &str, model: &str, remote: bool, privacy: &str) -> String {
+    let who = match (provider, model.is_empty()) {
+        ("offline", _) => "offline assistant".to_string(),
+        (p, true) => p.to_string(),
+        (p, false) => format!("{p} ({model})"),
+    };
+    if remote {
+        format!("{who} sees your figures · privacy {privacy}")
+    } else {
+        format!("{who} · on this machine")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,19 +162,11 @@ impl Printer {
                 privacy,
                 ..
             } => {
-                let who = if model.is_empty() {
-                    provider.clone()
-                } else {
-                    format!("{provider} ({model})")
-                };
-                if *remote {
-                    let _ = writeln!(
-                        err,
-                        "[{who}: your figures leave this machine, privacy {privacy}]"
-                    );
-                } else {
-                    let _ = writeln!(err, "[{who}, on this machine]");
-                }
+                let _ = writeln!(
+                    err,
+                    "[{}]",
+                    crate::format::chat_provider(provider, model, *remote, privacy)
+                );
             }
             Event::Notice { text } => {
                 self.end_line()?;

@@ -203,17 +203,14 @@ pub fn describe(p: &Prefill) -> String {
     s
 }
 
-/// The title's words on who answers: where the figures go, and at what privacy.
+/// The title's words on who answers: where the figures go, and at what privacy (the
+/// command line says the same words).
 pub fn badge(who: &ChatWho) -> String {
-    if who.provider == crate::ai::offline::NAME {
-        "offline assistant · on this machine".into()
-    } else if who.remote {
-        format!(
-            "⇅ {} ({}) sees your figures · privacy {}",
-            who.provider, who.model, who.privacy
-        )
+    let words = crate::format::chat_provider(&who.provider, &who.model, who.remote, &who.privacy);
+    if who.remote {
+        format!("⇅ {words}")
     } else {
-        format!("{} ({}) · on this machine", who.provider, who.model)
+        words
     }
 }
 
