@@ -589,7 +589,21 @@ fn describe(text: &str, e: &toml::de::Error) -> String {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
             let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
-            format!("line {line} (`{snippet}`): {message}")
+            // A secret written here by mistake is not echoed back (nor logged with the error).
+            let secret = snippet.split('=').next().is_some_and(|k| {
+                let k = k.to_ascii_lowercase();
+                ["key", "token", "secret", "password"]
+                    .iter()
+                    .any(|w| k.contains(w))
+            });
+            if secret {
+                let name = snippet.split('=').next().unwrap_or("").trim();
+                format!(
+                    "line {line} (`{name} = ...`): {message}. Keys never go in the config: `folio secret set NAME` keeps one in the OS keyring, or use its environment variable"
+                )
+            } else {
+                format!("line {line} (`{snippet}`): {message}")
+            }
         }
         None => message,
     }

@@ -109,10 +109,11 @@ impl ChatError {
             Duration::from_millis(base + jitter)
         };
         match self {
+            // A longer wait than folio keeps a user waiting is reported, not waited for.
             ChatError::RateLimited {
                 retry_after: Some(d),
                 ..
-            } => Some((*d).min(MAX_WAIT)),
+            } => (*d <= MAX_WAIT).then_some(*d),
             ChatError::RateLimited { .. } => Some(backoff()),
             ChatError::Server { status, .. } if *status >= 500 || *status == 0 => Some(backoff()),
             _ => None,
@@ -164,6 +165,14 @@ pub fn from_status(
         || kind.contains("billing")
         || details.contains("spend_limit")
         || message.to_lowercase().contains("quota");
+    // "This model takes no tools" comes as a 400 (Ollama, vLLM), a 404 (OpenRouter) or a 500
+    // (llama.cpp without --jinja).
+    if (400..600).contains(&status) && no_tools(&message) {
+        return ChatError::NoTools {
+            provider,
+            model: model.to_string(),
+        };
+    }
     match status {
         401 => ChatError::Auth { provider },
         402 => ChatError::Quota { provider },
@@ -172,14 +181,11 @@ pub fn from_status(
             provider,
             model: model.to_string(),
         },
-        429 if quota && retry_after.is_none() => ChatError::Quota { provider },
+        // Out of credits is not retried, whatever the Retry-After says.
+        429 if quota => ChatError::Quota { provider },
         429 => ChatError::RateLimited {
             provider,
             retry_after,
-        },
-        400 if no_tools(&message) => ChatError::NoTools {
-            provider,
-            model: model.to_string(),
         },
         s if s >= 500 => ChatError::Server {
             provider,
@@ -197,7 +203,15 @@ pub fn from_status(
 /// tools"; llama.cpp without Jinja: "tools param requires --jinja").
 pub fn no_tools(message: &str) -> bool {
     let m = message.to_lowercase();
-    m.contains("does not support tools") || m.contains("requires --jinja")
+    [
+        "does not support tools",
+        "requires --jinja",
+        "enable-auto-tool-choice",
+        "support tool use",
+        "tools are not supported",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
 }
 
 /// A provider's message made safe to show: one line, at most 200 characters, control
@@ -230,7 +244,8 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        // Too long to hold in a Duration is too long to wait.
+        .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
 }
 
 /// An error object inside a 200 stream (OpenAI, OpenRouter, SGLang: `{"error":{...}}`; vLLM:

@@ -185,6 +185,11 @@ fn figures(text: &str) -> Vec<Figure> {
     out
 }
 
+/// The figures of `text` as written (for masking them).
+pub fn figure_texts(text: &str) -> Vec<String> {
+    figures(text).into_iter().map(|f| f.text).collect()
+}
+
 /// Every number in `results` (numbers, and numbers inside strings), as magnitudes.
 pub fn numbers_in(results: &[&Value]) -> Vec<f64> {
     fn walk(v: &Value, out: &mut Vec<f64>) {
@@ -199,7 +204,7 @@ pub fn numbers_in(results: &[&Value]) -> Vec<f64> {
                     if let Some(x) = d.to_f64() {
                         out.push(x.abs());
                     }
-                } else if s.len() < 400 {
+                } else if s.len() <= 4000 {
                     out.extend(figures(s).into_iter().map(|f| f.value));
                 }
             }

@@ -73,6 +73,32 @@ fn is_ratio(key: &str) -> bool {
     .any(|w| k == *w || k.contains(w))
 }
 
+/// Keys whose numbers are labels, not amounts: kept as they are (a year rounded to 2000, or
+/// an order id to two figures, would be wrong, and says nothing of the portfolio's size).
+fn is_label(key: &str) -> bool {
+    let k = key.to_lowercase();
+    k == "year" || k == "id" || k.ends_with("_id") || k.ends_with("_ids") || k == "symbol"
+}
+
+/// Keys of free text written for people (an anomaly's reason, a report's warnings): they may
+/// quote amounts, so below `full` their figures are masked.
+fn is_prose(key: &str) -> bool {
+    matches!(
+        key,
+        "reason" | "warnings" | "warning" | "message" | "note" | "notes" | "detail" | "details"
+    )
+}
+
+/// `text` with every figure in it (as the number check reads them: not dates, years or small
+/// counts) replaced by `[amount]`.
+fn mask(text: &str) -> String {
+    let mut out = text.to_string();
+    for f in super::ground::figure_texts(text) {
+        out = out.replace(&f, "[amount]");
+    }
+    out
+}
+
 /// `result` as `level` lets it leave the machine.
 pub fn apply(level: Privacy, result: &Value) -> Value {
     match level {
@@ -90,6 +116,16 @@ pub fn apply(level: Privacy, result: &Value) -> Value {
 
 /// Maps every numeric leaf (numbers, decimal strings) under its key; None removes the value.
 fn walk(v: &Value, key: Option<&str>, f: &dyn Fn(Option<&str>, f64) -> Option<f64>) -> Value {
+    if key.is_some_and(is_label) {
+        return v.clone();
+    }
+    if key.is_some_and(is_prose) {
+        return match v {
+            Value::String(s) => Value::String(mask(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, key, f)).collect()),
+            other => walk(other, None, f),
+        };
+    }
     match v {
         Value::Number(n) => match n.as_f64() {
             Some(x) if !key.is_some_and(is_ratio) => f(key, x).map_or(Value::Null, num),
@@ -131,12 +167,21 @@ mod tests {
 
     #[test]
     fn levels_keep_what_they_promise() {
-        let r = json!({"market_value": "12345.67", "weight": 0.1234, "quantity": "37", "symbol": "VTI", "as_of": "2026-12-07"});
+        let r = json!({"market_value": "12345.67", "weight": 0.1234, "quantity": "37", "symbol": "VTI", "as_of": "2026-12-07",
+            "year": 2026, "order_id": 12345, "reason": "Taxable has $37,224.26 in cash, 10.2% of the portfolio"});
         assert_eq!(apply(Privacy::Full, &r), r);
         let rounded = apply(Privacy::Rounded, &r);
         assert_eq!(rounded["market_value"], "12000");
         assert_eq!(rounded["weight"], 0.1234);
         assert_eq!(rounded["as_of"], "2026-12-07");
+        assert_eq!(
+            (rounded["year"].as_i64(), rounded["order_id"].as_i64()),
+            (Some(2026), Some(12345))
+        );
+        assert_eq!(
+            rounded["reason"],
+            "Taxable has $[amount] in cash, [amount] of the portfolio"
+        );
         let weights = apply(Privacy::Weights, &r);
         assert_eq!(weights["market_value"], Value::Null);
         assert_eq!(weights["quantity"], Value::Null);

@@ -248,9 +248,12 @@ impl Provider {
         self.kind.name()
     }
 
-    /// Whether tool results leave this machine (any host but loopback).
+    /// Whether tool results leave this machine: any host but loopback, and Ollama's cloud
+    /// models (`gpt-oss:120b-cloud`), which a local Ollama forwards to ollama.com.
     pub fn remote(&self) -> bool {
-        self.kind != ProviderKind::Offline && !is_loopback(&self.base_url)
+        let cloud = self.kind == ProviderKind::Ollama
+            && (self.model.ends_with("-cloud") || self.model.ends_with(":cloud"));
+        self.kind != ProviderKind::Offline && (cloud || !is_loopback(&self.base_url))
     }
 
     /// The privacy level in force: remote providers get the configured one, local ones all.
@@ -267,7 +270,7 @@ impl Provider {
     pub fn resolve(
         config: &Ai,
         choice: &Choice,
-        key: &mut dyn FnMut(ProviderKind) -> Option<(Key, KeySource)>,
+        key: &mut dyn FnMut(ProviderKind, Option<&'static str>) -> Option<(Key, KeySource)>,
     ) -> Result<Provider, String> {
         let named = choice.provider.as_deref().unwrap_or(&config.provider);
         let kind = ProviderKind::parse(named).map_err(|e| {
@@ -279,6 +282,11 @@ impl Provider {
         })?;
         let auto = kind.is_none();
         let kind = kind.unwrap_or(ProviderKind::Ollama);
+        let named_base = choice.base_url.is_some()
+            || config
+                .base_url
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty());
         let base_url = choice
             .base_url
             .clone()
@@ -314,7 +322,14 @@ impl Provider {
         let key = if kind == ProviderKind::Offline {
             None
         } else {
-            key(kind)
+            // An OpenAI-compatible server gets OPENAI_API_KEY only when its address came from
+            // OPENAI_BASE_URL beside it: a real OpenAI key never goes to a server named
+            // elsewhere (it has its own secret, `openai-compatible`).
+            let env = match kind {
+                ProviderKind::OpenAiCompatible if named_base => None,
+                k => key_env(k.name()),
+            };
+            key(kind, env)
         };
         if key.is_none() && kind.needs_key() {
             return Err(format!(

@@ -133,7 +133,16 @@ impl State {
         // Everything shown is checked and reported; the thread keeps the last round's text
         // as the answer (the earlier ones are in their rounds' messages).
         let answer = ground::clean(format!("{}{}", self.said, self.answer).trim());
-        let known = ground::numbers_in(&self.results.iter().collect::<Vec<_>>());
+        // The figures the tools gave, and those the user wrote in the question.
+        let question = Value::String(
+            self.kept
+                .first()
+                .map(|m| m.content.clone())
+                .unwrap_or_default(),
+        );
+        let mut sources: Vec<&Value> = self.results.iter().collect();
+        sources.push(&question);
+        let known = ground::numbers_in(&sources);
         let unverified = ground::unverified(&answer, &known);
         let tools: Vec<&str> = self.tools_used.iter().map(String::as_str).collect();
         let disclaimer = ground::disclaimer(&answer, &tools);
@@ -173,23 +182,38 @@ async fn model(
 ) -> Result<(), ChatError> {
     let http = wire::client(p)?;
     let level = p.privacy_in_force();
-    let mut conversation: Vec<Message> = history.to_vec();
+    // The thread's earlier tool results were kept whole: they leave at this provider's level.
+    let mut conversation: Vec<Message> = history.iter().map(|m| private(level, m)).collect();
     conversation.push(Message::user(question));
     let mut seen: HashSet<(String, String)> = HashSet::new();
-    let no_tools: Vec<ToolSpec> = Vec::new();
-    for round in 1..=p.max_rounds.max(1) {
+    let rounds = p.max_rounds.max(1);
+    // A repeated call makes the next round the last: the model answers from what it has.
+    let mut answer_now = false;
+    for round in 1..=rounds {
         state.rounds = round;
-        let last = round == p.max_rounds.max(1);
+        let last = round == rounds || answer_now;
         let req = Request {
             system: &setup.system,
             messages: &conversation,
-            tools: if last { &no_tools } else { &setup.tools },
+            tools: &setup.tools,
+            answer_now: last,
         };
         let mut text = String::new();
+        let mut thinking = Thinking::default();
         let reply = {
+            let gap = !state.said.is_empty();
             let mut on = |s: Streamed| match s {
                 Streamed::Text(t) => {
-                    let t = ground::clean(t);
+                    let t = ground::clean(&thinking.strip(t));
+                    if t.is_empty() {
+                        return;
+                    }
+                    // Each round's words start a paragraph of their own.
+                    let t = if gap && text.is_empty() {
+                        format!("\n\n{}", t.trim_start())
+                    } else {
+                        t
+                    };
                     text.push_str(&t);
                     let _ = tx.send(Event::Message { delta: t });
                 }
@@ -209,44 +233,54 @@ async fn model(
             state.stopped = Some(CANCELLED.into());
             return Ok(());
         };
-        let reply = reply?;
+        // A last piece held back as a possible tag is text after all.
+        let rest = ground::clean(&thinking.flush());
+        if !rest.is_empty() {
+            text.push_str(&rest);
+            let _ = tx.send(Event::Message { delta: rest });
+        }
+        let reply = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                // What was said before the error is kept with it.
+                state.answer.push_str(&text);
+                return Err(e);
+            }
+        };
         if reply.calls.is_empty() || last {
-            state.answer.push_str(&ground::clean(&reply.text));
-            if !reply.calls.is_empty() {
+            state.answer.push_str(&text);
+            if !reply.calls.is_empty() && state.stopped.is_none() {
                 state.stopped = Some(format!(
                     "the model still asked for tools after {round} rounds"
                 ));
             }
             return Ok(());
         }
-        // A call made before with the same arguments would loop: stop here.
-        let repeated: Vec<&ToolCall> = reply
-            .calls
-            .iter()
-            .filter(|c| seen.contains(&key(c)))
-            .collect();
-        if !repeated.is_empty() {
-            state.answer.push_str(&ground::clean(&reply.text));
+        // A call made before with the same arguments would loop: the next round asks for the
+        // answer instead.
+        if let Some(again) = reply.calls.iter().find(|c| seen.contains(&key(c))) {
+            state.said.push_str(&text);
             state.stopped = Some(format!(
-                "the model asked for {} again with the same arguments",
-                repeated[0].name
+                "the model asked for {} again with the same arguments; it was asked to answer from what it had",
+                ground::clean(&again.name)
             ));
-            return Ok(());
+            answer_now = true;
+            continue;
         }
         seen.extend(reply.calls.iter().map(key));
-        state.said.push_str(&ground::clean(&reply.text));
+        state.said.push_str(&text);
         let mut round_messages = vec![Message::assistant(
-            ground::clean(&reply.text),
+            ground::clean(&thinking.strip_all(&reply.text)),
             reply.calls.clone(),
         )];
         for call in &reply.calls {
             let args = call.args();
             let _ = tx.send(Event::ToolCall {
-                id: call.id.clone(),
-                name: call.name.clone(),
+                id: ground::clean(&call.id),
+                name: ground::clean(&call.name),
                 arguments: args
                     .clone()
-                    .unwrap_or(Value::String(call.arguments.clone())),
+                    .unwrap_or(Value::String(ground::clean(&call.arguments))),
             });
             let started = Instant::now();
             let result = tokio::select! {
@@ -260,14 +294,89 @@ async fn model(
                 state.stopped = Some(CANCELLED.into());
                 return Ok(());
             };
-            let (content, is_error) = sent(level, &result);
-            record(state, call, &result, &content, started, tx);
+            // Kept whole (the user's own thread); sent at the provider's level.
+            let (content, is_error) = sent(Privacy::Full, &result);
+            let (shown, _) = sent(level, &result);
+            record(state, call, &result, &shown, started, tx);
             round_messages.push(Message::tool(call, content, is_error));
         }
-        conversation.extend(round_messages.iter().cloned());
+        conversation.extend(round_messages.iter().map(|m| private(level, m)));
         state.kept.extend(round_messages);
     }
     Ok(())
+}
+
+/// A message as a provider at `level` may see it: a tool's result cut to the level.
+fn private(level: Privacy, m: &Message) -> Message {
+    if level == Privacy::Full || m.role != super::Role::Tool || m.is_error {
+        return m.clone();
+    }
+    let mut out = m.clone();
+    out.content = match serde_json::from_str::<Value>(&m.content) {
+        Ok(v) => privacy::apply(level, &v).to_string(),
+        // Not JSON: not a result folio wrote; nothing of it goes.
+        Err(_) => "{}".to_string(),
+    };
+    out
+}
+
+/// Drops `<think>...</think>` reasoning that some servers put in the answer's text (llama.cpp
+/// with `--reasoning-format none`, Qwen3 templates), across the chunks it streams in.
+#[derive(Debug, Default)]
+struct Thinking {
+    inside: bool,
+    /// The end of the text so far that may be the start of a tag.
+    pending: String,
+}
+
+impl Thinking {
+    const OPEN: &'static str = "<think>";
+    const CLOSE: &'static str = "</think>";
+
+    /// The part of `chunk` outside reasoning that can be shown now.
+    fn strip(&mut self, chunk: &str) -> String {
+        let mut text = std::mem::take(&mut self.pending);
+        text.push_str(chunk);
+        let mut out = String::new();
+        loop {
+            let tag = if self.inside { Self::CLOSE } else { Self::OPEN };
+            if let Some(i) = text.find(tag) {
+                if !self.inside {
+                    out.push_str(&text[..i]);
+                }
+                text = text[i + tag.len()..].to_string();
+                self.inside = !self.inside;
+                continue;
+            }
+            // Keep back what could be the start of the tag.
+            let keep = (1..tag.len())
+                .rev()
+                .find(|&n| text.ends_with(&tag[..n]))
+                .unwrap_or(0);
+            let cut = text.len() - keep;
+            if !self.inside {
+                out.push_str(&text[..cut]);
+            }
+            self.pending = text[cut..].to_string();
+            return out;
+        }
+    }
+
+    /// What was held back as a possible tag, at the end of the text.
+    fn flush(&mut self) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        if self.inside { String::new() } else { rest }
+    }
+
+    /// A whole text without its reasoning.
+    fn strip_all(&self, text: &str) -> String {
+        let mut t = Thinking::default();
+        let mut out = t.strip(text);
+        if !t.inside {
+            out.push_str(&t.pending);
+        }
+        out
+    }
 }
 
 /// The call's identity for the repeat check: its name and arguments (as parsed, so spacing
@@ -328,10 +437,10 @@ fn record(
         }
     }
     let _ = tx.send(Event::ToolResult {
-        id: call.id.clone(),
-        name: call.name.clone(),
+        id: ground::clean(&call.id),
+        name: ground::clean(&call.name),
         ok: result.is_ok(),
-        summary: offline::summary(&call.name, result),
+        summary: ground::clean(&offline::summary(&call.name, result)),
         result: match result {
             Ok(v) => v.clone(),
             Err(e) => json!({"error": e}),
@@ -394,4 +503,36 @@ async fn offline_answer(
         delta: answer.clone(),
     });
     state.answer = answer;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Thinking;
+
+    #[test]
+    fn reasoning_in_think_tags_is_dropped_across_chunks() {
+        let mut t = Thinking::default();
+        let chunks = [
+            "Hel",
+            "lo <thi",
+            "nk>let me see 12,345",
+            "</th",
+            "ink> world",
+            " <",
+            "b>",
+        ];
+        let out: String = chunks.iter().map(|c| t.strip(c)).collect();
+        assert_eq!(out, "Hello  world <b>");
+        assert_eq!(t.strip("x <thi"), " x".trim_start().to_string() + " ");
+        assert_eq!(
+            t.flush(),
+            "<thi",
+            "held back as a possible tag, given at the end"
+        );
+        assert_eq!(Thinking::default().strip_all("a<think>b</think>c"), "ac");
+        assert_eq!(
+            Thinking::default().strip_all("no tags, 3 < 4"),
+            "no tags, 3 < 4"
+        );
+    }
 }

@@ -37,10 +37,8 @@ pub async fn provider(s: &Session, choice: &Choice, prompt: Option<KeyPrompt>) -
     }
     let choice = choice.clone();
     tokio::task::spawn_blocking(move || {
-        let mut key = |kind: ProviderKind| -> Option<(Key, KeySource)> {
-            if let Some(found) =
-                crate::secrets::find(kind.secret(), crate::ai::provider::key_env(kind.name()))
-            {
+        let mut key = |kind: ProviderKind, env: Option<&'static str>| -> Option<(Key, KeySource)> {
+            if let Some(found) = crate::secrets::find(kind.secret(), env) {
                 return Some(found);
             }
             if matches!(kind, ProviderKind::Ollama | ProviderKind::OpenAiCompatible) {

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::Ctx;
 use super::output::{Report, json, outln};
 use crate::ai::Event;
+use crate::ai::ground::clean;
 use crate::ai::provider::Choice;
 use crate::app::chat;
 use crate::app::{AppError, Session, bad};
@@ -284,13 +285,14 @@ fn show(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
     outln!("Thread {}: {}", r.thread.id, r.thread.title);
     for m in &r.messages {
         match m.role.as_str() {
-            "user" => outln!("\n> {}", m.content),
+            "user" => outln!("\n> {}", clean(&m.content)),
             "assistant" => {
+                // What a model wrote is cleaned again here: an older thread may hold anything.
                 for c in &m.tool_calls {
-                    outln!("→ {} {}", c.name, c.arguments);
+                    outln!("→ {} {}", clean(&c.name), clean(&c.arguments));
                 }
                 if !m.content.is_empty() {
-                    outln!("\n{}", m.content);
+                    outln!("\n{}", clean(&m.content));
                 }
                 if !m.unverified.is_empty() {
                     outln!("⚠ unverified: {}", m.unverified.join(", "));

@@ -493,6 +493,15 @@ fn malformed_arguments_and_an_unknown_tool_go_back_to_the_model_as_errors() {
         (Some(false), Some(false))
     );
     let reqs = llm.requests();
+    // The broken arguments go back as valid JSON (llama.cpp and vLLM refuse a history without).
+    let assistant = reqs[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "assistant")
+        .unwrap()
+        .clone();
+    assert_eq!(assistant["tool_calls"][0]["function"]["arguments"], "{}");
     let sent = tool_messages(&reqs[1].body);
     let first = sent[0]["content"].as_str().unwrap();
     assert!(
@@ -528,7 +537,15 @@ fn a_repeated_identical_call_stops_the_loop_and_rounds_are_capped() {
     run.ok();
     let d = done(&events(&run)).clone();
     assert!(d["stopped"].as_str().unwrap().contains("cash again"), "{d}");
-    assert_eq!(llm.requests().len(), 2);
+    // The repeat is not run: the next round asks for the answer (tools described, none to call).
+    let reqs = llm.requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[2].body["tool_choice"], "none");
+    assert_eq!(
+        tool_messages(&reqs[2].body).len(),
+        1,
+        "the first call's result only"
+    );
 
     // A model that always asks for something new gets max_rounds requests, the last offering
     // no tools.
@@ -541,9 +558,13 @@ fn a_repeated_identical_call_stops_the_loop_and_rounds_are_capped() {
     run.ok();
     let reqs = llm.requests();
     assert_eq!(reqs.len(), 3);
+    assert_eq!(
+        reqs[2].body["tool_choice"], "none",
+        "the last round lets the model call no tool"
+    );
     assert!(
-        reqs[2].body.get("tools").is_none(),
-        "the last round offers no tools"
+        reqs[2].body["tools"].is_array(),
+        "but describes them, for the history"
     );
     assert!(
         done(&events(&run))["stopped"]
@@ -617,7 +638,10 @@ fn anthropic_streams_text_and_tool_use_and_takes_tool_results_in_the_next_user_t
     assert_eq!(results[0]["tool_use_id"], "toolu_01");
     assert_eq!(results[1]["tool_use_id"], "toolu_02");
     assert!(results[0]["content"].as_str().unwrap().contains("3182.90"));
-    assert_eq!(done(&ev)["answer"], "Let me check.The IRA holds $3,182.90.");
+    assert_eq!(
+        done(&ev)["answer"],
+        "Let me check.\n\nThe IRA holds $3,182.90."
+    );
 }
 
 #[test]
@@ -1271,4 +1295,85 @@ fn the_evaluation_set_through_a_scripted_model_makes_the_expected_tool_calls() {
     });
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_threads_earlier_results_leave_at_a_remote_providers_level() {
+    let llm = FakeLlm::start(|n, _| match n {
+        0 => oai::calls(&[("c1", "cash", json!({}))]),
+        _ => oai::answer("Noted."),
+    });
+    let env = env_with("privacy = \"weights\"");
+    with_sample(&env);
+    let port = llm.url.rsplit(':').next().unwrap().to_string();
+    // First on this machine (127.0.0.1): the exact balance is kept in the thread.
+    let first: Run = chat_command(
+        &env,
+        false,
+        "openai-compatible",
+        "m",
+        &format!("{}/v1", llm.url),
+    )
+    .arg("cash?")
+    .output()
+    .unwrap()
+    .into();
+    let thread = done(&events(&first))["thread"].as_i64().unwrap();
+    // Then to a provider on "another machine" (0.0.0.0, no loopback address to folio).
+    let second: Run = chat_command(
+        &env,
+        false,
+        "openai-compatible",
+        "m",
+        &format!("http://0.0.0.0:{port}/v1"),
+    )
+    .args(["--thread", &thread.to_string(), "and now?"])
+    .output()
+    .unwrap()
+    .into();
+    second.ok();
+    assert_eq!(events(&second)[0]["privacy"], "weights");
+    let reqs = llm.requests();
+    let earlier = tool_messages(&reqs[2].body)[0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exact = tool_messages(&reqs[1].body)[0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exact: Value = serde_json::from_str(&exact).unwrap();
+    assert!(
+        exact["report"]["balances"][0]["balance"].is_string(),
+        "on this machine the balance went whole: {exact}"
+    );
+    let v: Value = serde_json::from_str(&earlier).unwrap();
+    assert_eq!(
+        v["report"]["balances"][0]["balance"],
+        Value::Null,
+        "{earlier}"
+    );
+}
+
+#[test]
+fn a_retry_after_too_long_to_wait_is_reported_not_waited_for() {
+    let llm = FakeLlm::start(|_, _| {
+        Answer::Status(
+            429,
+            r#"{"error":{"message":"Rate limit","type":"rate_limit_exceeded"}}"#.into(),
+            vec![("Retry-After", "1e20".into())],
+        )
+    });
+    let env = env_with("");
+    let started = std::time::Instant::now();
+    let run = chat(&env, "openai-compatible", &llm.url, &[], "q");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        of(&events(&run), "error")[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rate limiting")
+    );
+    assert_eq!(llm.requests().len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(30));
 }

@@ -30,6 +30,11 @@ pub(super) fn request(p: &Provider, req: &Request) -> (String, Value) {
             .iter()
             .map(|t| json!({"name": t.name, "description": t.description, "input_schema": parameters(&t.schema)}))
             .collect();
+        // Anthropic refuses tool_use blocks in a request without tools: the last round keeps
+        // them and forbids their use instead.
+        if req.answer_now {
+            body["tool_choice"] = json!({"type": "none"});
+        }
     }
     (format!("{}/v1/messages", p.base_url), body)
 }

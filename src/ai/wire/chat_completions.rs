@@ -21,6 +21,9 @@ pub(super) fn request(p: &Provider, req: &Request) -> (String, Value) {
     });
     if !req.tools.is_empty() {
         body["tools"] = function_tools(req.tools);
+        if req.answer_now {
+            body["tool_choice"] = json!("none");
+        }
     }
     (format!("{}/chat/completions", p.base_url), body)
 }
@@ -36,7 +39,9 @@ fn message(m: &Message) -> Value {
             "content": if m.content.is_empty() { Value::Null } else { Value::String(m.content.clone()) },
             "tool_calls": m.tool_calls.iter().map(|c| json!({
                 "id": c.id, "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments}
+                // Always valid JSON: llama.cpp and vLLM refuse a history with broken arguments
+                // (the model was told what was wrong in the tool's result).
+                "function": {"name": c.name, "arguments": c.args_or_empty().to_string()}
             })).collect::<Vec<_>>(),
         }),
         Role::Tool => json!({

@@ -21,6 +21,9 @@ pub struct Request<'a> {
     pub system: &'a str,
     pub messages: &'a [Message],
     pub tools: &'a [ToolSpec],
+    /// The last round: the tools are described (a conversation holding tool calls needs them)
+    /// but the model may call none, so it must answer.
+    pub answer_now: bool,
 }
 
 /// One round's answer.
@@ -46,6 +49,8 @@ pub enum Streamed<'a> {
 pub fn client(p: &Provider) -> Result<reqwest::Client, ChatError> {
     reqwest::Client::builder()
         .connect_timeout(p.connect_timeout)
+        // A redirect could carry a key (Anthropic's x-api-key survives one) to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("folio/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ChatError::Bad {

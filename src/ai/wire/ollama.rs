@@ -20,7 +20,9 @@ pub(super) fn request(p: &Provider, req: &Request) -> (String, Value) {
         "messages": messages,
         "options": {"num_ctx": p.context_size},
     });
-    if !req.tools.is_empty() {
+    // Ollama has no tool_choice: the last round offers no tools (its history may still hold
+    // calls; Ollama takes that).
+    if !req.tools.is_empty() && !req.answer_now {
         body["tools"] = function_tools(req.tools);
     }
     (format!("{}/api/chat", p.base_url), body)

@@ -24,11 +24,16 @@ pub(super) fn request(p: &Provider, req: &Request) -> (String, Value) {
         "input": input,
     });
     if !req.tools.is_empty() {
+        // Not strict: OpenAI's strict schemas want every property required, and folio's
+        // arguments are mostly optional.
         body["tools"] = req
             .tools
             .iter()
-            .map(|t| json!({"type": "function", "name": t.name, "description": t.description, "parameters": parameters(&t.schema)}))
+            .map(|t| json!({"type": "function", "name": t.name, "description": t.description, "parameters": parameters(&t.schema), "strict": false}))
             .collect();
+        if req.answer_now {
+            body["tool_choice"] = json!("none");
+        }
     }
     (format!("{}/responses", p.base_url), body)
 }
@@ -42,7 +47,7 @@ fn items(m: &Message) -> Vec<Value> {
                 out.push(json!({"role": "assistant", "content": m.content}));
             }
             out.extend(m.tool_calls.iter().map(|c| {
-                json!({"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments})
+                json!({"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.args_or_empty().to_string()})
             }));
             out
         }
