@@ -672,6 +672,18 @@ mod tests {
     }
 
     #[test]
+    fn a_key_written_into_the_config_is_not_echoed() {
+        let e = Config::parse("[ai]\napi_key = \"sk-ant-secret-123\"\n").unwrap_err();
+        assert!(!e.contains("sk-ant-secret-123"), "{e}");
+        assert!(
+            e.contains("api_key = ...") && e.contains("folio secret set"),
+            "{e}"
+        );
+        let e = Config::parse("[ai]\nprovider = \"nope\"\n").unwrap_err();
+        assert!(e.contains("'nope' is not a provider"), "{e}");
+    }
+
+    #[test]
     fn the_example_config_parses_to_the_defaults() {
         let text = include_str!("../config.example.toml");
         assert_eq!(Config::parse(text).unwrap(), Config::default());

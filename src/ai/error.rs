@@ -368,6 +368,29 @@ mod tests {
             r#"{"error":{"message":"registry.ollama.ai/library/gemma3 does not support tools","type":"invalid_request_error"}}"#,
         );
         assert!(matches!(nt, ChatError::NoTools { .. }));
+        for (status, body) in [
+            (
+                500,
+                r#"{"error":{"code":500,"message":"tools param requires --jinja flag"}}"#,
+            ),
+            (
+                400,
+                r#"{"object":"error","message":"\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"}"#,
+            ),
+            (
+                404,
+                r#"{"error":{"code":404,"message":"No endpoints found that support tool use."}}"#,
+            ),
+        ] {
+            let e = from_status("x", "m", status, None, body);
+            assert!(matches!(e, ChatError::NoTools { .. }), "{status}: {e:?}");
+        }
+        let long = from_status("x", "m", 429, Some(Duration::from_secs(3600)), "{}");
+        assert_eq!(
+            long.retry_after(0),
+            None,
+            "an hour is reported, not waited for"
+        );
     }
 
     #[test]

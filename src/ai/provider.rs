@@ -413,6 +413,20 @@ mod tests {
         assert!(is_loopback("http://[::1]:1"));
         assert!(!is_loopback("https://api.anthropic.com"));
         assert!(!is_loopback("http://192.168.1.20:11434"));
+        let mut key = |_: ProviderKind, _: Option<&'static str>| None;
+        let ai = Ai {
+            provider: "ollama".into(),
+            base_url: Some("http://127.0.0.1:11434".into()),
+            ..Ai::default()
+        };
+        let local = Provider::resolve(&ai, &Choice::default(), &mut key).unwrap();
+        assert!(!local.remote());
+        let cloud = Choice {
+            model: Some("gpt-oss:120b-cloud".into()),
+            ..Choice::default()
+        };
+        let cloud = Provider::resolve(&ai, &cloud, &mut key).unwrap();
+        assert!(cloud.remote(), "Ollama forwards cloud models to ollama.com");
     }
 
     #[test]
