@@ -102,6 +102,62 @@ fn main() {
             &mut first_token,
         );
     }
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        pane(w, h);
+    }
+}
+
+/// A long thread in the Chat pane: the first layout, a token arriving (wrapped and drawn), and
+/// a plain frame.
+fn pane(w: u16, h: u16) {
+    use folio::tui::theme::Theme;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut t = folio::tui::ChatTranscript::new();
+    let table = "| Symbol | Quantity | Value | Gain |\n|---|---|---|---|\n| VTI | 220 | $84,814.40 | +$29,697.55 |\n| BND | 736.38 | $52,769.13 | -$6,827.26 |\n";
+    let answer = format!(
+        "As of 2026-12-07, all accounts. **Holdings** follow, with their values and gains; the figures come from the holdings tool.\n\n{table}\n- one point\n- another point, long enough to wrap at eighty columns when the pane is narrow\n\n"
+    )
+    .repeat(3);
+    for i in 0..60 {
+        t.question(&format!(
+            "question {i}: what do I hold, and what did it gain?"
+        ));
+        t.event(&Event::Message {
+            delta: answer.clone(),
+        });
+    }
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::from_env();
+    let start = Instant::now();
+    folio::tui::draw_chat_transcript(&mut term, &mut t, theme).unwrap();
+    let first = start.elapsed();
+    let mut token = Vec::new();
+    let mut frame = Vec::new();
+    for i in 0..200 {
+        let s = Instant::now();
+        t.event(&Event::Message {
+            delta: format!("word{i} "),
+        });
+        folio::tui::draw_chat_transcript(&mut term, &mut t, theme).unwrap();
+        token.push(s.elapsed());
+        let s = Instant::now();
+        folio::tui::draw_chat_transcript(&mut term, &mut t, theme).unwrap();
+        frame.push(s.elapsed());
+    }
+    println!(
+        "chat pane {w}x{h}: first layout of the thread ({} lines) {:.2} ms",
+        t.lines(w.saturating_sub(2), theme).len(),
+        first.as_secs_f64() * 1e3
+    );
+    report(
+        &format!("chat pane {w}x{h}: a token added and drawn"),
+        &mut token,
+    );
+    report(
+        &format!("chat pane {w}x{h}: a frame of the thread"),
+        &mut frame,
+    );
 }
 
 fn report(what: &str, times: &mut [Duration]) {
