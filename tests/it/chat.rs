@@ -1105,7 +1105,7 @@ fn a_key_set_in_the_keyring_is_used_and_never_written_anywhere() {
     );
     assert!(!run.stdout.contains(key) && !run.stderr.contains(key));
     // Nowhere on disk: the database (and its WAL), the config, the log.
-    let mut files = vec![env.db(), env.path("config.toml")];
+    let mut files = vec![env.db(), env.path("folio.db-wal"), env.path("config.toml")];
     for dir in [env.path("data"), env.path("config")] {
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.flatten() {
