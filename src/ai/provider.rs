@@ -131,14 +131,12 @@ impl ProviderKind {
 pub const DEFAULT_OLLAMA_MODEL: &str = "qwen3:8b";
 
 /// The environment variable that holds a provider's key.
+/// (The one table of secrets and their variables is [`crate::secrets::NAMES`].)
 pub fn key_env(provider: &str) -> Option<&'static str> {
-    match provider {
-        "openai" | "openai-compatible" => Some("OPENAI_API_KEY"),
-        "anthropic" => Some("ANTHROPIC_API_KEY"),
-        "openrouter" => Some("OPENROUTER_API_KEY"),
-        "ollama" => Some("OLLAMA_API_KEY"),
-        _ => None,
-    }
+    crate::secrets::NAMES
+        .iter()
+        .find(|(name, _, _)| *name == provider)
+        .and_then(|(_, env, _)| *env)
 }
 
 /// `OLLAMA_HOST` as Ollama reads it (`envconfig.Host`): quotes and spaces trimmed; no scheme

@@ -215,17 +215,19 @@ fn stored(m: &Message, provider: Option<&str>, unverified: &[String]) -> StoredM
     }
 }
 
+/// A list kept as JSON text in a message row (tool calls, unverified figures); none if absent.
+fn stored_json<T: serde::de::DeserializeOwned>(text: &Option<String>) -> Vec<T> {
+    text.as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
 fn message(m: &StoredMessage) -> Option<Message> {
     let role = Role::parse(&m.role)?;
-    let tool_calls: Vec<ToolCall> = m
-        .tool_calls
-        .as_deref()
-        .and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or_default();
     Some(Message {
         role,
         content: m.content.clone(),
-        tool_calls,
+        tool_calls: stored_json(&m.tool_calls),
         tool_call_id: m.tool_call_id.clone(),
         tool_name: m.tool_name.clone(),
         is_error: m.is_error,
@@ -264,6 +266,18 @@ pub struct ThreadRow {
     pub questions: i64,
 }
 
+impl From<crate::store::Thread> for ThreadRow {
+    fn from(t: crate::store::Thread) -> ThreadRow {
+        ThreadRow {
+            id: t.id,
+            title: t.title,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            questions: t.questions,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ThreadsReport {
     pub threads: Vec<ThreadRow>,
@@ -273,16 +287,7 @@ pub struct ThreadsReport {
 pub fn threads(s: &Session) -> Result<ThreadsReport> {
     let rows = s.read(|st| Ok(st.threads()?))?;
     Ok(ThreadsReport {
-        threads: rows
-            .into_iter()
-            .map(|t| ThreadRow {
-                id: t.id,
-                title: t.title,
-                created_at: t.created_at,
-                updated_at: t.updated_at,
-                questions: t.questions,
-            })
-            .collect(),
+        threads: rows.into_iter().map(ThreadRow::from).collect(),
     })
 }
 
@@ -319,31 +324,17 @@ pub fn thread(s: &Session, id: i64) -> Result<ThreadReport> {
     };
     let messages = s.read(|st| Ok(st.thread_messages(id)?))?;
     Ok(ThreadReport {
-        thread: ThreadRow {
-            id: t.id,
-            title: t.title,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-            questions: t.questions,
-        },
+        thread: ThreadRow::from(t),
         messages: messages
             .iter()
             .map(|m| ThreadMessage {
                 role: m.role.clone(),
                 content: m.content.clone(),
-                tool_calls: m
-                    .tool_calls
-                    .as_deref()
-                    .and_then(|t| serde_json::from_str(t).ok())
-                    .unwrap_or_default(),
+                tool_calls: stored_json(&m.tool_calls),
                 tool_name: m.tool_name.clone(),
                 is_error: m.is_error,
                 provider: m.provider.clone(),
-                unverified: m
-                    .unverified
-                    .as_deref()
-                    .and_then(|t| serde_json::from_str(t).ok())
-                    .unwrap_or_default(),
+                unverified: stored_json(&m.unverified),
                 created_at: m.created_at.clone(),
             })
             .collect(),

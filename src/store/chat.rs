@@ -38,21 +38,22 @@ impl Store {
                     (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id AND m.role = 'user')
              FROM chat_threads t ORDER BY t.updated_at DESC, t.id DESC",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Thread {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                created_at: r.get(2)?,
-                updated_at: r.get(3)?,
-                questions: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([], thread_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A thread by id (None: no such thread).
     pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
-        Ok(self.threads()?.into_iter().find(|t| t.id == id))
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT t.id, t.title, t.created_at, t.updated_at,
+                        (SELECT COUNT(*) FROM chat_messages m WHERE m.thread_id = t.id AND m.role = 'user')
+                 FROM chat_threads t WHERE t.id = ?1",
+                [id],
+                thread_row,
+            )
+            .optional()?)
     }
 
     /// A thread's messages in the order they were said.
@@ -77,6 +78,17 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// A thread from a row of (id, title, created_at, updated_at, questions).
+fn thread_row(r: &rusqlite::Row) -> rusqlite::Result<Thread> {
+    Ok(Thread {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        created_at: r.get(2)?,
+        updated_at: r.get(3)?,
+        questions: r.get(4)?,
+    })
 }
 
 impl Writer<'_> {
