@@ -300,8 +300,13 @@ impl Provider {
                 ));
             }
             if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                let whence = if choice.base_url.is_some() {
+                    "--base-url"
+                } else {
+                    "[ai] base_url"
+                };
                 return Err(format!(
-                    "[ai] base_url '{base_url}' is not an http:// or https:// address"
+                    "{whence} '{base_url}' is not an http:// or https:// address"
                 ));
             }
         }
