@@ -12,6 +12,8 @@ use crate::domain::{LotMethod, parse_currency};
 
 /// The file beside the config file whose entries replace the bundled securities table.
 pub const SECURITIES_FILE: &str = "securities.toml";
+/// The file beside the config file whose scenarios replace or extend the bundled stress tests.
+pub const STRESS_FILE: &str = "stress_scenarios.toml";
 
 /// Environment variable that overrides the database path (the `--db` flag wins over it).
 pub const DB_ENV: &str = "FOLIO_DB";
@@ -31,12 +33,17 @@ pub struct Config {
     pub tax: Tax,
     pub plan: Plan,
     pub risk: Risk,
+    pub rebalance: Rebalance,
     pub anomalies: crate::analytics::anomaly::Thresholds,
     pub ai: Ai,
     pub log: Log,
     /// Reference data: the bundled table with `securities.toml` beside the config file over it.
     #[serde(skip)]
     pub securities: Securities,
+    /// `folio stress`: the bundled scenarios with `stress_scenarios.toml` beside the config file
+    /// over them.
+    #[serde(skip)]
+    pub stress_scenarios: crate::analytics::stress::Scenarios,
 }
 
 /// Rates and thresholds for the harvest scan and tax estimates. Rates are fractions (0.24 is
@@ -127,6 +134,32 @@ impl Default for Risk {
             risk_free_rate: 0.04,
             benchmark: "VTI".into(),
             window: "1y".into(),
+        }
+    }
+}
+
+/// Targets' drift bands and the rebalancing plan's limits.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rebalance {
+    /// A target is in band while its weight is within this many percentage points of it...
+    pub band_points: rust_decimal::Decimal,
+    /// ...and within this percent of the target itself (5 and 25: a 20% target may drift
+    /// from 15% to 25%, a 10% target from 7.5% to 12.5%).
+    pub band_pct: rust_decimal::Decimal,
+    /// Trades smaller than this, in the default currency, are not proposed.
+    pub min_trade: rust_decimal::Decimal,
+    /// Propose fractional shares (else whole shares).
+    pub fractional: bool,
+}
+
+impl Default for Rebalance {
+    fn default() -> Self {
+        Rebalance {
+            band_points: rust_decimal::Decimal::from(5),
+            band_pct: rust_decimal::Decimal::from(25),
+            min_trade: rust_decimal::Decimal::from(100),
+            fractional: false,
         }
     }
 }
@@ -396,7 +429,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads the config at `path`. A missing file is fine only when `required` is false (the
     /// default location); a path the user named must exist.
-    /// Also reads `securities.toml` beside it when there is one.
+    /// Also reads `securities.toml` and `stress_scenarios.toml` beside it when they are there.
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
         let mut config = match read(path)? {
             None if required => return Err(ConfigError::Missing(path.to_path_buf())),
@@ -413,6 +446,16 @@ impl Config {
                 message: describe(&text, &e),
             })?;
             config.securities = config.securities.merged(user);
+        }
+        let scenarios = path.with_file_name(STRESS_FILE);
+        if let Some(text) = read(&scenarios)? {
+            let user = crate::analytics::stress::Scenarios::parse(&text).map_err(|e| {
+                ConfigError::Invalid {
+                    path: scenarios.clone(),
+                    message: e.describe(&text),
+                }
+            })?;
+            config.stress_scenarios = config.stress_scenarios.merged(user);
         }
         Ok(config)
     }
@@ -509,6 +552,17 @@ impl Config {
             return Err(format!(
                 "http: base_url must start with http:// or https:// (it is '{}'), timeout_secs be 1 to 120, attempts 1 to 10 and poll_secs 5 to 3600",
                 h.base_url
+            ));
+        }
+        let r = &config.rebalance;
+        let hundred = rust_decimal::Decimal::ONE_HUNDRED;
+        if !(zero..=hundred).contains(&r.band_points)
+            || !(zero..=hundred).contains(&r.band_pct)
+            || r.min_trade < zero
+        {
+            return Err(format!(
+                "rebalance: band_points and band_pct must be 0 to 100 (they are {} and {}) and min_trade 0 or more (it is {})",
+                r.band_points, r.band_pct, r.min_trade
             ));
         }
         let t = &config.tax;

@@ -134,7 +134,27 @@ pub fn build(path: &Path, last: NaiveDate) -> anyhow::Result<()> {
         let plan = import::plan(&batch, &[], &w.accounts()?, LotMethod::Fifo)?;
         w.insert_transactions("demo", "canonical", &plan.new, LotMethod::Fifo)?;
         Ok(())
-    })
+    })?;
+    store.set_targets(&demo_targets())?;
+    Ok(())
+}
+
+/// The demo household's target mix, so that `folio targets`, `folio rebalance` and the
+/// Dashboard's drift have something to measure.
+fn demo_targets() -> crate::store::TargetSet {
+    let w = |name: &str, pct: i64| (name.to_string(), Decimal::from(pct));
+    crate::store::TargetSet {
+        account: None,
+        kind: crate::store::TargetKind::Class,
+        weights: vec![
+            w("US stocks", 50),
+            w("International stocks", 20),
+            w("Emerging markets", 5),
+            w("US bonds", 25),
+        ],
+        band_points: None,
+        band_pct: None,
+    }
 }
 
 /// Fills the empty price of BUY and SELL rows with that day's simulated close.

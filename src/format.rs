@@ -30,6 +30,16 @@ pub fn pct(d: Decimal) -> String {
     format!("{:.2}%", d.round_dp(2))
 }
 
+/// A signed change in percentage points, one decimal ("+2.5", "-0.4", "+0.0": never "-0.0").
+pub fn points(d: Decimal) -> String {
+    let r = d.round_dp(1);
+    if r.is_zero() {
+        "+0.0".to_string()
+    } else {
+        format!("{r:+.1}")
+    }
+}
+
 pub fn opt(v: Option<Decimal>, f: fn(Decimal) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".to_string())
 }

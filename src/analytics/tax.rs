@@ -204,6 +204,13 @@ fn tax_effect(st: Decimal, lt: Decimal, rates: &Rates) -> Decimal {
         - (n.carry_short + n.carry_long) * rates.long_term
 }
 
+/// The tax that realizing `short` and `long` more (gains positive, losses negative) adds to the
+/// year so far, after netting (negative: it saves tax).
+pub fn added_tax(year: &YearSummary, short: Decimal, long: Decimal, rates: &Rates) -> Decimal {
+    let (st, lt) = (year.net_short_term, year.net_long_term);
+    (tax_effect(st + short, lt + long, rates) - tax_effect(st, lt, rates)).round_dp(2)
+}
+
 /// The tax saved by realizing `loss` (positive) of `term` on top of the year so far: it offsets
 /// short-term gains, then long-term gains, then ordinary income up to the limit, then carries
 /// forward, each at its own rate (a long-term loss meets long-term gains first).

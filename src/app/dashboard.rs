@@ -86,6 +86,9 @@ pub struct DashboardReport {
     pub currency: String,
     #[serde(flatten)]
     pub overview: Overview,
+    /// The household's targets beside the current weights (null: none set; `folio targets`
+    /// has the same figures).
+    pub targets: Option<super::targets::TargetView>,
     /// Every day with a close over the history asked for, oldest first.
     pub value_history: Vec<ValuePoint>,
     pub warnings: Vec<String>,
@@ -208,7 +211,9 @@ pub fn dashboard(s: &Session, p: &DashboardParams) -> Result<DashboardReport> {
     let b = base(s, None, p.as_of)?;
     let overview = overview(&b, &b.marks, &s.config().securities);
     let value_history = history(s, window, b.as_of)?;
+    let targets = super::targets::household(s, &b)?.map(|t| t.view(Decimal::ZERO));
     Ok(DashboardReport {
+        targets,
         as_of: b.as_of,
         currency: b.currency.clone(),
         overview,

@@ -234,6 +234,30 @@ pub fn all() -> Vec<Def> {
             risk::risk,
         ),
         def(
+            "frontier",
+            "Efficient frontier",
+            "The long-only mean-variance efficient frontier of the held symbols (by=symbol, the default) or asset classes (by=class) over a window (default 5y) ending at the newest close of the holdings: each asset's weight today, annualised mean return and volatility (Ledoit-Wolf shrunk covariance), the minimum-variance, maximum-Sharpe and maximum-return mixes, points evenly spaced in return between them (default 50), each weight within min_weight..max_weight (fractions, default 0..1), and today's mix against the curve (the best return at its volatility, the least volatility at its return). Returns, volatilities and weights are fractions. Estimated from history: unstable, not a forecast; warnings say so.",
+            frontier::frontier,
+        ),
+        def(
+            "stress",
+            "Stress test",
+            "Historical crashes applied to today's holdings (scenario 2008: 2008-08-29 to 2009-03-09; 2020: 2020-02-19 to 2020-03-23; 2022: the calendar year; or all, the default) or custom shocks in percent by asset class or symbol (shock: \"US stocks=-30,VTI=-40\"; a symbol's shock wins over its class's, holdings neither names are not shocked). Per run: each class's figure with its proxy fund and source, the change in money and percent per holding (with how its shock was chosen: symbol, class, or the scenario's default for an unclassified holding), per account and in total (of the holdings and of net worth with cash), and the cash buffer (unchanged cash, its share of net worth after the shock, whether it covers the loss). Money is decimal strings.",
+            stress::stress,
+        ),
+        def(
+            "targets",
+            "Target mix and drift",
+            "The stored target mixes (household-wide, or one account's), by asset class or by symbol, beside the current weights: for each name its target percent, value, current percent, drift in percentage points and in money (positive: over), its band (points either side) and whether it is within it. Names held without a target have a target of 0; cash is a row (\"Cash\") and counts in the base. Percents are numbers (12.5 is 12.5%); money is decimal strings. An error says how to set targets when there are none.",
+            targets::targets,
+        ),
+        def(
+            "rebalance",
+            "Rebalancing plan",
+            "The trades that bring the household back within its target bands at the least estimated tax: new cash (cash) and idle cash first, sales in IRAs before taxable accounts, taxable lots at a loss before long-term gains, short-term gains only with allow_short_term, no purchase that would wash a loss of the last 30 days or one the plan realizes, at most max_trades. Per trade: side, account, symbol, shares, amount, the lots sold with their gains and terms, the estimated tax after netting with the year so far, and why. The plan's tax, turnover, drift left, deferred purchases and notes (what it cannot reach and why), beside a tax-blind proportional plan (alternative) and the tax saved. Read-only: it places nothing; each trade is a suggestion the user confirms in the order ticket.",
+            rebalance::rebalance,
+        ),
+        def(
             "anomalies",
             "Anomaly checks",
             "Anomaly checks as of a day (default today): return outliers, volatility spikes, market turbulence, correlation breaks, PCA reconstruction, drawdown limits, concentration, stale prices, negative cash and unrecorded splits, each check with what it looked at, and each finding with its value, threshold, severity and reason. (The broker comparison is not available here.)",

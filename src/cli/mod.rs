@@ -9,6 +9,7 @@ mod cash;
 mod chat;
 mod dashboard;
 mod doctor;
+mod frontier;
 mod harvest;
 mod holdings;
 mod import;
@@ -21,9 +22,12 @@ mod positions;
 mod prices;
 mod quotes;
 mod realized;
+mod rebalance;
 mod risk;
 mod secret;
 mod shell;
+mod stress;
+mod targets;
 mod tax;
 mod transactions;
 
@@ -105,6 +109,16 @@ enum Command {
     Performance(performance::Args),
     /// Risk: volatility, Sharpe, Sortino, drawdowns, VaR and CVaR, beta, correlations
     Risk(risk::Args),
+    /// The efficient frontier of the holdings: minimum-variance and maximum-Sharpe mixes, and
+    /// where yours stands
+    Frontier(frontier::Args),
+    /// Stress tests: the 2008, 2020 and 2022 crashes, or your own shocks, applied to today's
+    /// holdings
+    Stress(stress::Args),
+    /// Target mixes beside the current weights; `set` stores one, `clear` removes it
+    Targets(targets::Args),
+    /// The trades back to the targets at the least estimated tax, beside a tax-blind plan
+    Rebalance(rebalance::Args),
     /// Anomaly checks on returns and data, each with its value, threshold and reason
     Anomalies(anomalies::Args),
     /// Monte Carlo plans: will the money last, will the goal be reached
@@ -161,6 +175,7 @@ impl Command {
             Command::Accounts(a) if a.writes() => Access::Write,
             Command::Prices(a) if a.writes() => Access::Write,
             Command::Plan(a) if a.writes() => Access::Write,
+            Command::Targets(a) if a.writes() => Access::Write,
             Command::Order(a) if !a.dry_run() => Access::Write,
             Command::Cancel(_) => Access::Write,
             Command::Orders(a) if a.sync() => Access::Write,
@@ -255,6 +270,10 @@ fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::Tax(a) => tax::run(&ctx, a),
             Command::Performance(a) => performance::run(&ctx, a),
             Command::Risk(a) => risk::run(&ctx, a),
+            Command::Frontier(a) => frontier::run(&ctx, a),
+            Command::Targets(a) => targets::run(&ctx, a),
+            Command::Rebalance(a) => rebalance::run(&ctx, a),
+            Command::Stress(a) => stress::run(&ctx, a),
             Command::Anomalies(a) => anomalies::run(&ctx, a).await,
             Command::Plan(a) => plan::run(&ctx, *a).await,
             Command::Order(a) => orders::order(&ctx, a).await,

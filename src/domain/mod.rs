@@ -4,6 +4,7 @@ mod named;
 pub mod order;
 pub mod quote;
 pub mod securities;
+pub mod weights;
 mod window;
 
 pub use named::Named;

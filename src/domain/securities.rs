@@ -140,6 +140,53 @@ impl Securities {
         out
     }
 
+    /// Every asset class the table lists, sorted.
+    pub fn classes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.classes.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The listed symbols of `class`, sorted (empty for a class the table does not list).
+    pub fn in_class(&self, class: &str) -> &[String] {
+        self.classes.get(class).map_or(&[], Vec::as_slice)
+    }
+
+    /// The class `name` means: a listed class (or [`UNCLASSIFIED`]) matched case-insensitively.
+    /// The error names the value and the classes there are, with the ones `name` starts (so
+    /// "International" suggests "International bonds" and "International stocks").
+    pub fn resolve_class(&self, name: &str) -> Result<String, String> {
+        let name = name.trim();
+        let mut all = self.classes();
+        all.push(UNCLASSIFIED);
+        if let Some(c) = all.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+            return Ok((*c).to_string());
+        }
+        let lower = name.to_lowercase();
+        let close: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|c| !lower.is_empty() && c.to_lowercase().starts_with(&lower))
+            .collect();
+        let quoted = |v: &[&str]| {
+            v.iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(if close.is_empty() {
+            format!(
+                "unknown asset class \"{name}\": the classes are {} (add one in a securities.toml beside your config)",
+                quoted(&all)
+            )
+        } else {
+            format!(
+                "unknown asset class \"{name}\": did you mean {}?",
+                quoted(&close)
+            )
+        })
+    }
+
     /// Listed symbols in `symbol`'s asset class that are not substantially identical to it:
     /// the candidates to replace it after a loss sale. Sorted.
     pub fn peers(&self, symbol: &str) -> Vec<&str> {

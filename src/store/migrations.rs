@@ -169,6 +169,24 @@ pub(super) const STEPS: &[M<'static>] = &[
         );
         CREATE INDEX chat_messages_by_thread ON chat_messages(thread_id, id);",
     ),
+    // 6: target mixes, household-wide (scope '') or per account, by class or by symbol, with
+    // their drift bands (NULL: the config's).
+    M::up(
+        "CREATE TABLE target_sets (
+            scope TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('class', 'symbol')),
+            band_points TEXT,
+            band_pct TEXT,
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        ) WITHOUT ROWID;
+        CREATE TABLE targets (
+            scope TEXT NOT NULL REFERENCES target_sets(scope) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            weight TEXT NOT NULL,
+            PRIMARY KEY (scope, name)
+        ) WITHOUT ROWID;",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -3,8 +3,10 @@
 mod chat;
 mod journal;
 mod migrations;
+mod targets;
 
 pub use chat::{StoredMessage, Thread};
+pub use targets::{TargetSet, TargetKind};
 
 pub use journal::{OrderChange, Stored};
 
@@ -90,6 +92,8 @@ pub struct Fingerprint {
     /// Executions (count, sum of their versions): a commission or a correction booked into a
     /// transaction already there changes it.
     pub fills: (i64, i64),
+    /// The target mixes, as text.
+    pub targets: String,
 }
 
 /// Per symbol: its latest close on or before a day, that day, and the close before it.
@@ -255,7 +259,13 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let targets: String = self.conn.query_row(
+            "SELECT COALESCE(group_concat(s.scope || '|' || s.kind || '|' || COALESCE(s.band_points, '') || '|' || COALESCE(s.band_pct, '') || '|' || (SELECT group_concat(t.name || '=' || t.weight, ',') FROM targets t WHERE t.scope = s.scope), ';'), '') FROM (SELECT * FROM target_sets ORDER BY scope) s",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(Fingerprint {
+            targets,
             ledger: (ledger.0, ledger.1, accounts),
             prices,
             fills,

@@ -211,6 +211,34 @@ fn the_analyses() {
         .unwrap();
     snapshot("plan", &report, &["elapsed_ms", "threads"]);
     snapshot("plan_list", &app::plan::list(&s).unwrap(), &[]);
+    snapshot(
+        "stress",
+        &app::stress::stress(&s, &Default::default()).unwrap(),
+        &[],
+    );
+    snapshot(
+        "frontier",
+        &app::frontier::frontier(&s, &Default::default()).unwrap(),
+        &[],
+    );
+    snapshot(
+        "targets",
+        &app::targets::targets(&s, &Default::default()).unwrap(),
+        &[],
+    );
+    snapshot(
+        "rebalance",
+        &app::rebalance::rebalance(
+            &s,
+            &app::rebalance::RebalanceParams {
+                cash: Some("5000".parse().unwrap()),
+                max_trades: Some(6),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+        &[],
+    );
 }
 
 #[test]

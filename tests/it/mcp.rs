@@ -67,6 +67,10 @@ async fn an_mcp_client_lists_read_only_tools_and_gets_the_clis_figures() {
         "preview_trade",
         "performance",
         "risk",
+        "frontier",
+        "stress",
+        "targets",
+        "rebalance",
         "anomalies",
         "plan",
         "quotes",
@@ -257,6 +261,7 @@ async fn every_tool_leaves_the_database_as_it_was() {
     let prices = env.write("prices.csv", crate::common::SAMPLE_PRICES);
     env.run(&["prices", "import", prices.to_str().unwrap()])
         .ok();
+    env.run(&["targets", "set", "US stocks=80,US bonds=20"]).ok();
     let db = env.db();
     let before = std::fs::read(&db).unwrap();
     let modified = std::fs::metadata(&db).unwrap().modified().unwrap();
@@ -281,7 +286,10 @@ async fn every_tool_leaves_the_database_as_it_was() {
             .await
             .unwrap();
         let (error, text) = result(&r);
-        if error {
+        // The sample has four days of prices: the frontier says it needs more (and changes
+        // nothing either).
+        let too_short = t.name == "frontier" && text.contains("days of common price history");
+        if error && !too_short {
             failed.push(format!("{}: {text}", t.name));
         }
         if t.name == "dashboard" {

@@ -19,7 +19,7 @@ fn the_database_is_private_and_in_wal_mode() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     // Transactions reference accounts: a dangling reference is refused.
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
     let err = conn.execute("INSERT INTO transactions (uid, account_id, date, action, currency) VALUES ('x', 999, '2024-01-01', 'FEE', 'USD')", []);
