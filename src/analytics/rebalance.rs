@@ -668,28 +668,46 @@ fn sell_tax_aware(
         }
         let h = holdings[hi];
         let lot = &h.lots[li];
-        let want = round_qty(left / h.price, settings.fractional, true).min(lot.quantity);
-        if want <= Decimal::ZERO {
-            continue;
-        }
-        let sold = sale(lot, want, h.price, input.today, t != 0);
-        left -= sold.proceeds;
-        draft.legs.push(Leg {
-            side: Side::Sell,
-            account: h.account.clone(),
-            symbol: h.symbol.clone(),
-            key: h.key.clone(),
-            quantity: want,
-            price: h.price,
-            lot: Some(sold),
-            why: match t {
-                0 => "advantaged",
-                1 => "loss",
-                2 => "long-term",
-                _ => "short-term",
-            },
-        });
+        let why = match t {
+            0 => "advantaged",
+            1 => "loss",
+            2 => "long-term",
+            _ => "short-term",
+        };
+        left -= sell_lot(input, settings, h, lot, left, t != 0, why, draft);
     }
+}
+
+/// Sells shares of `lot` worth about `amount` (rounded up to whole shares unless fractional,
+/// never more than the lot); returns the proceeds.
+#[allow(clippy::too_many_arguments)]
+fn sell_lot(
+    input: &Input,
+    settings: &Settings,
+    h: &Holding,
+    lot: &LotIn,
+    amount: Decimal,
+    taxable: bool,
+    why: &'static str,
+    draft: &mut Draft,
+) -> Decimal {
+    let quantity = round_qty(amount / h.price, settings.fractional, true).min(lot.quantity);
+    if quantity <= Decimal::ZERO {
+        return Decimal::ZERO;
+    }
+    let sold = sale(lot, quantity, h.price, input.today, taxable);
+    let proceeds = sold.proceeds;
+    draft.legs.push(Leg {
+        side: Side::Sell,
+        account: h.account.clone(),
+        symbol: h.symbol.clone(),
+        key: h.key.clone(),
+        quantity,
+        price: h.price,
+        lot: Some(sold),
+        why,
+    });
+    proceeds
 }
 
 fn sell_proportional(
@@ -699,37 +717,31 @@ fn sell_proportional(
     excess: Decimal,
     draft: &mut Draft,
 ) {
-    let total: Decimal = holdings.iter().map(|h| value_of(h)).sum();
+    let total: Decimal = holdings.iter().copied().map(value_of).sum();
     if total <= Decimal::ZERO {
         return;
     }
     for h in holdings {
+        let taxable = input
+            .accounts
+            .iter()
+            .find(|a| a.name == h.account)
+            .is_none_or(|a| a.kind == AccountKind::Taxable);
         let mut left = excess * value_of(h) / total;
         for lot in &h.lots {
             if left <= Decimal::ZERO {
                 break;
             }
-            let q = round_qty(left / h.price, settings.fractional, true).min(lot.quantity);
-            if q <= Decimal::ZERO {
-                continue;
-            }
-            let taxable = input
-                .accounts
-                .iter()
-                .find(|a| a.name == h.account)
-                .is_none_or(|a| a.kind == AccountKind::Taxable);
-            let sold = sale(lot, q, h.price, input.today, taxable);
-            left -= sold.proceeds;
-            draft.legs.push(Leg {
-                side: Side::Sell,
-                account: h.account.clone(),
-                symbol: h.symbol.clone(),
-                key: h.key.clone(),
-                quantity: q,
-                price: h.price,
-                lot: Some(sold),
-                why: "proportional",
-            });
+            left -= sell_lot(
+                input,
+                settings,
+                h,
+                lot,
+                left,
+                taxable,
+                "proportional",
+                draft,
+            );
         }
     }
 }
