@@ -879,6 +879,182 @@ fn not_understood(_: &Env, a: &str) -> Result<(), String> {
     )
 }
 
+/// A signed number of points with 2 decimals (`+4.80`, `-0.78`, `0.00`).
+fn points(v: &Value) -> String {
+    let d = dec(v).round_dp(2);
+    if d.is_zero() {
+        "0.00".into()
+    } else {
+        format!("{d:+.2}")
+    }
+}
+
+/// A percent field with its sign, as written (`-47.2%`, `+2.2%`).
+fn signed_pct(v: &Value) -> String {
+    let d = dec(v).normalize();
+    if d > Decimal::ZERO {
+        format!("+{d}%")
+    } else {
+        format!("{d}%")
+    }
+}
+
+fn targets(env: &Env, a: &str) -> Result<(), String> {
+    let r = cli(env, &["targets"])?;
+    let set = &r["sets"][0];
+    let mut wants = vec![format!("{} in all", usd(&set["base"]))];
+    let mut out_of_band = false;
+    for row in set["rows"].as_array().unwrap() {
+        wants.push(format!(
+            "| {} | {} | {} | {} | {} |",
+            row["name"].as_str().unwrap(),
+            if row["untargeted"] == true {
+                "none".to_string()
+            } else {
+                pct(&row["target_pct"])
+            },
+            pct(&row["pct"]),
+            points(&row["drift_points"]),
+            signed_usd(&row["drift_value"])
+        ));
+        out_of_band |= row["in_band"] == false;
+    }
+    if out_of_band {
+        wants.push("`folio rebalance` proposes the trades back".into());
+    }
+    has_all(a, &wants)
+}
+
+fn rebalance_with(env: &Env, a: &str, args: &[&str]) -> Result<(), String> {
+    let r = cli(env, args)?;
+    let plan = &r["plan"];
+    let mut wants = vec![
+        format!(
+            "**Estimated tax of the plan**: {}",
+            usd(&plan["estimated_tax"])
+        ),
+        format!(
+            "turnover {} ({} of the base)",
+            usd(&plan["turnover"]),
+            pct(&plan["turnover_pct"])
+        ),
+        format!("estimated tax {})", usd(&r["alternative"]["estimated_tax"])),
+        "Nothing is placed".into(),
+    ];
+    let saved = dec(&r["tax_saved"]);
+    if saved > Decimal::ZERO {
+        wants.push(format!("saves **{}** of tax", usd(&r["tax_saved"])));
+    }
+    if dec(&r["new_cash"]) > Decimal::ZERO {
+        wants.push(format!(
+            "New cash {} goes into {} first",
+            usd(&r["new_cash"]),
+            r["new_cash_account"].as_str().unwrap()
+        ));
+    }
+    for t in plan["trades"].as_array().unwrap() {
+        wants.push(format!(
+            "| {} | {} | {} | {} | {} |",
+            t["side"].as_str().unwrap(),
+            qty(&t["quantity"]),
+            t["symbol"].as_str().unwrap(),
+            t["account"].as_str().unwrap(),
+            usd(&t["amount"])
+        ));
+    }
+    has_all(a, &wants)
+}
+
+fn rebalance(env: &Env, a: &str) -> Result<(), String> {
+    rebalance_with(env, a, &["rebalance"])
+}
+
+fn rebalance_cash(env: &Env, a: &str) -> Result<(), String> {
+    rebalance_with(env, a, &["rebalance", "--cash", "5000"])
+}
+
+fn stress_with(env: &Env, a: &str, args: &[&str]) -> Result<(), String> {
+    let r = cli(env, args)?;
+    let mut wants = Vec::new();
+    for run in r["scenarios"].as_array().unwrap() {
+        let t = &run["totals"];
+        let b = &run["cash_buffer"];
+        wants.push(format!(
+            "- Total: {} on {} of holdings ({})",
+            signed_usd(&t["change"]),
+            usd(&t["holdings_value"]),
+            signed_pct(&t["pct_of_holdings"])
+        ));
+        wants.push(format!(
+            "net worth {} becomes {} ({} with cash)",
+            usd(&t["net_worth"]),
+            usd(&t["net_worth_after"]),
+            signed_pct(&t["pct_of_net_worth"])
+        ));
+        wants.push(format!(
+            "- Cash buffer: {}, {} of net worth after the shock",
+            usd(&b["cash"]),
+            pct(&b["share_after_pct"])
+        ));
+        let worst = run["holdings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .min_by_key(|h| dec(&h["change"]))
+            .unwrap();
+        wants.push(format!(
+            "- Worst holdings: {} in {} {} ({})",
+            worst["symbol"].as_str().unwrap(),
+            worst["account"].as_str().unwrap(),
+            signed_usd(&worst["change"]),
+            signed_pct(&worst["shock_pct"])
+        ));
+    }
+    has_all(a, &wants)
+}
+
+fn stress_2008(env: &Env, a: &str) -> Result<(), String> {
+    stress_with(env, a, &["stress", "--scenario", "2008"])
+}
+
+fn stress_us_stocks(env: &Env, a: &str) -> Result<(), String> {
+    stress_with(env, a, &["stress", "--shock", "US stocks=-30"])
+}
+
+fn frontier(env: &Env, a: &str) -> Result<(), String> {
+    let r = cli(env, &["frontier"])?;
+    let cur = &r["current"];
+    has_all(
+        a,
+        &[
+            format!(
+                "- **Your mix today**: return {} a year, volatility {}",
+                ratio(&cur["mix"]["expected_return"]),
+                ratio(&cur["mix"]["volatility"])
+            ),
+            format!(
+                "at the same volatility: return {}",
+                ratio(&cur["best_return_at_same_volatility"]["expected_return"])
+            ),
+            format!(
+                "at the same return: volatility {}",
+                ratio(&cur["least_volatility_at_same_return"]["volatility"])
+            ),
+            format!(
+                "- **Minimum variance**: return {} a year, volatility {}",
+                ratio(&r["min_variance"]["expected_return"]),
+                ratio(&r["min_variance"]["volatility"])
+            ),
+            format!(
+                "- **Maximum Sharpe**: return {} a year, volatility {}",
+                ratio(&r["max_sharpe"]["expected_return"]),
+                ratio(&r["max_sharpe"]["volatility"])
+            ),
+            "Warning: the frontier is estimated from history".into(),
+        ],
+    )
+}
+
 /// Question, the tools it must call (in order), and the check of the answer's figures.
 pub const CASES: &[(&str, &[&str], Check)] = &[
     ("What do I own?", &["holdings"], holdings_all),
@@ -981,6 +1157,20 @@ pub const CASES: &[(&str, &[&str], Check)] = &[
     ("tax report for 2025", &["tax_report"], tax_report_2025),
     ("any open orders?", &["orders"], orders_open),
     ("show my fills", &["fills"], fills),
+    ("How far am I from my targets?", &["targets"], targets),
+    ("How do I rebalance?", &["rebalance"], rebalance),
+    (
+        "rebalance with 5000 new cash",
+        &["rebalance"],
+        rebalance_cash,
+    ),
+    (
+        "What would a 2008 crash do to me?",
+        &["stress"],
+        stress_2008,
+    ),
+    ("what if US stocks fall 30%?", &["stress"], stress_us_stocks),
+    ("Am I efficient?", &["frontier"], frontier),
     ("what's the weather like?", &[], not_understood),
 ];
 

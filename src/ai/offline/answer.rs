@@ -199,6 +199,10 @@ pub fn answer(question: &str, plan: &Plan, results: &[Result<Value, String>]) ->
         Intent::TaxReport => tax_report(&f),
         Intent::Orders => orders(&f),
         Intent::Fills => fills(&f),
+        Intent::Targets => targets(&f),
+        Intent::Rebalance => rebalance(&f),
+        Intent::Stress => stress(&f),
+        Intent::Frontier => frontier(&f),
         Intent::Unknown => String::new(),
     };
     out.push_str(body.trim_end());
@@ -223,7 +227,7 @@ pub fn answer(question: &str, plan: &Plan, results: &[Result<Value, String>]) ->
     }
     if matches!(
         plan.intent,
-        Intent::Realized | Intent::Harvest | Intent::Trade | Intent::TaxReport
+        Intent::Realized | Intent::Harvest | Intent::Trade | Intent::TaxReport | Intent::Rebalance
     ) {
         out.push_str(&format!("\n{TAX_NOTE}"));
         if matches!(plan.intent, Intent::Harvest | Intent::Trade) {
@@ -290,6 +294,9 @@ pub(super) fn unknown() -> String {
 - **Taxes**: can I harvest any losses? my tax report; wash sale if I sell VTI, or if I buy 10 VXUS\n\
 - **Risk**: volatility, drawdown, Sharpe, VaR; anything unusual?\n\
 - **Plans**: am I on track? will my money last for 40 years? (name a withdrawal rate in percent)\n\
+- **Targets**: how far am I from my targets? how do I rebalance? rebalance with new cash (name the amount)\n\
+- **Scenarios**: what would a crash do to me? the 2008 scenario; what if US stocks fall (name a percent)\n\
+- **Frontier**: am I efficient? the efficient frontier; the max Sharpe and minimum variance mixes\n\
 - **More**: price of VTI, performance this year, my accounts, recent transactions, orders, fills\n\
 \n{FOOTER}"
     )
@@ -1413,6 +1420,529 @@ fn fills(f: &Found) -> String {
     if let Some(m) = more {
         out.push_str(&format!("\n{m}\n"));
     }
+    out
+}
+
+/// A decimal field as written, without trailing zeros ("5", "1.25").
+fn plain_at(v: &Value, key: &str) -> String {
+    dec(v, key).map_or_else(|| "n/a".into(), |d| d.normalize().to_string())
+}
+
+/// A field in percentage points with its sign and 2 decimals ("+4.80", "-0.78").
+fn points_at(v: &Value, key: &str) -> String {
+    dec(v, key).map_or_else(
+        || "n/a".into(),
+        |d| {
+            let d = d.round_dp(2);
+            if d.is_zero() {
+                "0.00".into()
+            } else {
+                format!("{d:+.2}")
+            }
+        },
+    )
+}
+
+/// A percent field with its sign, as written ("-47.2%", "+2.2%", "-38.12%").
+fn signed_pct_at(v: &Value, key: &str) -> String {
+    dec(v, key).map_or_else(
+        || "n/a".into(),
+        |d| {
+            let d = d.normalize();
+            if d > Decimal::ZERO {
+                format!("+{d}%")
+            } else {
+                format!("{d}%")
+            }
+        },
+    )
+}
+
+/// Whose set a target view is: the household's or one account's.
+fn set_owner(set: &Value) -> String {
+    match set.get("account").and_then(Value::as_str) {
+        Some(a) => format!("account {a}"),
+        None => "the household (every account together)".into(),
+    }
+}
+
+/// "How far am I from my targets?": the household's set (or the one account asked for), row by
+/// row, and what is out of band.
+fn targets(f: &Found) -> String {
+    let sets = list(f.report, "sets");
+    let Some(set) = sets
+        .iter()
+        .find(|s| s.get("account").is_none_or(Value::is_null))
+        .or(sets.first())
+    else {
+        return "No target mix is stored: `folio targets set \"US stocks=60,US bonds=40\"` sets one."
+            .into();
+    };
+    let c = f.currency;
+    let mut out = format!(
+        "**Targets of {}** by {}: {} in all (holdings with a price plus cash); bands {} points either side, or {} of a target when that is narrower.\n\n",
+        set_owner(set),
+        text(set, "by"),
+        money_at(set, "base", c),
+        plain_at(set, "band_points"),
+        pct_at(set, "band_pct").replace(".00%", "%"),
+    );
+    let rows = list(set, "rows");
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|x| {
+            let untargeted = x.get("untargeted").and_then(Value::as_bool) == Some(true);
+            vec![
+                text(x, "name").to_string(),
+                if untargeted {
+                    "none".into()
+                } else {
+                    pct_at(x, "target_pct")
+                },
+                pct_at(x, "pct"),
+                points_at(x, "drift_points"),
+                signed_at(x, "drift_value", c),
+                format!("±{}", plain_at(x, "band_points")),
+                if x.get("in_band").and_then(Value::as_bool) == Some(false) {
+                    "**out of band**".into()
+                } else {
+                    "in band".into()
+                },
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "Name",
+            "Target",
+            "Now",
+            "Drift (points)",
+            "Over (+) / under (-)",
+            "Band",
+            "Status",
+        ],
+        &cells,
+    ));
+    let outside: Vec<String> = rows
+        .iter()
+        .filter(|x| x.get("in_band").and_then(Value::as_bool) == Some(false))
+        .map(|x| {
+            format!(
+                "{} ({} points, {})",
+                text(x, "name"),
+                points_at(x, "drift_points"),
+                signed_at(x, "drift_value", c)
+            )
+        })
+        .collect();
+    if outside.is_empty() {
+        out.push_str("\nEvery name is within its band: there is nothing to rebalance.\n");
+    } else {
+        out.push_str(&format!(
+            "\n**Out of band**: {}. `folio rebalance` proposes the trades back (ask \"how do I rebalance?\").\n",
+            outside.join(", ")
+        ));
+    }
+    let others: Vec<String> = sets
+        .iter()
+        .filter(|s| !std::ptr::eq(*s, set))
+        .map(set_owner)
+        .collect();
+    if !others.is_empty() {
+        out.push_str(&format!(
+            "\nAlso stored: the targets of {}; name the account to see them.\n",
+            others.join(", ")
+        ));
+    }
+    out
+}
+
+/// The `folio order` command of a proposed trade (a taxable sale names its lots), as
+/// `folio rebalance` prints it.
+fn order_command(t: &Value) -> String {
+    let account = text(t, "account");
+    let account = if account.contains(char::is_whitespace) {
+        format!("\"{account}\"")
+    } else {
+        account.to_string()
+    };
+    let mut cmd = format!(
+        "folio order {} {} {} --account {account}",
+        text(t, "side"),
+        text(t, "symbol"),
+        plain_at(t, "quantity"),
+    );
+    let lots: Vec<&str> = list(t, "lots")
+        .iter()
+        .map(|l| text(l, "purchased"))
+        .collect();
+    if text(t, "side") == "sell" && text(t, "account_kind") == "taxable" && !lots.is_empty() {
+        cmd.push_str(&format!(" --lots {}", lots.join(",")));
+    }
+    cmd
+}
+
+fn method_name(plan: &Value) -> &str {
+    match text(plan, "method") {
+        "tax_aware" => "tax-aware",
+        "proportional" => "tax-blind proportional",
+        m => m,
+    }
+}
+
+/// "How do I rebalance?": the plan's trades, its tax and turnover, the tax saved against the
+/// tax-blind plan, what it could not do, and that nothing is placed.
+fn rebalance(f: &Found) -> String {
+    let r = f.report;
+    let c = f.currency;
+    let Some(plan) = r.get("plan").filter(|p| p.is_object()) else {
+        return "The rebalancing report has no plan.".into();
+    };
+    let set = r.get("targets").unwrap_or(&Value::Null);
+    let trades = list(plan, "trades");
+    let mut out = format!(
+        "**Rebalancing plan** ({}) for the targets of {} by {}: {}.\n",
+        method_name(plan),
+        set_owner(set),
+        text(set, "by"),
+        count(trades.len(), "trade"),
+    );
+    if dec(r, "new_cash").is_some_and(|d| d > Decimal::ZERO) {
+        out.push_str(&format!(
+            "New cash {} goes into {} first.\n",
+            money_at(r, "new_cash", c),
+            r.get("new_cash_account")
+                .and_then(Value::as_str)
+                .unwrap_or("the largest taxable account")
+        ));
+    }
+    if trades.is_empty() {
+        out.push_str(
+            if plan.get("within_bands").and_then(Value::as_bool) == Some(true) {
+                "\nEvery target is within its band: no trade is needed.\n"
+            } else {
+                "\nThe plan found no trade it can make (the notes say why).\n"
+            },
+        );
+    } else {
+        let (shown, more) = capped(trades, "`folio rebalance` lists them all");
+        let cells: Vec<Vec<String>> = shown
+            .iter()
+            .map(|t| {
+                vec![
+                    text(t, "side").to_string(),
+                    qty_at(t, "quantity"),
+                    text(t, "symbol").to_string(),
+                    text(t, "account").to_string(),
+                    money_at(t, "amount", c),
+                    if text(t, "side") == "sell" {
+                        money_at(t, "estimated_tax", c)
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&table(
+            &["Side", "Shares", "Symbol", "Account", "Amount", "Est. tax"],
+            &cells,
+        ));
+        if let Some(m) = more {
+            out.push_str(&format!("\n{m}\n"));
+        }
+        out.push_str(&format!(
+            "\n- Sold {}, bought {}: turnover {} ({} of the base)\n",
+            money_at(plan, "sold", c),
+            money_at(plan, "bought", c),
+            money_at(plan, "turnover", c),
+            pct_at(plan, "turnover_pct"),
+        ));
+    }
+    out.push_str(&format!(
+        "- **Estimated tax of the plan**: {} (it realizes short term {}, long term {}; a negative tax is a saving)\n",
+        money_at(plan, "estimated_tax", c),
+        signed_at(plan, "short_term_gain", c),
+        signed_at(plan, "long_term_gain", c),
+    ));
+    if let Some(alt) = r.get("alternative").filter(|a| a.is_object()) {
+        let saved = dec(r, "tax_saved").unwrap_or_default();
+        let verdict = if saved > Decimal::ZERO {
+            format!("this plan saves **{}** of tax", money(saved, c))
+        } else if saved < Decimal::ZERO {
+            format!("this plan costs {} more tax", money(saved.abs(), c))
+        } else {
+            "the same estimated tax".into()
+        };
+        out.push_str(&format!(
+            "- Beside the {} plan ({}, turnover {}, estimated tax {}): {verdict}\n",
+            method_name(alt),
+            count(list(alt, "trades").len(), "trade"),
+            money_at(alt, "turnover", c),
+            money_at(alt, "estimated_tax", c),
+        ));
+    }
+    let still: Vec<String> = list(plan, "drift")
+        .iter()
+        .filter(|d| d.get("in_band_after").and_then(Value::as_bool) == Some(false))
+        .map(|d| {
+            format!(
+                "{} ({} points)",
+                text(d, "target"),
+                points_at(d, "drift_after")
+            )
+        })
+        .collect();
+    if still.is_empty() {
+        out.push_str(&format!(
+            "- After it every target is within its band; cash left {}\n",
+            money_at(plan, "cash_after", c)
+        ));
+    } else {
+        out.push_str(&format!(
+            "- Still out of band after it: {}; cash left {}\n",
+            still.join(", "),
+            money_at(plan, "cash_after", c)
+        ));
+    }
+    let deferred = list(plan, "deferred");
+    if !deferred.is_empty() {
+        out.push_str("\n**Deferred purchases**:\n");
+        for d in deferred {
+            let safe = match text(d, "safe_from") {
+                "" => String::new(),
+                day => format!(", safe to buy from {day}"),
+            };
+            out.push_str(&format!(
+                "- {} in {}: {}{safe} ({})\n",
+                text(d, "target"),
+                text(d, "account"),
+                money_at(d, "amount", c),
+                one_line(text(d, "reason")).trim_end_matches('.')
+            ));
+        }
+    }
+    for n in list(plan, "notes").iter().filter_map(Value::as_str) {
+        out.push_str(&format!("\nNote: {}\n", one_line(n)));
+    }
+    out.push_str(
+        "\nNothing is placed: each trade is a proposal you review and confirm in the order ticket, one at a time",
+    );
+    let commands: Vec<String> = capped(trades, "")
+        .0
+        .iter()
+        .map(|t| format!("- `{}`", order_command(t)))
+        .collect();
+    if commands.is_empty() {
+        out.push_str(" (`folio order ...`).\n");
+    } else {
+        out.push_str(":\n");
+        out.push_str(&commands.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+/// "What would a crash do to me?": per scenario (or the custom shocks) the change in total,
+/// the holdings that lose most, and the cash buffer.
+fn stress(f: &Found) -> String {
+    let runs = list(f.report, "scenarios");
+    if runs.is_empty() {
+        return "The stress test ran no scenario.".into();
+    }
+    let c = f.currency;
+    let mut out = String::from("**Stress test** of today's holdings (cash stays as it is):\n");
+    for run in runs {
+        let head = match text(run, "id") {
+            "custom" => format!(
+                "**Custom shocks**: {} (holdings they do not name are not shocked)",
+                text(run, "description")
+            ),
+            id => format!(
+                "**{id}: {}** ({} to {})",
+                text(run, "title"),
+                text(run, "from"),
+                text(run, "to")
+            ),
+        };
+        out.push_str(&format!("\n{head}\n"));
+        let t = run.get("totals").unwrap_or(&Value::Null);
+        out.push_str(&format!(
+            "- Total: {} on {} of holdings ({}); net worth {} becomes {} ({} with cash)\n",
+            signed_at(t, "change", c),
+            money_at(t, "holdings_value", c),
+            signed_pct_at(t, "pct_of_holdings"),
+            money_at(t, "net_worth", c),
+            money_at(t, "net_worth_after", c),
+            signed_pct_at(t, "pct_of_net_worth"),
+        ));
+        let mut losers: Vec<&Value> = list(run, "holdings")
+            .iter()
+            .filter(|h| dec(h, "change").is_some_and(|d| d < Decimal::ZERO))
+            .collect();
+        losers.sort_by_key(|h| dec(h, "change"));
+        if losers.is_empty() {
+            out.push_str("- No holding loses.\n");
+        } else {
+            let worst: Vec<String> = losers
+                .iter()
+                .take(3)
+                .map(|h| {
+                    format!(
+                        "{} in {} {} ({})",
+                        text(h, "symbol"),
+                        text(h, "account"),
+                        signed_at(h, "change", c),
+                        signed_pct_at(h, "shock_pct")
+                    )
+                })
+                .collect();
+            out.push_str(&format!("- Worst holdings: {}\n", worst.join(", ")));
+        }
+        if let Some(b) = run.get("cash_buffer").filter(|b| b.is_object()) {
+            let covers = if b.get("covers_loss").and_then(Value::as_bool) == Some(true) {
+                "it covers the whole loss".to_string()
+            } else if dec(b, "loss").is_some_and(|d| d > Decimal::ZERO) {
+                format!("it covers {} of the loss", pct_at(b, "pct_of_loss"))
+            } else {
+                "there is no loss to cover".to_string()
+            };
+            out.push_str(&format!(
+                "- Cash buffer: {}, {} of net worth after the shock; {covers}\n",
+                money_at(b, "cash", c),
+                pct_at(b, "share_after_pct"),
+            ));
+        }
+        let names =
+            |key: &str| -> Vec<&str> { list(run, key).iter().filter_map(Value::as_str).collect() };
+        let defaulted = names("defaulted");
+        if !defaulted.is_empty() {
+            out.push_str(&format!(
+                "- Without a figure for their class, {} get {} ({})\n",
+                defaulted.join(", "),
+                signed_pct_at(run, "default_pct"),
+                text(run, "default_note")
+            ));
+        }
+        let not_shocked = names("not_shocked");
+        if !not_shocked.is_empty() {
+            out.push_str(&format!(
+                "- Not shocked (no shock names them or their class): {}\n",
+                not_shocked.join(", ")
+            ));
+        }
+    }
+    out.push_str("\nA historical scenario applies each asset class's return over the episode to today's holdings; `folio stress` shows every holding and account with the sources. Ask for one scenario (2008, 2020, 2022), or give a shock: \"what if US stocks fall\" and a percent.\n");
+    out
+}
+
+/// A mix's largest weights: "VTI 87.31%, AAPL 12.69%" (weights under half a percent left out).
+fn weights(mix: &Value) -> String {
+    let mut ws: Vec<&Value> = list(mix, "weights")
+        .iter()
+        .filter(|w| num(w, "weight").is_some_and(|x| x >= 0.005))
+        .collect();
+    ws.sort_by(|a, b| {
+        num(b, "weight")
+            .unwrap_or(0.0)
+            .total_cmp(&num(a, "weight").unwrap_or(0.0))
+    });
+    let mut parts: Vec<String> = ws
+        .iter()
+        .take(5)
+        .map(|w| format!("{} {}", text(w, "name"), ratio_at(w, "weight")))
+        .collect();
+    if ws.len() > 5 {
+        parts.push(format!("and {} more", ws.len() - 5));
+    }
+    parts.join(", ")
+}
+
+/// A mix's return, volatility and Sharpe ratio.
+fn mix_line(mix: &Value) -> String {
+    format!(
+        "return {} a year, volatility {} (Sharpe {})",
+        ratio_at(mix, "expected_return"),
+        ratio_at(mix, "volatility"),
+        stat_at(mix, "sharpe")
+    )
+}
+
+/// "Am I efficient?": today's mix against the curve, the minimum-variance and maximum-Sharpe
+/// mixes (the report's warning, that history is no forecast, follows the answer).
+fn frontier(f: &Found) -> String {
+    let r = f.report;
+    let n = list(r, "assets").len();
+    let what = if text(r, "by") == "class" {
+        if n == 1 {
+            "1 asset class".to_string()
+        } else {
+            format!("{n} asset classes")
+        }
+    } else {
+        count(n, "holding")
+    };
+    let mut out = format!(
+        "**Efficient frontier** of {what} over {} ({} to {}, {} days of returns), risk-free rate {}:\n",
+        text(r, "window"),
+        text(r, "from"),
+        text(r, "to"),
+        r.get("days").map(Value::to_string).unwrap_or_default(),
+        ratio_at(r, "risk_free_rate"),
+    );
+    if let Some(cur) = r.get("current").filter(|x| x.is_object()) {
+        if let Some(mix) = cur.get("mix").filter(|x| x.is_object()) {
+            out.push_str(&format!("- **Your mix today**: {}\n", mix_line(mix)));
+        }
+        if let Some(best) = cur
+            .get("best_return_at_same_volatility")
+            .filter(|x| x.is_object())
+        {
+            out.push_str(&format!(
+                "- On the curve at the same volatility: return {} a year (Sharpe {})\n",
+                ratio_at(best, "expected_return"),
+                stat_at(best, "sharpe")
+            ));
+        }
+        if let Some(calm) = cur
+            .get("least_volatility_at_same_return")
+            .filter(|x| x.is_object())
+        {
+            out.push_str(&format!(
+                "- On the curve at the same return: volatility {}\n",
+                ratio_at(calm, "volatility")
+            ));
+        }
+    }
+    if let Some(m) = r.get("min_variance").filter(|x| x.is_object()) {
+        out.push_str(&format!(
+            "- **Minimum variance**: {}; weights {}\n",
+            mix_line(m),
+            weights(m)
+        ));
+    }
+    match r.get("max_sharpe").filter(|x| x.is_object()) {
+        Some(m) => out.push_str(&format!(
+            "- **Maximum Sharpe**: {}; weights {}\n",
+            mix_line(m),
+            weights(m)
+        )),
+        None => {
+            let why = text(r, "max_sharpe_unavailable");
+            out.push_str(&format!(
+                "- **Maximum Sharpe**: not available{}\n",
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", one_line(why).trim_end_matches('.'))
+                }
+            ));
+        }
+    }
+    for n in list(r, "notes").iter().filter_map(Value::as_str) {
+        out.push_str(&format!("\nNote: {}\n", one_line(n)));
+    }
+    out.push_str("\nReturns are the window's annualised mean daily returns: a map of trade-offs, not a forecast; `folio frontier` shows the whole curve.\n");
     out
 }
 

@@ -72,6 +72,14 @@ pub enum Intent {
     TaxReport,
     Orders,
     Fills,
+    /// The target mixes beside the current weights: the drift.
+    Targets,
+    /// The trades back to the targets at the least estimated tax.
+    Rebalance,
+    /// Historical crashes or custom shocks applied to today's holdings.
+    Stress,
+    /// The efficient frontier of the holdings and today's mix against it.
+    Frontier,
     /// Not understood: no look-ups, an answer listing what can be asked.
     Unknown,
 }
@@ -312,6 +320,370 @@ fn span(q: &Question) -> Option<(u32, char)> {
     })
 }
 
+/// The asset classes folio's securities table ships with (a custom shock names them).
+const STOCK_CLASSES: &[&str] = &["US stocks", "International stocks", "Emerging markets"];
+const BOND_CLASSES: &[&str] = &["US bonds", "International bonds"];
+const EVERY_CLASS: &[&str] = &[
+    "US stocks",
+    "International stocks",
+    "Emerging markets",
+    "US bonds",
+    "International bonds",
+    "Real estate",
+    "Commodities",
+    "Unclassified",
+];
+
+/// The words that name asset classes in a stress question, a phrase before any phrase it
+/// starts with ("emerging markets" before "markets"). Plain "stocks" is every stock class.
+const CLASS_WORDS: &[(&str, &[&str])] = &[
+    ("us stocks", &["US stocks"]),
+    ("us stock", &["US stocks"]),
+    ("us equities", &["US stocks"]),
+    ("american stocks", &["US stocks"]),
+    ("international stocks", &["International stocks"]),
+    ("international equities", &["International stocks"]),
+    ("foreign stocks", &["International stocks"]),
+    ("developed markets", &["International stocks"]),
+    ("emerging markets", &["Emerging markets"]),
+    ("emerging market", &["Emerging markets"]),
+    ("international bonds", &["International bonds"]),
+    ("foreign bonds", &["International bonds"]),
+    ("us bonds", &["US bonds"]),
+    ("real estate", &["Real estate"]),
+    ("stock market", STOCK_CLASSES),
+    ("fixed income", BOND_CLASSES),
+    ("emerging", &["Emerging markets"]),
+    ("international", &["International stocks"]),
+    ("treasuries", &["US bonds"]),
+    ("treasury", &["US bonds"]),
+    ("reits", &["Real estate"]),
+    ("reit", &["Real estate"]),
+    ("commodities", &["Commodities"]),
+    ("gold", &["Commodities"]),
+    ("stocks", STOCK_CLASSES),
+    ("stock", STOCK_CLASSES),
+    ("equities", STOCK_CLASSES),
+    ("equity", STOCK_CLASSES),
+    ("market", STOCK_CLASSES),
+    ("markets", STOCK_CLASSES),
+    ("bonds", BOND_CLASSES),
+    ("bond", BOND_CLASSES),
+];
+
+/// Words that say prices go down (a shock's sign), and up.
+const FALL_WORDS: &[&str] = &[
+    "fall",
+    "falls",
+    "fell",
+    "falling",
+    "drop",
+    "drops",
+    "dropped",
+    "dropping",
+    "plunge",
+    "plunges",
+    "tank",
+    "tanks",
+    "decline",
+    "declines",
+    "lose",
+    "loses",
+    "sink",
+    "sinks",
+    "slump",
+    "slumps",
+    "crash",
+    "crashes",
+    "down",
+    "collapse",
+    "collapses",
+    "correction",
+];
+const RISE_WORDS: &[&str] = &[
+    "rise", "rises", "rose", "rally", "rallies", "jump", "jumps", "climb", "climbs", "soar",
+    "soars", "surge", "surges", "grow", "grows", "up", "gain", "gains",
+];
+
+/// The question's words in order, split at hyphens and apostrophes: as typed and lowercase.
+fn words(q: &Question) -> Vec<(String, String)> {
+    q.tokens
+        .iter()
+        .flat_map(|t| t.split(['-', '\u{2019}', '\'']))
+        .map(trim_token)
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let lower = w.to_lowercase();
+            (w, lower)
+        })
+        .collect()
+}
+
+/// A percent the word is, with the next word ("30%", "30 percent"), as a positive number.
+fn percent_at(words: &[(String, String)], i: usize) -> Option<Decimal> {
+    let (_, w) = words.get(i)?;
+    let number = match w.strip_suffix('%') {
+        Some(n) => n,
+        None if words
+            .get(i + 1)
+            .is_some_and(|(_, n)| matches!(n.as_str(), "percent" | "pct")) =>
+        {
+            w.as_str()
+        }
+        None => return None,
+    };
+    number
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| *d > Decimal::ZERO && *d < Decimal::from(1000))
+}
+
+/// Whether the question names a percent.
+fn has_percent(q: &Question) -> bool {
+    let w = words(q);
+    (0..w.len()).any(|i| percent_at(&w, i).is_some())
+}
+
+/// Whether a percent is followed by a move of prices ("a 25% drop", "a 10 percent rally").
+fn percent_move(q: &Question) -> bool {
+    const MOVES: &[&str] = &[
+        "drop",
+        "fall",
+        "decline",
+        "crash",
+        "plunge",
+        "correction",
+        "selloff",
+        "slump",
+        "collapse",
+        "rise",
+        "rally",
+        "jump",
+        "surge",
+    ];
+    let w = words(q);
+    (0..w.len()).any(|i| {
+        percent_at(&w, i).is_some() && {
+            let next = if w[i].1.ends_with('%') { i + 1 } else { i + 2 };
+            w.get(next)
+                .is_some_and(|(_, n)| MOVES.contains(&n.as_str()))
+        }
+    })
+}
+
+/// The custom shocks a stress question names ("what if stocks fall 30%", "VTI drops 40% and
+/// bonds 10%"): each percent goes to the classes and held symbols said just before it (or,
+/// when none, just after it), falling unless a word beside it says it rises. A percent with
+/// no class or symbol shocks every class. As the tool reads it: "US stocks=-30,VTI=-40".
+fn shocks(q: &Question, cx: &Context) -> Option<String> {
+    let words = words(q);
+    // In order: a subject (its names) or a percent (its word index).
+    enum Item {
+        Names(Vec<String>),
+        Pct(usize, Decimal),
+    }
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if let Some(p) = percent_at(&words, i) {
+            items.push(Item::Pct(i, p));
+            i += 1;
+            continue;
+        }
+        let phrase = CLASS_WORDS.iter().find(|(phrase, _)| {
+            let parts: Vec<&str> = phrase.split(' ').collect();
+            parts
+                .iter()
+                .enumerate()
+                .all(|(k, part)| words.get(i + k).is_some_and(|(_, w)| w == part))
+        });
+        if let Some((phrase, classes)) = phrase {
+            items.push(Item::Names(classes.iter().map(|c| c.to_string()).collect()));
+            i += phrase.split(' ').count();
+            continue;
+        }
+        let (typed, lower) = &words[i];
+        let common = COMMON_WORDS.contains(&lower.as_str()) && *typed != typed.to_uppercase();
+        if !common
+            && !NEVER_SYMBOLS.contains(&lower.as_str())
+            && let Some(s) = cx.symbols.iter().find(|s| s.eq_ignore_ascii_case(typed))
+        {
+            items.push(Item::Names(vec![s.clone()]));
+        }
+        i += 1;
+    }
+    let pcts: Vec<usize> = items
+        .iter()
+        .filter_map(|x| match x {
+            Item::Pct(i, _) => Some(*i),
+            Item::Names(_) => None,
+        })
+        .collect();
+    // The sign of the percent at word `at`: the nearest direction word between its
+    // neighbouring percents.
+    let sign = |at: usize| -> Decimal {
+        let lo = pcts.iter().rev().find(|p| **p < at).map_or(0, |p| p + 1);
+        let hi = pcts
+            .iter()
+            .find(|p| **p > at)
+            .copied()
+            .unwrap_or(words.len());
+        let rises = (lo..hi)
+            .filter(|k| {
+                let w = words[*k].1.as_str();
+                FALL_WORDS.contains(&w) || RISE_WORDS.contains(&w)
+            })
+            .min_by_key(|k| k.abs_diff(at))
+            .is_some_and(|k| RISE_WORDS.contains(&words[k].1.as_str()));
+        if rises { Decimal::ONE } else { -Decimal::ONE }
+    };
+    let mut out: Vec<(String, Decimal)> = Vec::new();
+    let mut pending_names: Vec<String> = Vec::new();
+    let mut pending_pct: Option<Decimal> = None;
+    let mut first_pct: Option<Decimal> = None;
+    let give = |names: &[String], pct: Decimal, out: &mut Vec<(String, Decimal)>| {
+        for n in names {
+            if !out.iter().any(|(o, _)| o == n) {
+                out.push((n.clone(), pct));
+            }
+        }
+    };
+    for item in items {
+        match item {
+            Item::Pct(at, p) => {
+                let pct = p * sign(at);
+                first_pct.get_or_insert(pct);
+                if pending_names.is_empty() {
+                    pending_pct = Some(pct);
+                } else {
+                    give(&pending_names, pct, &mut out);
+                    pending_names.clear();
+                    pending_pct = None;
+                }
+            }
+            Item::Names(names) => match pending_pct.take() {
+                Some(pct) => give(&names, pct, &mut out),
+                None => pending_names.extend(names),
+            },
+        }
+    }
+    let first = first_pct?;
+    if out.is_empty() {
+        let every: Vec<String> = EVERY_CLASS.iter().map(|c| c.to_string()).collect();
+        give(&every, first, &mut out);
+    }
+    Some(
+        out.iter()
+            .map(|(n, p)| format!("{n}={}", p.normalize()))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// The historical scenario a stress question names: 2008, 2020 or 2022 (None for none, or
+/// for more than one: every scenario is run).
+fn scenario(q: &Question) -> Option<&'static str> {
+    let table: &[(&str, &[&str])] = &[
+        (
+            "2008",
+            &[
+                "2008",
+                "2009",
+                "gfc",
+                "financial crisis",
+                "great recession",
+                "lehman",
+            ],
+        ),
+        (
+            "2020",
+            &["2020", "covid", "covid 19", "pandemic", "coronavirus"],
+        ),
+        (
+            "2022",
+            &[
+                "2022",
+                "inflation",
+                "rate shock",
+                "rate hikes",
+                "rising rates",
+            ],
+        ),
+    ];
+    let named: Vec<&str> = table
+        .iter()
+        .filter(|(_, words)| q.has_any(words))
+        .map(|(id, _)| *id)
+        .collect();
+    match named.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// New cash a rebalancing question names ("with 5000 new cash", "invest $5k"), in money.
+fn new_cash(q: &Question) -> Option<Decimal> {
+    const BEFORE: &[&str] = &[
+        "with",
+        "add",
+        "adding",
+        "added",
+        "invest",
+        "investing",
+        "deposit",
+        "depositing",
+        "put",
+        "putting",
+        "contribute",
+        "contributing",
+        "plus",
+    ];
+    const AFTER: &[&str] = &[
+        "new",
+        "more",
+        "cash",
+        "dollars",
+        "dollar",
+        "usd",
+        "extra",
+        "fresh",
+        "additional",
+        "bucks",
+    ];
+    q.tokens.iter().enumerate().find_map(|(i, t)| {
+        let dollar = t.starts_with('$');
+        let t = t.trim_start_matches('$');
+        let (number, scale) = match t.strip_suffix(['k', 'K']) {
+            Some(n) => (n, Decimal::from(1000)),
+            None => (t, Decimal::ONE),
+        };
+        let d = number
+            .parse::<Decimal>()
+            .ok()
+            .filter(|d| *d > Decimal::ZERO)?
+            * scale;
+        let next = q.lower(i + 1).unwrap_or_default();
+        let prev = i
+            .checked_sub(1)
+            .and_then(|p| q.lower(p))
+            .unwrap_or_default();
+        let fits = dollar
+            || scale > Decimal::ONE
+            || AFTER.contains(&next.as_str())
+            // After "with" alone, a small count is no amount ("with 2 funds").
+            || (BEFORE.contains(&prev.as_str()) && d >= Decimal::ONE_HUNDRED);
+        fits.then(|| d.normalize())
+    })
+}
+
+/// The most trades a rebalancing question allows ("in at most 3 trades").
+fn max_trades(q: &Question) -> Option<u64> {
+    q.tokens.iter().enumerate().find_map(|(i, t)| {
+        let n = t.parse::<u64>().ok().filter(|n| *n >= 1)?;
+        matches!(q.lower(i + 1)?.as_str(), "trade" | "trades").then_some(n)
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Choosing the intent and the look-ups
 
@@ -348,15 +720,106 @@ fn intent(q: &Question, syms: &[String], named_account: bool) -> Intent {
         "up",
         "down",
     ]);
+    // Targets of the mix, not of a retirement plan ("will I reach my target").
+    let targets = q.has_any(&[
+        "target",
+        "targets",
+        "targeted",
+        "drift",
+        "drifted",
+        "drifting",
+        "out of band",
+        "outside the band",
+        "outside its band",
+        "bands",
+    ]) && !q.has_stem("retir")
+        && !q.has_any(&["on track", "reach", "goal", "run out", "price target"]);
+    let rebalance = q.has_stem("rebalanc")
+        || q.has_any(&[
+            "back to target",
+            "back to targets",
+            "back to my target",
+            "back to my targets",
+            "back on target",
+            "back to my allocation",
+            "back within",
+            "back in band",
+            "back into band",
+        ])
+        || (targets
+            && q.has_any(&[
+                "trade",
+                "trades",
+                "buy",
+                "sell",
+                "cheapest",
+                "least tax",
+                "how do i get",
+                "fix",
+            ]));
+    let hypothetical = q.has_any(&["if", "would", "suppose", "imagine", "say"]);
+    let stress = q.has_any(&[
+        "stress",
+        "stress test",
+        "stressed",
+        "crash",
+        "crashes",
+        "crashed",
+        "scenario",
+        "scenarios",
+        "shock",
+        "shocks",
+        "bear market",
+        "recession",
+        "financial crisis",
+        "gfc",
+        "covid",
+        "pandemic",
+        "meltdown",
+        "worst case",
+        "black swan",
+    ]) || (has_percent(q)
+        && hypothetical
+        && !q.has_stem("retir")
+        && (q.has_any(FALL_WORDS) || q.has_any(RISE_WORDS)))
+        || percent_move(q)
+        || (q.has_any(&["2008", "2020", "2022"])
+            && q.has_any(&[
+                "do to", "happen", "happened", "again", "repeat", "repeats", "replay", "like",
+                "hit", "hits",
+            ]));
+    let frontier = q.has_any(&[
+        "frontier",
+        "max sharpe",
+        "maximum sharpe",
+        "highest sharpe",
+        "best sharpe",
+        "sharpe portfolio",
+        "sharpe mix",
+        "tangency",
+        "minimum variance",
+        "min variance",
+        "lowest variance",
+        "mean variance",
+        "markowitz",
+        "optimal portfolio",
+        "optimal mix",
+        "optimal allocation",
+    ]) || (q.has_any(&["efficient", "efficiency", "optimize", "optimise"])
+        && !q.has_any(&["tax", "taxes"]));
     let rules: &[(bool, Intent)] = &[
         (
             q.has_any(&["harvest", "harvesting", "harvestable", "tax loss", "tlh"]),
             Intent::Harvest,
         ),
+        (rebalance, Intent::Rebalance),
         (
             q.has("wash") || (trade_verb && !syms.is_empty() && !past),
             Intent::Trade,
         ),
+        (targets, Intent::Targets),
+        (stress, Intent::Stress),
+        (frontier, Intent::Frontier),
         (q.has_any(&["order", "orders"]), Intent::Orders),
         (
             q.has_any(&[
@@ -751,6 +1214,65 @@ fn lookups(
             )]
         }
         Intent::Fills => vec![lookup("fills", json!({}))],
+        Intent::Targets => vec![lookup("targets", with_account(Map::new(), account))],
+        Intent::Rebalance => {
+            let mut args = Map::new();
+            let cash = new_cash(q);
+            if let Some(c) = cash {
+                args.insert("cash".into(), json!(c.to_string()));
+            }
+            if let Some(n) = max_trades(q) {
+                args.insert("max_trades".into(), json!(n));
+            }
+            if q.has_any(&[
+                "without selling",
+                "no selling",
+                "no sales",
+                "no sells",
+                "dont sell",
+                "don t sell",
+                "not sell",
+                "never sell",
+                "only buy",
+                "only buying",
+                "buy only",
+                "just buy",
+            ]) {
+                args.insert("no_sell".into(), json!(true));
+            }
+            // An account with new cash is where it goes; without, the account's own set.
+            if let Some(a) = account {
+                let key = if cash.is_some() {
+                    "cash_account"
+                } else {
+                    "account"
+                };
+                args.insert(key.into(), json!(a));
+            }
+            vec![lookup("rebalance", Value::Object(args))]
+        }
+        Intent::Stress => {
+            let mut args = Map::new();
+            if let Some(s) = scenario(q) {
+                args.insert("scenario".into(), json!(s));
+            }
+            if let Some(s) = shocks(q, cx) {
+                args.insert("shock".into(), json!(s));
+            }
+            vec![lookup("stress", with_account(args, account))]
+        }
+        Intent::Frontier => {
+            let mut args = Map::new();
+            if let Some((n, unit)) = span(q) {
+                args.insert("window".into(), json!(format!("{n}{unit}")));
+            } else if q.has_any(&["all time", "ever", "since the start"]) {
+                args.insert("window".into(), json!("all"));
+            }
+            if q.has_any(&["by class", "asset class", "asset classes", "classes"]) {
+                args.insert("by".into(), json!("class"));
+            }
+            vec![lookup("frontier", Value::Object(args))]
+        }
         Intent::Unknown => Vec::new(),
     }
 }

@@ -162,6 +162,59 @@ pub fn summary(tool: &str, result: &Result<Value, String>) -> String {
         }
         "fills" => count(n("fills"), "fill"),
         "draft_order" => format!("draft only, nothing sent: {}", text(r, "command")),
+        "targets" => list(r, "sets")
+            .first()
+            .map(|set| {
+                let rows = list(set, "rows");
+                let out = rows
+                    .iter()
+                    .filter(|x| x.get("in_band").and_then(Value::as_bool) == Some(false))
+                    .count();
+                if out == 0 {
+                    format!(
+                        "{}, all within their bands",
+                        count(rows.len(), "target row")
+                    )
+                } else {
+                    format!("{out} of {} out of band", count(rows.len(), "target row"))
+                }
+            })
+            .unwrap_or_default(),
+        "rebalance" => r
+            .get("plan")
+            .filter(|p| p.is_object())
+            .map(|p| {
+                format!(
+                    "{}, estimated tax {}, {} saved",
+                    count(list(p, "trades").len(), "trade"),
+                    money_at(p, "estimated_tax", c),
+                    money_at(r, "tax_saved", c)
+                )
+            })
+            .unwrap_or_default(),
+        "stress" => list(r, "scenarios")
+            .iter()
+            .map(|s| {
+                let pct = s
+                    .get("totals")
+                    .and_then(|t| dec(t, "pct_of_holdings"))
+                    .map_or_else(|| "n/a".into(), |d| format!("{}%", d.normalize()));
+                format!("{} {pct}", text(s, "id"))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        "frontier" => r
+            .get("current")
+            .and_then(|x| x.get("mix"))
+            .filter(|m| m.is_object())
+            .map(|m| {
+                format!(
+                    "now {} at {} volatility",
+                    ratio_at(m, "expected_return"),
+                    ratio_at(m, "volatility")
+                )
+            })
+            .unwrap_or_default(),
         _ => String::new(),
     };
     if line.is_empty() { "ok".into() } else { line }

@@ -290,6 +290,169 @@ fn quotes_performance_and_lists() {
 }
 
 #[test]
+fn targets_and_rebalancing_questions() {
+    for q in [
+        "How far am I from my targets?",
+        "am I on target",
+        "my allocation vs target",
+        "drift",
+        "has my mix drifted?",
+    ] {
+        let p = expect(q, Intent::Targets, &["targets"]);
+        assert_eq!(p.lookups[0].args, json!({}), "{q}");
+    }
+    let p = expect(
+        "how far is my IRA from its targets",
+        Intent::Targets,
+        &["targets"],
+    );
+    assert_eq!(p.lookups[0].args, json!({"account": "IRA"}));
+    for q in [
+        "How do I rebalance?",
+        "what trades get me back to my targets",
+        "cheapest way back to target",
+        "rebalancing",
+    ] {
+        let p = expect(q, Intent::Rebalance, &["rebalance"]);
+        assert_eq!(p.lookups[0].args, json!({}), "{q}");
+    }
+    let p = expect(
+        "rebalance with 5000 new cash",
+        Intent::Rebalance,
+        &["rebalance"],
+    );
+    assert_eq!(p.lookups[0].args, json!({"cash": "5000"}));
+    let p = expect(
+        "rebalance with $5,000 in the IRA without selling",
+        Intent::Rebalance,
+        &["rebalance"],
+    );
+    assert_eq!(
+        p.lookups[0].args,
+        json!({"cash": "5000", "cash_account": "IRA", "no_sell": true})
+    );
+    let p = expect(
+        "invest $2.5k and rebalance in at most 3 trades",
+        Intent::Rebalance,
+        &["rebalance"],
+    );
+    assert_eq!(p.lookups[0].args, json!({"cash": "2500", "max_trades": 3}));
+    let p = expect(
+        "rebalance with 2 funds in 4 trades",
+        Intent::Rebalance,
+        &["rebalance"],
+    );
+    assert_eq!(
+        p.lookups[0].args,
+        json!({"max_trades": 4}),
+        "a count is no new cash"
+    );
+    let p = expect("rebalance my IRA", Intent::Rebalance, &["rebalance"]);
+    assert_eq!(p.lookups[0].args, json!({"account": "IRA"}));
+    // The older rules keep their questions.
+    expect(
+        "harvest losses while rebalancing",
+        Intent::Harvest,
+        &["harvest_candidates"],
+    );
+    expect("am I on target for retirement?", Intent::Plan, &["plan"]);
+}
+
+#[test]
+fn stress_and_frontier_questions() {
+    for q in [
+        "What would a crash do to me?",
+        "stress test",
+        "how bad would a bear market be",
+    ] {
+        let p = expect(q, Intent::Stress, &["stress"]);
+        assert_eq!(p.lookups[0].args, json!({}), "{q}");
+    }
+    let p = expect("2008 scenario", Intent::Stress, &["stress"]);
+    assert_eq!(p.lookups[0].args, json!({"scenario": "2008"}));
+    let p = expect(
+        "what would a covid crash do to my IRA",
+        Intent::Stress,
+        &["stress"],
+    );
+    assert_eq!(
+        p.lookups[0].args,
+        json!({"scenario": "2020", "account": "IRA"})
+    );
+    let p = expect("what if 2022 happens again", Intent::Stress, &["stress"]);
+    assert_eq!(p.lookups[0].args, json!({"scenario": "2022"}));
+    let shocks = [
+        (
+            "What if stocks fall 30%?",
+            "US stocks=-30,International stocks=-30,Emerging markets=-30",
+        ),
+        ("what if US stocks fall 30 percent", "US stocks=-30"),
+        (
+            "what if VTI drops 40% and bonds rise 5%",
+            "VTI=-40,US bonds=5,International bonds=5",
+        ),
+        (
+            "a 25% drop in international stocks",
+            "International stocks=-25",
+        ),
+        (
+            "say emerging markets lose 12.5% and real estate 20%",
+            "Emerging markets=-12.5,Real estate=-20",
+        ),
+    ];
+    for (q, shock) in shocks {
+        let p = expect(q, Intent::Stress, &["stress"]);
+        assert_eq!(p.lookups[0].args, json!({"shock": shock}), "{q}");
+    }
+    let p = expect("what if everything falls 20%", Intent::Stress, &["stress"]);
+    let shock = p.lookups[0].args["shock"].as_str().unwrap();
+    assert!(
+        shock.starts_with("US stocks=-20,") && shock.ends_with("Unclassified=-20"),
+        "no class named: every class: {shock}"
+    );
+    for q in [
+        "efficient frontier",
+        "Am I efficient?",
+        "max sharpe portfolio",
+        "minimum variance",
+        "what's the optimal mix of my holdings",
+    ] {
+        let p = expect(q, Intent::Frontier, &["frontier"]);
+        assert_eq!(p.lookups[0].args, json!({}), "{q}");
+    }
+    let p = expect(
+        "frontier by asset class over 3 years",
+        Intent::Frontier,
+        &["frontier"],
+    );
+    assert_eq!(p.lookups[0].args, json!({"window": "3y", "by": "class"}));
+    // Plain risk questions stay risk, a year stays a tax year, a plan stays a plan.
+    for q in [
+        "what's my Sharpe ratio",
+        "max drawdown?",
+        "how much would I lose on a bad day (VaR)",
+    ] {
+        expect(q, Intent::Risk, &["risk"]);
+    }
+    let p = expect(
+        "realized gains in 2022",
+        Intent::Realized,
+        &["realized_gains"],
+    );
+    assert_eq!(p.lookups[0].args, json!({"year": 2022}));
+    expect(
+        "is my portfolio tax efficient?",
+        Intent::TaxReport,
+        &["tax_report"],
+    );
+    expect(
+        "if I withdraw 4% will my money last?",
+        Intent::Plan,
+        &["plan"],
+    );
+}
+
+#[test]
 fn symbols_are_known_ones_and_common_words_need_capitals() {
     let (s, a) = (syms(), accts());
     let cx = Context {
@@ -458,6 +621,11 @@ fn answers_survive_results_of_any_shape() {
         "tax report",
         "orders",
         "fills",
+        "how far am I from my targets",
+        "how do I rebalance",
+        "stress test",
+        "what if stocks fall 30%",
+        "efficient frontier",
     ];
     for q in questions {
         let p = plan_of(q);
@@ -513,4 +681,342 @@ fn summaries_are_one_short_line() {
         let s = summary(t.name, &Ok(envelope(json!({}))));
         assert!(!s.is_empty() && !s.contains('\n'), "{}: {s}", t.name);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The new topics on the demo: the tools' real results, and the answer's figures from them
+
+/// The demo (with its household targets) on a fixed day, shared by the tests.
+fn demo() -> &'static crate::app::Session {
+    use crate::app::{Access, Clock, Session};
+    static DEMO: std::sync::OnceLock<Session> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        Session::demo(
+            crate::config::Config::default(),
+            Clock::Fixed(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()),
+            None,
+            Access::Read,
+        )
+        .expect("the demo")
+    })
+}
+
+/// Asks `q` of the offline assistant on the demo: the plan, the tools' results and the answer,
+/// which must pass the number check.
+#[track_caller]
+fn ask_demo(q: &str) -> (Plan, Vec<Result<Value, String>>, String) {
+    let p = plan_of(q);
+    let defs = crate::app::tools::chat();
+    let results: Vec<Result<Value, String>> = p
+        .lookups
+        .iter()
+        .map(|l| crate::app::tools::call(&defs, demo(), l.tool, l.args.clone()))
+        .collect();
+    let a = answer(q, &p, &results);
+    grounded(&a, &results);
+    assert!(a.ends_with(FOOTER), "{a}");
+    (p, results, a)
+}
+
+fn report(results: &[Result<Value, String>]) -> &Value {
+    &results[0].as_ref().expect("the tool answered")["report"]
+}
+
+fn d(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        other => panic!("not a decimal: {other}"),
+    }
+}
+
+fn usd(v: &Value) -> String {
+    super::answer::money(d(v), "USD")
+}
+
+fn signed_usd(v: &Value) -> String {
+    let s = usd(v);
+    if d(v).round_dp(2) > Decimal::ZERO {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+fn frac(v: &Value) -> String {
+    format!("{:.2}%", v.as_f64().unwrap() * 100.0)
+}
+
+#[track_caller]
+fn has_all(a: &str, wants: &[String]) {
+    for w in wants {
+        assert!(a.contains(w.as_str()), "{w:?} in:\n{a}");
+    }
+}
+
+#[test]
+fn on_the_demo_the_targets_answer_gives_each_rows_drift() {
+    let (p, results, a) = ask_demo("how far am I from my targets?");
+    assert_eq!(p.intent, Intent::Targets);
+    let set = &report(&results)["sets"][0];
+    let mut wants = vec![
+        format!("{} in all", usd(&set["base"])),
+        "`folio rebalance` proposes the trades back".to_string(),
+    ];
+    let rows = set["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["in_band"] == false),
+        "the demo's mix is out of band"
+    );
+    for r in rows {
+        let drift: Decimal = d(&r["drift_points"]).round_dp(2);
+        wants.push(format!(
+            "| {} | {} | {:.2}% | {} | {} |",
+            r["name"].as_str().unwrap(),
+            if r["untargeted"] == true {
+                "none".to_string()
+            } else {
+                format!("{:.2}%", d(&r["target_pct"]))
+            },
+            d(&r["pct"]),
+            if drift.is_zero() {
+                "0.00".to_string()
+            } else {
+                format!("{drift:+.2}")
+            },
+            signed_usd(&r["drift_value"]),
+        ));
+        if r["in_band"] == false {
+            wants.push(format!("{} (", r["name"].as_str().unwrap()));
+        }
+    }
+    has_all(&a, &wants);
+}
+
+#[test]
+fn without_targets_the_answer_passes_on_how_to_set_them() {
+    let p = plan_of("am I on target?");
+    let results = vec![Err(
+        "no targets yet: set them with folio targets set \"US stocks=60,International stocks=20,US bonds=20\"".to_string(),
+    )];
+    let a = answer("am I on target?", &p, &results);
+    assert!(
+        a.contains("- targets: no targets yet: set them with folio targets set \"US stocks=60,International stocks=20,US bonds=20\"."),
+        "{a}"
+    );
+    assert!(a.ends_with(FOOTER));
+    grounded(&a, &[]);
+}
+
+#[test]
+fn on_the_demo_the_rebalancing_answer_gives_the_plans_trades_and_tax() {
+    let (p, results, a) = ask_demo("how do I rebalance?");
+    assert_eq!(p.intent, Intent::Rebalance);
+    let r = report(&results);
+    let plan = &r["plan"];
+    let trades = plan["trades"].as_array().unwrap();
+    assert!(!trades.is_empty(), "the demo is out of band");
+    let mut wants = vec![
+        format!(
+            "**Estimated tax of the plan**: {}",
+            usd(&plan["estimated_tax"])
+        ),
+        format!(
+            "turnover {} ({:.2}% of the base)",
+            usd(&plan["turnover"]),
+            d(&plan["turnover_pct"])
+        ),
+        format!(
+            "estimated tax {}): this plan saves **{}** of tax",
+            usd(&r["alternative"]["estimated_tax"]),
+            usd(&r["tax_saved"])
+        ),
+        "Nothing is placed".to_string(),
+        TAX_NOTE.to_string(),
+    ];
+    for t in trades {
+        let side = t["side"].as_str().unwrap();
+        wants.push(format!(
+            "| {side} | {} | {} | {} | {} | {} |",
+            crate::format::qty(d(&t["quantity"])),
+            t["symbol"].as_str().unwrap(),
+            t["account"].as_str().unwrap(),
+            usd(&t["amount"]),
+            if side == "sell" {
+                usd(&t["estimated_tax"])
+            } else {
+                String::new()
+            }
+        ));
+        wants.push(format!(
+            "`folio order {side} {} {} --account {}",
+            t["symbol"].as_str().unwrap(),
+            d(&t["quantity"]).normalize(),
+            t["account"].as_str().unwrap()
+        ));
+    }
+    has_all(&a, &wants);
+    assert!(d(&r["tax_saved"]) > Decimal::ZERO, "{a}");
+
+    let (p, results, a) = ask_demo("rebalance with 5000 new cash");
+    assert_eq!(p.lookups[0].args, json!({"cash": "5000"}));
+    let r = report(&results);
+    has_all(
+        &a,
+        &[
+            format!(
+                "New cash $5,000.00 goes into {} first.",
+                r["new_cash_account"].as_str().unwrap()
+            ),
+            format!(
+                "**Estimated tax of the plan**: {}",
+                usd(&r["plan"]["estimated_tax"])
+            ),
+        ],
+    );
+}
+
+#[test]
+fn on_the_demo_the_stress_answer_gives_each_scenarios_total_and_cash_buffer() {
+    let (p, results, a) = ask_demo("what would a crash do to me?");
+    assert_eq!(p.lookups[0].args, json!({}));
+    let runs = report(&results)["scenarios"].as_array().unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["2008", "2020", "2022"]);
+    for run in runs {
+        let t = &run["totals"];
+        let b = &run["cash_buffer"];
+        let worst = run["holdings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .min_by_key(|h| d(&h["change"]))
+            .unwrap();
+        has_all(
+            &a,
+            &[
+                format!(
+                    "**{}: {}** ({} to {})",
+                    run["id"].as_str().unwrap(),
+                    run["title"].as_str().unwrap(),
+                    run["from"].as_str().unwrap(),
+                    run["to"].as_str().unwrap()
+                ),
+                format!(
+                    "- Total: {} on {} of holdings ({}%)",
+                    signed_usd(&t["change"]),
+                    usd(&t["holdings_value"]),
+                    d(&t["pct_of_holdings"]).normalize()
+                ),
+                format!("({}% with cash)", d(&t["pct_of_net_worth"]).normalize()),
+                format!(
+                    "- Worst holdings: {} in {} {}",
+                    worst["symbol"].as_str().unwrap(),
+                    worst["account"].as_str().unwrap(),
+                    signed_usd(&worst["change"])
+                ),
+                format!(
+                    "- Cash buffer: {}, {:.2}% of net worth after the shock; it covers {:.2}% of the loss",
+                    usd(&b["cash"]),
+                    d(&b["share_after_pct"]),
+                    d(&b["pct_of_loss"])
+                ),
+            ],
+        );
+    }
+
+    let (p, results, a) = ask_demo("What if US stocks fall 30%?");
+    assert_eq!(p.lookups[0].args, json!({"shock": "US stocks=-30"}));
+    let run = &report(&results)["scenarios"][0];
+    assert_eq!(run["id"], "custom");
+    has_all(
+        &a,
+        &[
+            "**Custom shocks**: US stocks -30%".to_string(),
+            format!(
+                "- Total: {} on {} of holdings ({}%)",
+                signed_usd(&run["totals"]["change"]),
+                usd(&run["totals"]["holdings_value"]),
+                d(&run["totals"]["pct_of_holdings"]).normalize()
+            ),
+            "- Not shocked (no shock names them or their class): ".to_string(),
+        ],
+    );
+}
+
+#[test]
+fn on_the_demo_the_frontier_answer_sets_todays_mix_against_the_curve() {
+    let (p, results, a) = ask_demo("am I efficient?");
+    assert_eq!(p.intent, Intent::Frontier);
+    let r = report(&results);
+    let cur = &r["current"];
+    let top = |mix: &Value| -> String {
+        let w = mix["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .max_by(|a, b| {
+                a["weight"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["weight"].as_f64().unwrap())
+            })
+            .unwrap();
+        format!(
+            "weights {} {}",
+            w["name"].as_str().unwrap(),
+            frac(&w["weight"])
+        )
+    };
+    has_all(
+        &a,
+        &[
+            format!(
+                "- **Your mix today**: return {} a year, volatility {}",
+                frac(&cur["mix"]["expected_return"]),
+                frac(&cur["mix"]["volatility"])
+            ),
+            format!(
+                "at the same volatility: return {}",
+                frac(&cur["best_return_at_same_volatility"]["expected_return"])
+            ),
+            format!(
+                "at the same return: volatility {}",
+                frac(&cur["least_volatility_at_same_return"]["volatility"])
+            ),
+            format!(
+                "- **Minimum variance**: return {}, volatility {}",
+                frac(&r["min_variance"]["expected_return"]),
+                frac(&r["min_variance"]["volatility"])
+            )
+            .replace(", volatility", " a year, volatility"),
+            top(&r["min_variance"]),
+            format!(
+                "- **Maximum Sharpe**: return {} a year, volatility {}",
+                frac(&r["max_sharpe"]["expected_return"]),
+                frac(&r["max_sharpe"]["volatility"])
+            ),
+            top(&r["max_sharpe"]),
+            "Warning: the frontier is estimated from history".to_string(),
+        ],
+    );
+}
+
+#[test]
+fn summaries_of_the_new_tools_on_the_demo() {
+    let defs = crate::app::tools::chat();
+    let call = |tool: &str| crate::app::tools::call(&defs, demo(), tool, json!({}));
+    let r = call("rebalance");
+    let plan = &r.as_ref().unwrap()["report"]["plan"];
+    assert_eq!(
+        summary("rebalance", &r),
+        format!(
+            "{} trades, estimated tax {}, {} saved",
+            plan["trades"].as_array().unwrap().len(),
+            usd(&plan["estimated_tax"]),
+            usd(&r.as_ref().unwrap()["report"]["tax_saved"])
+        )
+    );
+    assert!(summary("stress", &call("stress")).starts_with("2008 -"));
+    assert!(summary("targets", &call("targets")).ends_with("out of band"));
+    assert!(summary("frontier", &call("frontier")).starts_with("now "));
 }
