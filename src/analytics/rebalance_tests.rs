@@ -70,13 +70,7 @@ impl Book {
     }
 
     /// `lots`: (purchased, quantity, cost).
-    fn hold(
-        self,
-        account: &str,
-        symbol: &str,
-        price: Decimal,
-        lots: &[(&str, i64, i64)],
-    ) -> Book {
+    fn hold(self, account: &str, symbol: &str, price: Decimal, lots: &[(&str, i64, i64)]) -> Book {
         self.holding(account, symbol, class(symbol), price, lots)
     }
 

@@ -6,7 +6,7 @@ mod migrations;
 mod targets;
 
 pub use chat::{StoredMessage, Thread};
-pub use targets::{TargetSet, TargetKind};
+pub use targets::{TargetKind, TargetSet};
 
 pub use journal::{OrderChange, Stored};
 

@@ -842,16 +842,22 @@ impl App {
     }
 
     fn draw_tabs(&self, f: &mut Frame, area: Rect) {
-        let titles = self
+        let titles: Vec<Line> = self
             .panes
             .iter()
             .enumerate()
-            .map(|(i, p)| Line::from(format!("{} {}", i + 1, p.title())));
-        let tag = if self.setup.demo {
-            " folio demo "
+            .map(|(i, p)| Line::from(format!("{} {}", i + 1, p.title())))
+            .collect();
+        // The tabs (one space between them) come first: the tag shortens to leave them room
+        // (at 80 columns the demo's is " demo ", and the status bar names the database).
+        let tabs_w = titles.iter().map(Line::width).sum::<usize>() + titles.len() - 1;
+        let room = usize::from(area.width).saturating_sub(tabs_w);
+        let (full, short) = if self.setup.demo {
+            (" folio demo ", " demo ")
         } else {
-            " folio "
+            (" folio ", "")
         };
+        let tag = if room >= full.len() { full } else { short };
         let [left, right] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(tag.len() as u16)])
                 .areas(area);
@@ -928,8 +934,21 @@ impl App {
             .enumerate()
             .map(|(i, p)| format!("{} {}", i + 1, p.title()))
             .collect();
-        // As the tab bar says it (with commas it would not fit 80 columns).
-        lines.push(key("1-9", &names.join(" ")));
+        // As the tab bar says it, in lines that fit 80 columns beside the keys.
+        let mut rows: Vec<String> = Vec::new();
+        for name in names {
+            match rows.last_mut() {
+                Some(row) if row.chars().count() + 1 + name.chars().count() <= 60 => {
+                    row.push(' ');
+                    row.push_str(&name);
+                }
+                _ => rows.push(name),
+            }
+        }
+        let numbers = format!("1-{}", self.panes.len().min(9));
+        for (i, row) in rows.iter().enumerate() {
+            lines.push(key(if i == 0 { &numbers } else { "" }, row));
+        }
         lines.push(key("Tab Shift-Tab", "next / previous pane"));
         if self.quotes.source.is_some() {
             lines.push(key("p", "pause / resume quotes"));

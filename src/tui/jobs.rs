@@ -16,12 +16,15 @@ use crate::ai::provider::Choice;
 use crate::analytics::montecarlo::Control;
 use crate::app::anomalies::AnomaliesReport;
 use crate::app::chat::{ThreadReport, ThreadsReport};
+use crate::app::frontier::{FrontierParams, FrontierReport};
 use crate::app::harvest::{HarvestParams, HarvestReport};
 use crate::app::orders::{
     self, Confirmation, Desks, OrderParams, OrdersParams, OrdersReport, Placed, Ticket,
 };
 use crate::app::plan::{Inputs, Listed, PlanReport, RunOptions};
+use crate::app::rebalance::{RebalanceParams, RebalanceReport};
 use crate::app::risk::{RiskAnswer, RiskCharts, RiskParams};
+use crate::app::stress::{StressParams, StressReport};
 use crate::app::{AppError, Session};
 use crate::domain::Quote;
 use crate::domain::order::{BrokerKind, Order};
@@ -37,6 +40,12 @@ pub enum Job {
         window: String,
     },
     Anomalies,
+    /// The household's rebalancing plan with these options (the Rebalance pane).
+    Rebalance(Box<RebalanceParams>),
+    /// The efficient frontier with these options (the Risk pane's frontier view).
+    Frontier(Box<FrontierParams>),
+    /// The stress scenarios applied to the holdings (the Risk pane's stress view).
+    Stress(Box<StressParams>),
     /// A plan run; `control` shows its progress and cancels it.
     Plan {
         inputs: Box<Inputs>,
@@ -104,6 +113,9 @@ pub enum Kind {
     Harvest,
     Risk,
     Anomalies,
+    Rebalance,
+    Frontier,
+    Stress,
     Plan,
     SavePlan,
     Version,
@@ -130,6 +142,9 @@ impl Job {
             Job::Harvest => Kind::Harvest,
             Job::Risk { .. } => Kind::Risk,
             Job::Anomalies => Kind::Anomalies,
+            Job::Rebalance(_) => Kind::Rebalance,
+            Job::Frontier(_) => Kind::Frontier,
+            Job::Stress(_) => Kind::Stress,
             Job::Plan { .. } => Kind::Plan,
             Job::SavePlan { .. } => Kind::SavePlan,
             Job::Version => Kind::Version,
@@ -159,6 +174,21 @@ pub enum Done {
         result: Result<Box<(RiskAnswer, RiskCharts)>, String>,
     },
     Anomalies(Result<Box<AnomaliesReport>, String>),
+    /// The plan for these options.
+    Rebalance {
+        params: Box<RebalanceParams>,
+        result: Result<Box<RebalanceReport>, String>,
+    },
+    /// The frontier for these options.
+    Frontier {
+        params: Box<FrontierParams>,
+        result: Result<Box<FrontierReport>, String>,
+    },
+    /// The stress test for these options.
+    Stress {
+        params: Box<StressParams>,
+        result: Result<Box<StressReport>, String>,
+    },
     Plan {
         inputs: Box<Inputs>,
         result: Result<Box<PlanReport>, String>,
@@ -208,6 +238,9 @@ impl Done {
             Done::Harvest(_) => Kind::Harvest,
             Done::Risk { .. } => Kind::Risk,
             Done::Anomalies(_) => Kind::Anomalies,
+            Done::Rebalance { .. } => Kind::Rebalance,
+            Done::Frontier { .. } => Kind::Frontier,
+            Done::Stress { .. } => Kind::Stress,
             Done::Plan { .. } => Kind::Plan,
             Done::Saved { .. } => Kind::SavePlan,
             Done::Version(_) => Kind::Version,
@@ -324,6 +357,24 @@ fn run_with(
                 .map(Box::new)
                 .map_err(text),
         ),
+        Job::Rebalance(params) => Done::Rebalance {
+            result: crate::app::rebalance::rebalance(s, &params)
+                .map(Box::new)
+                .map_err(text),
+            params,
+        },
+        Job::Frontier(params) => Done::Frontier {
+            result: crate::app::frontier::frontier(s, &params)
+                .map(Box::new)
+                .map_err(text),
+            params,
+        },
+        Job::Stress(params) => Done::Stress {
+            result: crate::app::stress::stress(s, &params)
+                .map(Box::new)
+                .map_err(text),
+            params,
+        },
         Job::Plan { inputs, control } => {
             let opts = RunOptions {
                 threads: None,
@@ -626,6 +677,18 @@ fn failed(kind: Kind) -> Done {
             result: e(),
         },
         Kind::Anomalies => Done::Anomalies(e()),
+        Kind::Rebalance => Done::Rebalance {
+            params: Box::default(),
+            result: e(),
+        },
+        Kind::Frontier => Done::Frontier {
+            params: Box::default(),
+            result: e(),
+        },
+        Kind::Stress => Done::Stress {
+            params: Box::default(),
+            result: e(),
+        },
         Kind::Plan => Done::Plan {
             inputs: Box::default(),
             result: e(),

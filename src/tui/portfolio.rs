@@ -41,6 +41,8 @@ pub struct Portfolio {
     pub saved_plans: Vec<Listed>,
     /// The config the session runs with (the Plan pane's `[plan]`, the anomalies' lookback).
     pub config: Config,
+    /// The household's targets (None: none set), measured again at live quotes.
+    pub targets: Option<crate::app::targets::Prepared>,
     /// Transactions the ledger cannot apply.
     pub warnings: Vec<String>,
     /// The symbols with an open position, sorted (derived once, not per frame).
@@ -69,6 +71,7 @@ impl Portfolio {
         let closes = crate::app::prices::history(s, &[], since)?;
         let stored_quotes = stored(s, &StoredQuotesParams::default())?.quotes;
         let saved_plans = list(s)?.plans;
+        let targets = crate::app::targets::household(s, &base)?;
         let mut held: Vec<String> = base.positions.iter().map(|p| p.symbol.clone()).collect();
         held.sort();
         held.dedup();
@@ -84,6 +87,7 @@ impl Portfolio {
             securities: s.config().securities.clone(),
             stored_quotes,
             saved_plans,
+            targets,
             config: s.config().clone(),
             held,
         })
@@ -125,6 +129,8 @@ pub struct Valued {
     pub overview: Overview,
     /// The Holdings pane: by account and symbol.
     pub by_account: Option<HoldingsReport>,
+    /// The household's targets at these marks (`folio targets` at the closes).
+    pub targets: Option<crate::app::targets::TargetView>,
 }
 
 impl Valued {
@@ -134,6 +140,7 @@ impl Valued {
         Valued {
             overview: overview(&p.base, &marks, &p.securities),
             by_account: Some(holdings_at(&p.base, &marks)),
+            targets: p.targets.as_ref().map(|t| t.at(&marks).view(Decimal::ZERO)),
             marks,
         }
     }

@@ -308,6 +308,36 @@ pub fn line_chart(
     f.render_widget(chart, inner);
 }
 
+/// `text` in lines of at most `width` columns, broken between words (a word longer than a line
+/// is cut where it must be); empty text is no line.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.push_str(&word.iter().collect::<String>());
+            used += 1 + word.len();
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        used = word.len();
+        line = word.into_iter().collect();
+    }
+    if used > 0 {
+        lines.push(line);
+    }
+    lines
+}
+
 /// 1234567.8 -> "1.23M", 81234 -> "81.2k", 12.5 -> "12.50".
 pub fn compact(v: f64) -> String {
     let a = v.abs();
@@ -447,6 +477,16 @@ mod tests {
         assert_eq!(c.window(3, 10), 0..3);
         assert_eq!(c.selected, 2);
         assert_eq!(Cursor::default().window(0, 10), 0..0);
+    }
+
+    #[test]
+    fn words_wrap_at_the_width_and_long_words_are_cut() {
+        assert_eq!(
+            wrap_words("the frontier is  estimated from history", 16),
+            ["the frontier is", "estimated from", "history"]
+        );
+        assert_eq!(wrap_words("abcdefghij k", 4), ["abcd", "efgh", "ij k"]);
+        assert!(wrap_words("  ", 10).is_empty());
     }
 
     #[test]

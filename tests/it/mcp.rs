@@ -261,7 +261,8 @@ async fn every_tool_leaves_the_database_as_it_was() {
     let prices = env.write("prices.csv", crate::common::SAMPLE_PRICES);
     env.run(&["prices", "import", prices.to_str().unwrap()])
         .ok();
-    env.run(&["targets", "set", "US stocks=80,US bonds=20"]).ok();
+    env.run(&["targets", "set", "US stocks=80,US bonds=20"])
+        .ok();
     let db = env.db();
     let before = std::fs::read(&db).unwrap();
     let modified = std::fs::metadata(&db).unwrap().modified().unwrap();

@@ -212,6 +212,20 @@ fn the_demo_cockpit_switches_panes_and_quits_restoring_the_terminal() {
     tty.wait_for(&["unrealized gain", "thread #1"]);
     tty.keys(b"\x1b");
     tty.wait_for(&["i ask · t threads"]);
+    // The Rebalance pane: the household's plan back to the demo's targets, beside the
+    // tax-blind one; b opens the ticket on the selected trade.
+    tty.keys(b"\t");
+    tty.wait_for(&[
+        "8 Rebalance",
+        "Tax-aware plan",
+        "Tax-blind plan",
+        "Goal",
+        "→ After",
+    ]);
+    tty.keys(b"b");
+    tty.wait_for(&["Paper order"]);
+    tty.keys(b"\x1b");
+    tty.wait_gone("Paper order");
     tty.keys(b"\t");
     tty.wait_for(&["Net worth USD"]);
 

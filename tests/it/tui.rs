@@ -236,12 +236,25 @@ fn snapshots_of_every_pane_at_80x24_and_120x40() {
             format!("harvest_detail_{w}x{h}"),
             draw(&mut app, w, h).backend()
         );
+        press(&mut app, KeyCode::Char('8'));
+        insta::assert_snapshot!(format!("rebalance_{w}x{h}"), draw(&mut app, w, h).backend());
         press(&mut app, KeyCode::Char('5'));
         insta::assert_snapshot!(format!("risk_{w}x{h}"), draw(&mut app, w, h).backend());
         press(&mut app, KeyCode::Right);
         press(&mut app, KeyCode::Enter);
         insta::assert_snapshot!(
             format!("risk_finding_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char('v'));
+        insta::assert_snapshot!(
+            format!("risk_frontier_{w}x{h}"),
+            draw(&mut app, w, h).backend()
+        );
+        press(&mut app, KeyCode::Char('v'));
+        insta::assert_snapshot!(
+            format!("risk_stress_{w}x{h}"),
             draw(&mut app, w, h).backend()
         );
     }
@@ -299,6 +312,268 @@ fn the_risk_pane_measures_the_holdings_and_lists_what_needs_attention() {
     // The dashboard's alert count includes the findings.
     press(&mut app, KeyCode::Char('1'));
     assert!(text(&mut app, 80, 24).contains("5 alerts (a)"));
+}
+
+/// The part of each screen line left of column `width` (the frontier's chart, left of its
+/// figures), inside the frame (its bottom border holds the legend).
+fn left_of(screen: &str, width: usize) -> String {
+    screen
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| l.chars().take(width).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One round of the event loop: the jobs asked for so far answer, and no more.
+fn step(app: &mut Cockpit) {
+    app.pump();
+    for h in std::mem::take(&mut app.running) {
+        let (generation, done) = h.join().unwrap();
+        app.app.update(Msg::Done { generation, done });
+    }
+}
+
+#[test]
+fn the_risk_pane_shows_the_frontier_and_the_stress_test_the_command_line_answers() {
+    use folio::format::{money, signed_money, signed_pct};
+    use rust_decimal::Decimal;
+    // `folio frontier` and `folio stress` on the demo as of the cockpit's day: the same
+    // questions, one answer each.
+    let env = crate::common::Env::new();
+    let cli = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--demo", "--today", "2026-11-22"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        crate::common::Run::from(env.command().args(&all).output().unwrap()).json()
+    };
+    let frontier = cli(&["frontier"]);
+    let stress = cli(&["stress"]);
+    let dec = |v: &serde_json::Value| -> Decimal { v.as_str().unwrap().parse().unwrap() };
+    let ret =
+        |m: &serde_json::Value| format!("{:+.1}%", m["expected_return"].as_f64().unwrap() * 100.0);
+    let vol = |m: &serde_json::Value| format!("{:.1}%", m["volatility"].as_f64().unwrap() * 100.0);
+
+    let mut app = app();
+    press(&mut app, KeyCode::Char('5'));
+    let metrics = text(&mut app, 80, 24);
+    assert!(
+        metrics.contains(" v Frontier "),
+        "the next view is named:\n{metrics}"
+    );
+    // The frontier is asked for when its view is first shown, and says so until it answers.
+    press(&mut app, KeyCode::Char('v'));
+    let asking = text_now(&mut app, 80, 24);
+    assert!(
+        asking.contains("Estimating the efficient frontier over 5Y…"),
+        "{asking}"
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = text(&mut app, w, h);
+        // The maximum-Sharpe portfolio's expected return and volatility, as the command's.
+        let line = |name: &str| -> &str {
+            screen
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("no {name}:\n{screen}"))
+        };
+        let max_sharpe = line("★ Max Sharpe");
+        let m = &frontier["max_sharpe"];
+        assert!(
+            max_sharpe.contains(&format!(" {} {}", ret(m), vol(m))),
+            "{max_sharpe} shows {} {}",
+            ret(m),
+            vol(m)
+        );
+        let mine = line("◆ Your mix");
+        let c = &frontier["current"]["mix"];
+        assert!(mine.contains(&format!(" {} {}", ret(c), vol(c))), "{mine}");
+        let best = line("Best, same vol");
+        let b = &frontier["current"]["best_return_at_same_volatility"];
+        assert!(best.contains(&format!(" {} {}", ret(b), vol(b))), "{best}");
+        let min_var = line("▲ Min variance");
+        assert!(
+            min_var.contains(&ret(&frontier["min_variance"])),
+            "{min_var}"
+        );
+        // The window and the days it used, and the warning that it is estimated from history.
+        let days = frontier["days"].as_u64().unwrap();
+        assert!(screen.contains(&format!(" 5Y · {days} days ")), "{screen}");
+        let warning = screen.replace('\n', " ");
+        assert!(
+            warning.contains(&format!(
+                "The frontier is estimated from history ({days} daily returns"
+            )),
+            "{screen}"
+        );
+        // The chart marks today's mix, the two landmarks and the assets, each once (the
+        // figures beside it repeat the markers as the legend).
+        let chart = left_of(&screen, usize::from(w) - 38);
+        for mark in ['◆', '▲', '★'] {
+            assert_eq!(chart.matches(mark).count(), 1, "{mark} in\n{chart}");
+        }
+        assert!(chart.matches('•').count() >= 6, "{chart}");
+        assert!(
+            chart.contains("volatility") && chart.contains("return"),
+            "{chart}"
+        );
+    }
+    // w changes the window and asks again, the last frontier titled so until the answer.
+    press(&mut app, KeyCode::Char('w'));
+    let asking = text_now(&mut app, 80, 24);
+    assert!(
+        asking.contains(" all ─") && asking.contains(" estimating… "),
+        "{asking}"
+    );
+    let all = text(&mut app, 80, 24);
+    assert!(all.contains(" all · "), "{all}");
+    // c mixes asset classes instead.
+    press(&mut app, KeyCode::Char('c'));
+    let classes = text(&mut app, 80, 24);
+    assert!(classes.contains("Efficient frontier by class"), "{classes}");
+    assert!(classes.contains("US stocks"), "{classes}");
+    // Reading the data again asks again for the view shown.
+    press(&mut app, KeyCode::Char('R'));
+    step(&mut app);
+    let asking = text_now(&mut app, 80, 24);
+    assert!(
+        asking.contains(" all by class ─") && asking.contains(" estimating… "),
+        "{asking}"
+    );
+    app.settle();
+
+    // The stress test: each scenario's totals as `folio stress` gives them.
+    press(&mut app, KeyCode::Char('v'));
+    assert!(text_now(&mut app, 80, 24).contains("Applying the stress scenarios"));
+    let screen = text(&mut app, 80, 24);
+    let runs = stress["scenarios"].as_array().unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["2008", "2020", "2022"]);
+    for r in runs {
+        let t = &r["totals"];
+        let row = screen
+            .lines()
+            .find(|l| l.starts_with(&format!("│{} ", r["id"].as_str().unwrap())))
+            .unwrap_or_else(|| panic!("no {} row:\n{screen}", r["id"]));
+        for figure in [
+            signed_money(dec(&t["change"])),
+            signed_pct(dec(&t["pct_of_holdings"])),
+            money(dec(&t["net_worth_after"])),
+            signed_pct(dec(&t["pct_of_net_worth"])),
+        ] {
+            assert!(row.contains(&figure), "{row} shows {figure}");
+        }
+    }
+    // The first scenario's accounts, holdings and cash buffer below.
+    let crisis = &runs[0];
+    assert!(
+        screen.contains("2008 Global financial crisis: 2008-08-29 to 2009-03-09"),
+        "{screen}"
+    );
+    let cash = &crisis["cash_buffer"];
+    assert!(
+        screen.contains(&format!(
+            "Cash buffer {}: {:.2}% of net worth after; covers {:.2}% of the loss",
+            money(dec(&cash["cash"])),
+            dec(&cash["share_after_pct"]),
+            dec(&cash["pct_of_loss"])
+        )),
+        "{screen}"
+    );
+    for a in crisis["accounts"].as_array().unwrap() {
+        let row = screen
+            .lines()
+            .find(|l| l.starts_with(&format!("│{:<10}", a["account"].as_str().unwrap())))
+            .unwrap_or_else(|| panic!("no {} row:\n{screen}", a["account"]));
+        assert!(row.contains(&signed_money(dec(&a["change"]))), "{row}");
+    }
+    // The largest loss first; PgDn shows the rest.
+    assert!(screen.contains("│Taxable    VTI "), "{screen}");
+    assert!(screen.contains("more (PgDn)"), "{screen}");
+    press(&mut app, KeyCode::PageDown);
+    let rest = text(&mut app, 80, 24);
+    assert!(rest.contains("│IRA        BND "), "{rest}");
+    // j selects the next scenario.
+    press(&mut app, KeyCode::Char('j'));
+    let covid = text(&mut app, 80, 24);
+    assert!(
+        covid.contains("2020 COVID-19 crash: 2020-02-19 to 2020-03-23"),
+        "{covid}"
+    );
+    let ira = &runs[1]["accounts"][0];
+    assert!(
+        covid.contains(&signed_money(dec(&ira["change"]))),
+        "{covid}"
+    );
+    // v comes back to the metrics, and so does Esc.
+    press(&mut app, KeyCode::Char('v'));
+    assert!(text(&mut app, 80, 24).contains(" v Frontier "));
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Esc);
+    assert!(text(&mut app, 80, 24).contains(" v Frontier "));
+}
+
+#[test]
+fn the_risk_views_show_their_errors_and_the_unclassified_holdings() {
+    // A book with a holding the securities table does not know, and two days of prices: too
+    // little history for a frontier, enough for a stress test.
+    let env = crate::common::Env::new();
+    env.import(
+        "book.csv",
+        "date,account,action,symbol,quantity,price,fees,amount,currency,lot,note\n\
+         2026-01-02,Brokerage,DEPOSIT,,,,,10000,USD,,\n\
+         2026-01-05,Brokerage,BUY,VTI,10,300,0,,USD,,\n\
+         2026-01-05,Brokerage,BUY,XYZ,20,50,0,,USD,,\n",
+        &[],
+    )
+    .ok();
+    let prices = env.write(
+        "closes.csv",
+        "date,symbol,close\n2026-01-05,VTI,300\n2026-01-05,XYZ,50\n2026-01-06,VTI,310\n2026-01-06,XYZ,52\n",
+    );
+    env.run(&["prices", "import", prices.to_str().unwrap()])
+        .ok();
+    let session = Session::new(Options {
+        db_path: env.db(),
+        access: Access::Read,
+        config: Config::default(),
+        clock: Clock::Fixed("2026-01-06".parse().unwrap()),
+        data_dir: None,
+    });
+    let mut app = Cockpit::new(
+        Arc::new(session),
+        Setup {
+            feed: None,
+            demo: false,
+            ..setup()
+        },
+        Theme { color: false },
+    );
+    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('v'));
+    let screen = text(&mut app, 80, 24).replace('\n', " ");
+    assert!(
+        screen.contains("The efficient frontier over 5Y could not be estimated:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("only 1 days of common price history"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('v'));
+    let screen = text(&mut app, 80, 24);
+    assert!(
+        screen.contains("Unclassified, given the default -47.2% (the US stocks figure): XYZ"),
+        "{screen}"
+    );
+    let xyz = screen
+        .lines()
+        .find(|l| l.starts_with("│Brokerage  XYZ "))
+        .expect(&screen);
+    assert!(
+        xyz.contains("Unclassified") && xyz.contains("-47.2%"),
+        "{xyz}"
+    );
 }
 
 #[test]
@@ -454,9 +729,13 @@ fn panes_switch_with_numbers_and_tab() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Chat");
     press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current_pane(), "Rebalance");
+    press(&mut app, KeyCode::Tab);
     assert_eq!(app.current_pane(), "Dashboard");
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.current_pane(), "Chat");
+    assert_eq!(app.current_pane(), "Rebalance");
+    press(&mut app, KeyCode::Char('8'));
+    assert_eq!(app.current_pane(), "Rebalance");
     press(&mut app, KeyCode::Char('2'));
     assert_eq!(app.current_pane(), "Holdings");
     press(&mut app, KeyCode::Char('9'));
@@ -1053,6 +1332,229 @@ fn the_cockpit_and_the_command_line_show_the_same_figures() {
         Decimal::try_from(success * 100.0).unwrap().round_dp(1),
         "{screen}"
     );
+}
+
+#[test]
+fn the_rebalance_pane_shows_the_plan_the_command_line_proposes_and_opens_its_trades() {
+    use rust_decimal::Decimal;
+    // `folio rebalance` on the demo as of the cockpit's day: the same question, one answer.
+    let env = crate::common::Env::new();
+    let cli = crate::common::Run::from(
+        env.command()
+            .args(["--demo", "--today", "2026-11-22", "rebalance", "--json"])
+            .output()
+            .unwrap(),
+    )
+    .json();
+    let dec = |v: &serde_json::Value| -> Decimal { v.as_str().unwrap().parse().unwrap() };
+    let plan = &cli["plan"];
+    let trades = plan["trades"].as_array().unwrap();
+    assert!(trades.len() >= 2, "{cli}");
+
+    // With quotes streaming: the plan is at the closes, as the command's is.
+    let mut app = app();
+    press(&mut app, KeyCode::Char('8'));
+    assert_eq!(app.current_pane(), "Rebalance");
+    let screen = text(&mut app, 80, 24);
+    assert_eq!(
+        figure(&screen, "Estimated tax"),
+        dec(&plan["estimated_tax"]),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "Tax saved {}",
+            folio::format::money(dec(&cli["tax_saved"]))
+        )),
+        "{screen}"
+    );
+    // Every trade of the plan is a row: side, account, symbol, shares, amount.
+    for t in trades {
+        let row = format!(
+            "{:<4} {:<10} {:<6}",
+            t["side"].as_str().unwrap(),
+            t["account"].as_str().unwrap(),
+            t["symbol"].as_str().unwrap()
+        );
+        let line = screen
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("no row {row:?}:\n{screen}"));
+        assert!(
+            line.contains(&folio::format::qty(dec(&t["quantity"]))),
+            "{line}"
+        );
+        assert!(
+            line.contains(&folio::format::money(dec(&t["amount"]))),
+            "{line}"
+        );
+    }
+    // The drift table: out-of-band targets are marked, and the plan brings them back.
+    let bonds = screen
+        .lines()
+        .find(|l| l.starts_with("US bonds"))
+        .expect(&screen);
+    assert!(bonds.contains("25%") && bonds.contains('!'), "{bonds}");
+    // The first trade's reason is the detail line.
+    let reason: String = trades[0]["reason"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(30)
+        .collect();
+    assert!(screen.contains(&format!("› {reason}")), "{screen}");
+
+    // b on a buy opens the ticket with its symbol, shares and account; Esc closes it.
+    let buy = trades
+        .iter()
+        .position(|t| t["side"] == "buy")
+        .expect("the demo's plan buys");
+    for _ in 0..buy {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Char('b'));
+    let ticket = text(&mut app, 80, 24);
+    let t = &trades[buy];
+    assert!(ticket.contains("Paper order"), "{ticket}");
+    assert!(ticket.contains("Side  BUY"), "{ticket}");
+    assert!(
+        ticket.contains(&format!("Symbol  {}", t["symbol"].as_str().unwrap())),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains(&format!("Qty [{}]", dec(&t["quantity"]).normalize())),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains(&format!("Account  {}", t["account"].as_str().unwrap())),
+        "{ticket}"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(!text(&mut app, 80, 24).contains("Paper order"));
+
+    // Enter on a taxable sale opens it as planned: a sale of its lots.
+    let sale = trades
+        .iter()
+        .position(|t| t["side"] == "sell" && t["account_kind"] == "taxable")
+        .expect("the demo's plan sells in the taxable account");
+    press(&mut app, KeyCode::Char('g'));
+    for _ in 0..sale {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    let ticket = text(&mut app, 80, 24);
+    let t = &trades[sale];
+    assert!(ticket.contains("Side  SELL"), "{ticket}");
+    assert!(
+        ticket.contains(&format!("Qty [{}]", dec(&t["quantity"]).normalize())),
+        "{ticket}"
+    );
+    let lots = t["lots"][0]["purchased"].as_str().unwrap();
+    assert!(ticket.contains(&format!("Lots  {lots}")), "{ticket}");
+    press(&mut app, KeyCode::Esc);
+
+    // The options ask again; the last plan stays on screen, marked, until the answer.
+    press(&mut app, KeyCode::Char('c'));
+    let asking = text_now(&mut app, 80, 24);
+    assert!(asking.contains("planning…"), "{asking}");
+    let screen = text(&mut app, 80, 24);
+    assert!(!screen.contains("planning…"), "{screen}");
+    assert!(screen.contains("new cash 1,000.00"), "{screen}");
+    press(&mut app, KeyCode::Char('n'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("buys only"), "{screen}");
+    assert!(
+        !screen.lines().any(|l| l.starts_with("sell ")),
+        "no-sell sells nothing:\n{screen}"
+    );
+    // The tax-blind plan is the one proposed when asked for.
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('t'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("new cash 0"), "{screen}");
+    assert_eq!(
+        figure(&screen, "Tax-blind plan"),
+        Decimal::from(cli["alternative"]["trades"].as_array().unwrap().len()),
+        "{screen}"
+    );
+    assert_eq!(
+        figure(&screen, "Estimated tax"),
+        dec(&cli["alternative"]["estimated_tax"]),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('m'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("at most 3 trades"), "{screen}");
+    let rows = screen
+        .lines()
+        .filter(|l| l.starts_with("sell ") || l.starts_with("buy "))
+        .count();
+    assert!(rows <= 3, "{screen}");
+}
+
+#[test]
+fn the_dashboard_shows_each_class_beside_its_target_and_marks_the_drift() {
+    let mut app = app();
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Allocation vs targets"), "{screen}");
+    let row = |name: &str| -> String {
+        screen
+            .lines()
+            .filter_map(|l| l.split("││").nth(1))
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{screen}"))
+            .to_string()
+    };
+    // The demo's targets: US bonds 25% and under it by more than its band, marked with ! so
+    // that it shows without colour; US stocks within its band, unmarked.
+    let bonds = row("US bonds");
+    assert!(bonds.contains(" 25% "), "{bonds}");
+    assert!(bonds.trim_end_matches('│').ends_with('!'), "{bonds}");
+    assert!(bonds.contains(" -7."), "{bonds}");
+    let stocks = row("US stocks");
+    assert!(stocks.contains(" 50% "), "{stocks}");
+    assert!(!stocks.contains('!'), "{stocks}");
+    // Cash has no target and counts in the weights, as in `folio targets`.
+    assert!(row("Cash").contains(" - "), "{screen}");
+    // In colour, out of band is in the warning colour too.
+    let mut app = app_with(Theme { color: true }, 20);
+    let t = draw(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    let at = (0..24)
+        .flat_map(|y| (0..80).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            x > 50 && buf[(x, y)].symbol() == "!" && buf[(x.saturating_sub(1), y)].symbol() != " "
+        })
+        .expect("a marked row");
+    assert_eq!(buf[at].fg, Color::Yellow);
+}
+
+#[test]
+fn without_targets_the_dashboard_and_the_rebalance_pane_say_how_to_set_them() {
+    let s = Session::demo(
+        Config::default(),
+        Clock::Fixed(today()),
+        None,
+        Access::Write,
+    )
+    .unwrap();
+    assert!(folio::app::targets::clear_targets(&s, None).unwrap());
+    let mut app = Cockpit::new(Arc::new(s), setup(), Theme { color: false });
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("Allocation by class"), "{screen}");
+    assert!(screen.contains("No targets: folio targets set"), "{screen}");
+    press(&mut app, KeyCode::Char('8'));
+    let screen = text(&mut app, 80, 24);
+    assert!(screen.contains("No household targets are set"), "{screen}");
+    assert!(
+        screen.contains("folio targets set \"US stocks=60"),
+        "{screen}"
+    );
+    // Nothing was asked: no plan, no error.
+    assert!(!screen.contains("could not be planned"), "{screen}");
 }
 
 #[test]

@@ -12,7 +12,8 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::{Handled, Key, Pane, Sort, Span, View, matches};
 use crate::app::dashboard::{Share, Summary};
-use crate::format::{money, price, qty, signed_money, signed_pct};
+use crate::app::targets::TargetView;
+use crate::format::{money, points, price, qty, signed_money, signed_pct};
 use crate::ledger::holdings::Holding as Row;
 use crate::tui::jobs::Job;
 use crate::tui::list::{List, Rows};
@@ -269,39 +270,114 @@ impl Dashboard {
         holdings: &[Share],
         view: &View,
     ) {
+        let targets = view.valued.targets.as_ref();
         let block = Block::bordered();
         let inner = block.inner(area);
+        // By class: the targets (a header line when there is room for it) or the bars and a
+        // line on how to set targets.
+        let class_h = match targets {
+            Some(tv) => tv.rows.len() + 1,
+            None => classes.len() + 1,
+        };
         // Both lists when they fit one above the other, else the one picked with `c`.
-        let both = usize::from(inner.height) >= classes.len() + 1 + holdings.len().min(3);
+        let both = usize::from(inner.height) >= class_h + 1 + holdings.len().min(3);
+        let by_class = if targets.is_some() {
+            " Allocation vs targets "
+        } else {
+            " Allocation by class "
+        };
         let title = if both {
             " Allocation ".to_string()
         } else if self.by_holding {
             " Allocation by holding ".to_string()
         } else {
-            " Allocation by class ".to_string()
+            by_class.to_string()
         };
         let block = block.title(Line::from(vec![
             TextSpan::styled(title, view.theme.accent()),
             TextSpan::styled(if both { "" } else { "c " }, view.theme.dim()),
         ]));
         f.render_widget(block, area);
-        if both {
+        let class_area = if both {
             let [top, _, rest] = Layout::vertical([
-                Constraint::Length(classes.len() as u16),
+                Constraint::Length(class_h as u16),
                 Constraint::Length(1),
                 Constraint::Fill(1),
             ])
             .areas(inner);
-            bars(f, top, classes, view);
             bars(f, rest, holdings, view);
+            top
+        } else if self.by_holding {
+            bars(f, inner, holdings, view);
+            return;
         } else {
-            bars(
-                f,
-                inner,
-                if self.by_holding { holdings } else { classes },
-                view,
-            );
+            inner
+        };
+        match targets {
+            Some(tv) => target_rows(f, class_area, tv, view),
+            None => {
+                let [bars_area, hint_area] = Layout::vertical([
+                    Constraint::Fill(1),
+                    Constraint::Length(u16::from(class_area.height >= 2)),
+                ])
+                .areas(class_area);
+                bars(f, bars_area, classes, view);
+                let hint = if class_area.width >= 46 {
+                    "No targets: folio targets set \"US stocks=60,...\""
+                } else {
+                    "No targets: folio targets set"
+                };
+                f.render_widget(Paragraph::new(hint).style(view.theme.dim()), hint_area);
+            }
         }
+    }
+}
+
+/// Each class's weight beside its target and the drift in points; out of band in the warning
+/// colour and marked `!`. A header line when the rows leave room for one.
+fn target_rows(f: &mut Frame, area: Rect, tv: &TargetView, view: &View) {
+    let t = view.theme;
+    let width = usize::from(area.width);
+    // Name, " 49.2%", "  50%", " -0.7", "!".
+    let name_w = width.saturating_sub(19).clamp(4, 20);
+    let mut lines = Vec::new();
+    if usize::from(area.height) > tv.rows.len() {
+        lines.push(Line::styled(
+            format!("{:<name_w$} {:>6} {:>4} {:>5}", "", "Now", "Goal", "Drift"),
+            t.dim(),
+        ));
+    }
+    for r in &tv.rows {
+        let goal = if r.untargeted {
+            "-".to_string()
+        } else {
+            format!("{}%", r.target_pct.normalize())
+        };
+        let style = if r.in_band { Style::new() } else { t.warn() };
+        lines.push(Line::from(vec![
+            TextSpan::styled(format!("{:<name_w$}", cut(&r.name, name_w)), style),
+            TextSpan::raw(format!(" {:>5.1}%", r.pct.round_dp(1))),
+            TextSpan::styled(format!(" {goal:>4}"), t.dim()),
+            TextSpan::styled(
+                format!(
+                    " {:>5}{}",
+                    points(r.drift_points),
+                    if r.in_band { " " } else { "!" }
+                ),
+                style,
+            ),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+/// `name` in at most `w` columns, cut with `…`.
+fn cut(name: &str, w: usize) -> String {
+    if name.chars().count() > w {
+        let cut: String = name.chars().take(w.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        name.to_string()
     }
 }
 
@@ -312,12 +388,7 @@ fn bars(f: &mut Frame, area: Rect, shares: &[Share], view: &View) {
         .iter()
         .take(usize::from(area.height))
         .map(|Share { name, pct, .. }| {
-            let name = if name.chars().count() > name_w {
-                let cut: String = name.chars().take(name_w.saturating_sub(1)).collect();
-                format!("{cut}…")
-            } else {
-                name.clone()
-            };
+            let name = cut(name, name_w);
             Bar::default()
                 .label(Line::from(format!("{name:<name_w$} {pct:>5.1}%")))
                 .value((pct * Decimal::TEN).to_u64().unwrap_or(0))

@@ -6,6 +6,7 @@ mod dashboard;
 mod harvest;
 mod holdings;
 mod plan;
+mod rebalance;
 mod risk;
 mod trades;
 
@@ -107,6 +108,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::<risk::RiskPane>::default(),
         Box::<plan::PlanPane>::default(),
         Box::<chat::ChatPane>::default(),
+        Box::<rebalance::RebalancePane>::default(),
     ]
 }
 

@@ -1,285 +1,22 @@
-//! Risk: the portfolio's and the selected holding's metrics, the portfolio's drawdown, the
-//! holdings' correlation heatmap and the anomaly checks' findings. Enter on a finding shows its
-//! detail and the chart around its day. The same reports as `folio risk` and `folio anomalies`.
+//! The Risk pane's metrics view, drawn: the metrics of the portfolio and of the selected
+//! holding, the correlation heatmap, the anomaly checks' findings and a finding's detail.
 
-use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span as TextSpan};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{Handled, Pane, View};
+use super::super::View;
+use super::{CELL, LABEL, label};
 use crate::analytics::anomaly::{Finding, Severity};
 use crate::analytics::risk::{Metrics, Series};
 use crate::app::RiskReport;
 use crate::app::anomalies::AnomaliesReport;
-use crate::domain::Window;
 use crate::format::{ratio_pct, stat};
-use crate::tui::jobs::Job;
 use crate::tui::widgets::{Cursor, line_chart, to_f64};
 
-const HELP: &[(&str, &str)] = &[
-    ("← → h l", "holdings (correlations) or anomalies"),
-    ("↑ ↓ j k", "select a holding or a finding"),
-    ("PgUp PgDn g G", "page, first, last"),
-    (
-        "Enter",
-        "a finding: its detail and the chart around its day",
-    ),
-    ("Esc", "back from a finding"),
-    ("w", "window: 3M, 6M, 1Y, 3Y, all"),
-];
-
-/// The windows `w` cycles through: how the query layer reads each, and its label.
-const WINDOWS: [(&str, &str); 5] = [
-    ("3m", "3M"),
-    ("6m", "6M"),
-    ("1y", "1Y"),
-    ("3y", "3Y"),
-    ("all", "all"),
-];
-
-/// Width of a heatmap cell: a symbol of four letters and a space (correlations in
-/// hundredths, "  97").
-const CELL: u16 = 5;
-/// Width of the heatmap's row labels.
-const LABEL: u16 = 6;
-/// Wide enough to show the heatmap and the anomalies side by side.
-const SIDE_BY_SIDE: u16 = 110;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Focus {
-    #[default]
-    Holdings,
-    Anomalies,
-}
-
-#[derive(Default)]
-pub struct RiskPane {
-    focus: Focus,
-    holding: Cursor,
-    finding: Cursor,
-    /// The finding shown in detail (index into the report's findings).
-    detail: Option<usize>,
-    /// The window `w` chose (an index into [`WINDOWS`]); None: the config's.
-    window: Option<usize>,
-    /// The config's window, as the config writes it.
-    config_window: String,
-}
-
-impl RiskPane {
-    /// The window asked for, as the query layer reads it.
-    fn window_param(&self) -> String {
-        match self.window {
-            Some(i) => WINDOWS[i].0.to_string(),
-            None => self.config_window.clone(),
-        }
-    }
-
-    /// The window shown: the one `w` chose, else the config's as written there (it may be one
-    /// `w` does not offer, such as 90d).
-    fn window_label(&self) -> String {
-        match self.window {
-            Some(i) => WINDOWS[i].1.to_string(),
-            None => self.config_window.to_uppercase(),
-        }
-    }
-}
-
-/// Where `w` starts cycling from: the config's window, or 1Y when it is not one of the list.
-fn index_of(config: &str) -> usize {
-    let w: Option<Window> = config.parse().ok();
-    WINDOWS
-        .iter()
-        .position(|(x, _)| x.parse::<Window>().ok() == w)
-        .unwrap_or(2)
-}
-
-impl Pane for RiskPane {
-    fn title(&self) -> &'static str {
-        "Risk"
-    }
-
-    fn help(&self) -> &'static [(&'static str, &'static str)] {
-        HELP
-    }
-
-    fn loaded(&mut self, view: &View, jobs: &mut Vec<Job>) {
-        self.config_window = view.portfolio.config.risk.window.trim().to_string();
-        jobs.push(Job::Risk {
-            window: self.window_param(),
-        });
-    }
-
-    fn key(&mut self, key: KeyEvent, view: &View, jobs: &mut Vec<Job>) -> Handled {
-        if self.detail.is_some() {
-            return if key.code == KeyCode::Esc {
-                self.detail = None;
-                Handled::Yes
-            } else {
-                Handled::No
-            };
-        }
-        let holdings = report(view).map_or(0, |r| r.holdings.len());
-        let findings = anomalies(view).map_or(0, |a| a.report.findings.len());
-        match key.code {
-            KeyCode::Left | KeyCode::Char('h') => self.focus = Focus::Holdings,
-            KeyCode::Right | KeyCode::Char('l') => self.focus = Focus::Anomalies,
-            KeyCode::Enter if self.focus == Focus::Anomalies && findings > 0 => {
-                self.detail = Some(self.finding.selected.min(findings - 1));
-            }
-            KeyCode::Char('w') => {
-                let current = self.window.unwrap_or_else(|| index_of(&self.config_window));
-                self.window = Some((current + 1) % WINDOWS.len());
-                // The report comes back from a job: the key itself computes nothing.
-                jobs.push(Job::Risk {
-                    window: self.window_param(),
-                });
-            }
-            _ => {
-                let moved = match self.focus {
-                    Focus::Holdings => self.holding.key(&key, holdings, 5),
-                    Focus::Anomalies => self.finding.key(&key, findings, 5),
-                };
-                if !moved {
-                    return Handled::No;
-                }
-            }
-        }
-        Handled::Yes
-    }
-
-    fn draw(&mut self, f: &mut Frame, area: Rect, view: &View) {
-        let t = view.theme;
-        let label = self.window_label();
-        let (answer, charts) = match view.risk.map(|r| (&r.window, &r.result)) {
-            Some((_, Ok(r))) => (&r.0, &r.1),
-            Some((_, Err(e))) => {
-                f.render_widget(
-                    Paragraph::new(format!("Risk could not be measured: {e}"))
-                        .style(t.error())
-                        .wrap(Wrap { trim: true }),
-                    area,
-                );
-                return;
-            }
-            None => {
-                f.render_widget(
-                    Paragraph::new(format!("Measuring risk over {label}...")).style(t.dim()),
-                    area,
-                );
-                return;
-            }
-        };
-        let report = &answer.report;
-        // A window asked for and not answered yet: the last report stays, titled so.
-        let label = match view.risk {
-            Some(r) if r.window != self.window_param() => format!("{label}, measuring"),
-            _ => label,
-        };
-        if let Some(i) = self.detail {
-            match anomalies(view).and_then(|a| a.report.findings.get(i)) {
-                Some(finding) => return draw_detail(f, area, finding, &charts.index, view),
-                None => self.detail = None,
-            }
-        }
-        if report.holdings.is_empty() {
-            let text = if view.portfolio.is_empty() {
-                "No transactions yet: import them with `folio import FILE`, and daily prices with `folio prices import FILE`.".to_string()
-            } else {
-                format!(
-                    "No open positions in {} to measure.",
-                    view.portfolio.currency
-                )
-            };
-            f.render_widget(
-                Paragraph::new(text)
-                    .style(t.dim())
-                    .wrap(Wrap { trim: true }),
-                area,
-            );
-            return;
-        }
-        let compact = area.height < 30;
-        let metric_rows = if compact { 9 } else { 13 };
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(metric_rows + 3), Constraint::Fill(1)])
-                .areas(area);
-        let [metrics_area, chart_area] =
-            Layout::horizontal([Constraint::Length(38), Constraint::Fill(1)]).areas(top);
-        let selected = report
-            .holdings
-            .get(self.holding.selected.min(report.holdings.len() - 1));
-        draw_metrics(f, metrics_area, report, selected, compact, &label, view);
-        line_chart(
-            f,
-            chart_area,
-            Block::bordered().title(" Portfolio drawdown "),
-            &charts.drawdown,
-            t,
-            "Not enough history for a drawdown chart.",
-            |v| format!("{:.1}%", v * 100.0),
-            None,
-        );
-        let heat_width = LABEL + CELL * report.holdings.len().min(12) as u16 + 2;
-        if area.width >= SIDE_BY_SIDE {
-            let [h, an] = Layout::horizontal([Constraint::Length(heat_width), Constraint::Fill(1)])
-                .areas(bottom);
-            draw_heatmap(
-                f,
-                h,
-                report,
-                &mut self.holding,
-                self.focus == Focus::Holdings,
-                view,
-            );
-            draw_findings(
-                f,
-                an,
-                anomalies(view),
-                &mut self.finding,
-                self.focus == Focus::Anomalies,
-                view,
-            );
-        } else {
-            match self.focus {
-                Focus::Holdings => draw_heatmap(f, bottom, report, &mut self.holding, true, view),
-                Focus::Anomalies => {
-                    draw_findings(f, bottom, anomalies(view), &mut self.finding, true, view)
-                }
-            }
-        }
-    }
-}
-
-/// The risk report in the view, when there is one.
-fn report<'a>(view: &View<'a>) -> Option<&'a RiskReport> {
-    match view.risk.map(|r| &r.result) {
-        Some(Ok(r)) => Some(&r.0.report),
-        _ => None,
-    }
-}
-
-fn anomalies<'a>(view: &View<'a>) -> Option<&'a AnomaliesReport> {
-    match view.anomalies {
-        Some(Ok(a)) => Some(a),
-        _ => None,
-    }
-}
-
-/// A symbol in at most `n` characters; a longer one ends with "…" so that a cut symbol never
-/// reads as another one (IEFA is not IEF).
-fn label(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(n.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
-fn draw_heatmap(
+pub(super) fn draw_heatmap(
     f: &mut Frame,
     area: Rect,
     report: &RiskReport,
@@ -337,7 +74,7 @@ fn draw_heatmap(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_findings(
+pub(super) fn draw_findings(
     f: &mut Frame,
     area: Rect,
     a: Option<&AnomaliesReport>,
@@ -412,7 +149,7 @@ fn draw_findings(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_metrics(
+pub(super) fn draw_metrics(
     f: &mut Frame,
     area: Rect,
     report: &RiskReport,
@@ -535,7 +272,7 @@ fn draw_metrics(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, index: &Series, view: &View) {
+pub(super) fn draw_detail(f: &mut Frame, area: Rect, x: &Finding, index: &Series, view: &View) {
     let t = view.theme;
     let lines = vec![
         Line::from(vec![
