@@ -1452,6 +1452,12 @@ fn the_rebalance_pane_shows_the_plan_the_command_line_proposes_and_opens_its_tra
     let lots = t["lots"][0]["purchased"].as_str().unwrap();
     assert!(ticket.contains(&format!("Lots  {lots}")), "{ticket}");
     press(&mut app, KeyCode::Esc);
+    // b on that sale opens the sale too, never a purchase that would wash its loss.
+    press(&mut app, KeyCode::Char('b'));
+    let ticket = text(&mut app, 80, 24);
+    assert!(ticket.contains("Side  SELL"), "{ticket}");
+    assert!(ticket.contains(&format!("Lots  {lots}")), "{ticket}");
+    press(&mut app, KeyCode::Esc);
 
     // The options ask again; the last plan stays on screen, marked, until the answer.
     press(&mut app, KeyCode::Char('c'));

@@ -63,12 +63,8 @@ const HELP: &[(&str, &str)] = &[
     ("↑ ↓ j k", "move in the trades"),
     ("PgUp PgDn g G", "page, first, last"),
     (
-        "Enter",
-        "the order ticket for the selected trade, as planned",
-    ),
-    (
-        "b / s",
-        "buy / sell the selected trade's shares (the order ticket)",
+        "Enter b s",
+        "the order ticket for the selected trade, as planned (its own side)",
     ),
     ("c", "new cash to invest: 0, 1,000, 5,000, 10,000"),
     ("n", "no-sell: only buy, with cash"),
@@ -161,7 +157,9 @@ impl Pane for RebalancePane {
             return Handled::Yes;
         }
         match key.code {
-            KeyCode::Enter => {
+            // b and s open the trade as planned too: a sale of the plan never opens as a
+            // purchase (which would wash the very loss it realizes).
+            KeyCode::Enter | KeyCode::Char('b' | 's') => {
                 let Some(t) = self.selected() else {
                     return Handled::No;
                 };
@@ -198,8 +196,9 @@ impl Pane for RebalancePane {
         Handled::Yes
     }
 
+    /// None: `b` and `s` are the pane's own keys (the planned trade, its own side).
     fn selection(&self, _view: &View) -> Option<Selection> {
-        self.selected().map(selection)
+        None
     }
 
     fn take_order(&mut self) -> Option<Prefill> {
