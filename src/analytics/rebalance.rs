@@ -196,6 +196,21 @@ pub struct Deferred {
     pub reason: String,
 }
 
+impl Deferred {
+    /// "Deferred: 1,000.00 of US bonds in Taxable: BND would wash ...; safe to buy from ...".
+    pub fn describe(&self) -> String {
+        format!(
+            "Deferred: {} of {} in {}: {}{}",
+            crate::format::money(self.amount),
+            self.target,
+            self.account,
+            self.reason,
+            self.safe_from
+                .map_or(String::new(), |s| format!("; safe to buy from {s}"))
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Plan {
     pub method: Method,

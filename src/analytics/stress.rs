@@ -340,6 +340,29 @@ pub struct CashBuffer {
     pub pct_of_loss: Option<Decimal>,
 }
 
+impl CashBuffer {
+    /// "Cash buffer 40,407.16: 16.70% of net worth after; covers 32.55% of the loss" (the
+    /// command line and the Risk pane say it alike; the cash is what the shock leaves as it
+    /// is).
+    pub fn describe(&self) -> String {
+        let money = crate::format::money;
+        let share = self
+            .share_after_pct
+            .map_or(String::new(), |p| format!(": {p:.2}% of net worth after"));
+        let covers = if self.loss.is_zero() {
+            "; no loss to cover".to_string()
+        } else if self.covers_loss {
+            format!("; covers the loss of {}", money(self.loss))
+        } else {
+            format!(
+                "; covers {} of the loss",
+                self.pct_of_loss.map_or("-".into(), |p| format!("{p:.2}%"))
+            )
+        };
+        format!("Cash buffer {}{share}{covers}", money(self.cash))
+    }
+}
+
 /// A shock applied to a book.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct StressResult {

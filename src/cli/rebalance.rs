@@ -162,15 +162,7 @@ fn plan(p: &Plan, commands: bool) -> anyhow::Result<()> {
         money(p.cash_after)
     );
     for d in &p.deferred {
-        outln!(
-            "Deferred: {} of {} in {}: {}{}.",
-            money(d.amount),
-            d.target,
-            d.account,
-            d.reason,
-            d.safe_from
-                .map_or(String::new(), |s| format!("; safe to buy from {s}"))
-        );
+        outln!("{}.", d.describe());
     }
     for n in &p.notes {
         outln!("Note: {n}.");

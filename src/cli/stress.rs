@@ -106,23 +106,7 @@ fn print_run(run: &ScenarioRun) -> std::io::Result<()> {
             r.not_shocked.join(", ")
         );
     }
-    let c = &r.cash_buffer;
-    let share = c.share_after_pct.map_or(String::new(), |s| {
-        format!(" is {s:.2}% of net worth after the shock and")
-    });
-    let covers = if c.loss.is_zero() {
-        "there is no loss to cover".to_string()
-    } else if c.covers_loss {
-        format!("covers the loss of {}", money(c.loss))
-    } else {
-        format!(
-            "covers {} of the loss of {}",
-            c.pct_of_loss
-                .map_or_else(|| "-".into(), |p| format!("{p:.2}%")),
-            money(c.loss)
-        )
-    };
-    outln!("Cash buffer: {} (unchanged){share} {covers}", money(c.cash));
+    outln!("{}.", r.cash_buffer.describe());
     Ok(())
 }
 

@@ -551,18 +551,7 @@ fn detail_line<'a>(tr: &Trade, t: Theme) -> Line<'a> {
 fn notes<'a>(r: &RebalanceReport, t: Theme) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     for d in &r.plan.deferred {
-        lines.push(Line::styled(
-            format!(
-                "Deferred: {} of {} in {}: {}{}",
-                money(d.amount),
-                d.target,
-                d.account,
-                d.reason,
-                d.safe_from
-                    .map_or(String::new(), |s| format!("; safe to buy from {s}"))
-            ),
-            t.warn(),
-        ));
+        lines.push(Line::styled(d.describe(), t.warn()));
     }
     for n in &r.plan.notes {
         lines.push(Line::styled(format!("Note: {n}"), t.dim()));

@@ -252,24 +252,7 @@ fn draw_scenario(
             opt_pct(x.pct_of_net_worth)
         )),
     ];
-    let share = c
-        .share_after_pct
-        .map_or(String::new(), |p| format!(": {p:.2}% of net worth after"));
-    let covers = if c.loss.is_zero() {
-        "; no loss to cover".to_string()
-    } else if c.covers_loss {
-        format!("; covers the loss of {}", money(c.loss))
-    } else {
-        format!(
-            "; covers {} of the loss",
-            c.pct_of_loss.map_or("-".into(), |p| format!("{p:.2}%"))
-        )
-    };
-    // The cash, which the shock leaves as it is.
-    let mut notes: Vec<(String, Style)> = vec![(
-        format!("Cash buffer {}{share}{covers}", money(c.cash)),
-        Style::new(),
-    )];
+    let mut notes: Vec<(String, Style)> = vec![(c.describe(), Style::new())];
     if !s.result.defaulted.is_empty() {
         let d = s
             .default_pct
