@@ -236,27 +236,42 @@ pub struct Plan {
 
 /// Total value the targets are weights of: holdings, cash and new cash.
 pub fn base(input: &Input) -> Decimal {
+    base_at(input, &|h| h.price)
+}
+
+/// [`base`] with each holding at `price` (the cockpit's live quotes).
+pub fn base_at(input: &Input, price: &dyn Fn(&Holding) -> Decimal) -> Decimal {
     input
         .holdings
         .iter()
-        .map(value_of)
+        .map(|h| quantity_of(h) * price(h))
         .chain(input.accounts.iter().map(|a| a.cash))
         .sum::<Decimal>()
         + input.new_cash
 }
 
-fn value_of(h: &Holding) -> Decimal {
-    h.lots.iter().map(|l| l.quantity).sum::<Decimal>() * h.price
+fn quantity_of(h: &Holding) -> Decimal {
+    h.lots.iter().map(|l| l.quantity).sum()
+}
+
+/// A holding's value at its price.
+pub fn value_of(h: &Holding) -> Decimal {
+    quantity_of(h) * h.price
 }
 
 /// Value per key now (cash under [`CASH`], new cash included).
 pub fn values(input: &Input) -> BTreeMap<String, Decimal> {
+    values_at(input, &|h| h.price)
+}
+
+/// [`values`] with each holding at `price`.
+pub fn values_at(input: &Input, price: &dyn Fn(&Holding) -> Decimal) -> BTreeMap<String, Decimal> {
     let mut v: BTreeMap<String, Decimal> = BTreeMap::new();
     for t in input.targets {
         v.entry(t.key.clone()).or_default();
     }
     for h in input.holdings {
-        *v.entry(h.key.clone()).or_default() += value_of(h);
+        *v.entry(h.key.clone()).or_default() += quantity_of(h) * price(h);
     }
     let cash = input.accounts.iter().map(|a| a.cash).sum::<Decimal>() + input.new_cash;
     if !cash.is_zero() || v.contains_key(CASH) {
@@ -265,7 +280,8 @@ pub fn values(input: &Input) -> BTreeMap<String, Decimal> {
     v
 }
 
-fn pct(part: Decimal, whole: Decimal) -> Decimal {
+/// `part` as a percent of `whole`, two decimals (0 when `whole` is 0).
+pub fn pct(part: Decimal, whole: Decimal) -> Decimal {
     (part * Decimal::ONE_HUNDRED)
         .checked_div(whole)
         .unwrap_or_default()

@@ -466,3 +466,32 @@ fn small_trades_are_left_out() {
         p.notes
     );
 }
+
+#[test]
+fn a_loss_that_recent_purchases_would_wash_counts_only_its_allowed_part() {
+    // VTI 20 shares at 100 (2,000) and BND 10 (1,000): stocks 66.7% against 50%, 500 over: 5
+    // shares of the lot bought at 150. 4 shares bought in the last 30 days would replace 4 of
+    // them: of the 250 loss, 4/5 (200) is disallowed and 50 is recognized, long term, which
+    // offsets ordinary income at 35%: tax -17.50.
+    let mut b = Book::new(&[("US stocks", dec!(50)), ("US bonds", dec!(50))])
+        .buy("US bonds", &[("BND", dec!(100))])
+        .account("Taxable", AccountKind::Taxable, Decimal::ZERO)
+        .hold(
+            "Taxable",
+            "VTI",
+            dec!(100),
+            &[("2020-01-02", 10, 1500), ("2026-05-20", 10, 1000)],
+        )
+        .hold("Taxable", "BND", dec!(100), &[("2020-01-02", 10, 1000)]);
+    b.holdings[0].lots[0].replacements = dec!(4);
+    let p = b.plan(|_| {});
+    let sale = &p.trades[0];
+    assert_eq!((sale.side, sale.quantity), (Side::Sell, dec!(5)));
+    assert_eq!(sale.lots.len(), 1);
+    assert_eq!(sale.lots[0].purchased, d("2020-01-02"));
+    assert_eq!(sale.lots[0].gain, dec!(-250));
+    assert_eq!(sale.lots[0].wash_disallowed, dec!(200));
+    assert_eq!(sale.long_term_gain, dec!(-50));
+    assert_eq!(p.estimated_tax, dec!(-17.50));
+    assert!(sale.reason.contains("disallowed"), "{}", sale.reason);
+}

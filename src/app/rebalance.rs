@@ -10,8 +10,8 @@ use super::holdings::base;
 use super::targets::{TargetView, prepare, stored};
 use super::{Result, Session, bad};
 use crate::analytics::rebalance::{self, Plan, Settings};
-use crate::domain::AccountKind;
 use crate::domain::order::Side;
+use crate::domain::{AccountKind, Named};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,10 +64,7 @@ pub struct RebalanceReport {
 
 /// The `folio order` command that places a trade (a sale names its lots).
 pub fn order_command(t: &rebalance::Trade) -> String {
-    let side = match t.side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    };
+    let side = t.side.name();
     let account = if t.account.contains(char::is_whitespace) {
         format!("\"{}\"", t.account)
     } else {
@@ -107,7 +104,7 @@ pub fn rebalance(s: &Session, p: &RebalanceParams) -> Result<RebalanceReport> {
             bad("no household targets: set them with folio targets set \"US stocks=60,US bonds=40\" (or rebalance one account's set with --account)")
         })?;
     let b = base(s, None, p.as_of)?;
-    let prepared = prepare(s, set, &b)?;
+    let prepared = prepare(s, set, &b)?.with_taxes(s, &b)?;
     if prepared.holdings.is_empty()
         && prepared.accounts.iter().all(|a| a.cash.is_zero())
         && new_cash.is_zero()
@@ -134,7 +131,7 @@ pub fn rebalance(s: &Session, p: &RebalanceParams) -> Result<RebalanceReport> {
                     .holdings
                     .iter()
                     .filter(|h| h.account == name)
-                    .map(|h| h.lots.iter().map(|l| l.quantity).sum::<Decimal>() * h.price)
+                    .map(rebalance::value_of)
                     .sum()
             };
             let mut accounts: Vec<&rebalance::Account> = prepared.accounts.iter().collect();

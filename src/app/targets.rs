@@ -104,7 +104,7 @@ pub fn band(target: Decimal, points: Decimal, pct: Decimal) -> Decimal {
 }
 
 /// Everything a set is measured and rebalanced with: the analytics' inputs. The cockpit keeps
-/// the household's and measures it again at live quotes with [`Prepared::at`].
+/// the household's and measures it again at live quotes with [`Prepared::view_at`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub set: TargetSet,
@@ -122,24 +122,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The same set with holdings (and what it would buy) priced at `marks`.
-    pub fn at(&self, marks: &super::holdings::Marks) -> Prepared {
-        let mut p = self.clone();
-        for h in &mut p.holdings {
-            if let Some(m) = marks.get(&h.symbol) {
-                h.price = m.price;
-            }
-        }
-        for list in p.candidates.values_mut() {
-            for c in list {
-                if let Some(m) = marks.get(&c.symbol) {
-                    c.price = m.price;
-                }
-            }
-        }
-        p
-    }
-
     pub fn input<'a>(
         &'a self,
         new_cash: Decimal,
@@ -162,9 +144,21 @@ impl Prepared {
 
     /// The set against the holdings (and `new_cash`, when a plan adds some).
     pub fn view(&self, new_cash: Decimal) -> TargetView {
+        self.view_priced(new_cash, &|h| h.price)
+    }
+
+    /// The set against the holdings at `marks` (the cockpit's live quotes; a holding without
+    /// one keeps its close), without copying the set.
+    pub fn view_at(&self, marks: &super::holdings::Marks) -> TargetView {
+        self.view_priced(Decimal::ZERO, &|h| {
+            marks.get(&h.symbol).map_or(h.price, |m| m.price)
+        })
+    }
+
+    fn view_priced(&self, new_cash: Decimal, price: &dyn Fn(&Holding) -> Decimal) -> TargetView {
         let input = self.input(new_cash, None);
-        let total = rebalance::base(&input);
-        let values = rebalance::values(&input);
+        let total = rebalance::base_at(&input, price);
+        let values = rebalance::values_at(&input, price);
         let mut rows: Vec<TargetRow> = Vec::new();
         let mut names: Vec<(&str, bool)> = self
             .targets
@@ -185,7 +179,7 @@ impl Prepared {
                 .iter()
                 .find(|t| t.key == name)
                 .map_or((Decimal::ZERO, self.band_points), |t| (t.pct, t.band));
-            let pct = percent(value, total);
+            let pct = rebalance::pct(value, total);
             let drift = pct - target;
             rows.push(TargetRow {
                 name: name.to_string(),
@@ -209,13 +203,6 @@ impl Prepared {
             rows,
         }
     }
-}
-
-fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    (part * Decimal::ONE_HUNDRED)
-        .checked_div(whole)
-        .unwrap_or_default()
-        .round_dp(2)
 }
 
 /// The key a held symbol is targeted by in a set of `kind`.
@@ -252,33 +239,6 @@ pub fn prepare(s: &Session, set: TargetSet, b: &Base) -> Result<Prepared> {
         .collect();
     accounts.sort_by(|a, b| a.name.cmp(&b.name));
 
-    // Shares whose purchase (in the last 30 days, or a dividend reinvestment due in the next
-    // 30) would wash a loss sale today: the harvest scan's answer for every lot at a loss.
-    let washable: HashMap<(String, String, NaiveDate), Decimal> = {
-        let mut settings = s.config().harvest_settings();
-        settings.min_loss = Decimal::ZERO;
-        settings.min_loss_pct = Decimal::ZERO;
-        settings.currency = currency.to_string();
-        let prices: HashMap<String, Decimal> =
-            b.marks.iter().map(|(s, m)| (s.clone(), m.price)).collect();
-        let closes = HashMap::new();
-        let market = crate::analytics::harvest::Market {
-            prices: &prices,
-            closes: &closes,
-        };
-        crate::analytics::harvest::scan(
-            &book,
-            policy,
-            ledger.until(today),
-            &market,
-            today,
-            &settings,
-        )
-        .candidates
-        .into_iter()
-        .map(|c| ((c.account, c.symbol, c.acquired), c.blocked_quantity))
-        .collect()
-    };
     let mut holdings: Vec<Holding> = Vec::new();
     let mut unpriced: Vec<String> = Vec::new();
     for p in b
@@ -290,25 +250,15 @@ pub fn prepare(s: &Session, set: TargetSet, b: &Base) -> Result<Prepared> {
             unpriced.push(format!("{} in {}", p.symbol, p.account));
             continue;
         };
-        let taxable = policy.kind(&p.account) == AccountKind::Taxable;
         let lots = book
             .lots_of(&p.account, &p.symbol)
-            .map(|l| {
-                let replacements = if taxable {
-                    washable
-                        .get(&(p.account.clone(), p.symbol.clone(), l.purchased))
-                        .copied()
-                        .unwrap_or_default()
-                } else {
-                    Decimal::ZERO
-                };
-                LotIn {
-                    purchased: l.purchased,
-                    holding_from: l.acquired,
-                    quantity: l.quantity,
-                    cost: l.cost,
-                    replacements,
-                }
+            .map(|l| LotIn {
+                purchased: l.purchased,
+                holding_from: l.acquired,
+                quantity: l.quantity,
+                cost: l.cost,
+                // Known once the plan asks: [`Prepared::with_taxes`].
+                replacements: Decimal::ZERO,
             })
             .collect();
         holdings.push(Holding {
@@ -335,8 +285,7 @@ pub fn prepare(s: &Session, set: TargetSet, b: &Base) -> Result<Prepared> {
     // listed symbols of the class (or, by symbol, the symbol and its non-identical peers).
     let mut held_value: HashMap<&str, Decimal> = HashMap::new();
     for h in &holdings {
-        *held_value.entry(h.symbol.as_str()).or_default() +=
-            h.lots.iter().map(|l| l.quantity).sum::<Decimal>() * h.price;
+        *held_value.entry(h.symbol.as_str()).or_default() += rebalance::value_of(h);
     }
     let mut candidates: HashMap<String, Vec<Candidate>> = HashMap::new();
     for t in &targets {
@@ -376,14 +325,6 @@ pub fn prepare(s: &Session, set: TargetSet, b: &Base) -> Result<Prepared> {
         candidates.insert(t.key.clone(), list);
     }
 
-    let mut blocked: HashMap<String, NaiveDate> = HashMap::new();
-    for l in book.unwashed_losses(today) {
-        let safe = l.sold.checked_add_days(Days::new(31)).unwrap_or(l.sold);
-        let e = blocked.entry(l.group).or_insert(safe);
-        *e = (*e).max(safe);
-    }
-    let rates = s.config().harvest_settings().rates;
-    let year = tax::year_to_date(&book, policy, today, currency, &rates);
     let mut warnings = b.warnings.clone();
     let mut foreign: Vec<&str> = b
         .positions
@@ -414,11 +355,70 @@ pub fn prepare(s: &Session, set: TargetSet, b: &Base) -> Result<Prepared> {
         holdings,
         targets,
         candidates,
-        blocked,
-        year,
-        rates,
+        blocked: HashMap::new(),
+        year: YearSummary::default(),
+        rates: s.config().harvest_settings().rates,
         warnings,
     })
+}
+
+impl Prepared {
+    /// What a plan needs besides the weights (left out of `folio targets` and the Dashboard,
+    /// which do not plan): the losses of the last 30 days a purchase would wash, the shares
+    /// that would wash a loss sale of each lot today, and the year's realized figures.
+    pub(super) fn with_taxes(mut self, s: &Session, b: &Base) -> Result<Prepared> {
+        let ledger = s.ledger()?;
+        let book = ledger.book_at(b.as_of);
+        let policy = &ledger.policy;
+        let currency = b.currency.as_str();
+        let today = self.today;
+        // Shares whose purchase (in the last 30 days, or a dividend reinvestment due in the next
+        // 30) would wash a loss sale today: the harvest scan's answer for every lot at a loss.
+        let washable: HashMap<(String, String, NaiveDate), Decimal> = {
+            let mut settings = s.config().harvest_settings();
+            settings.min_loss = Decimal::ZERO;
+            settings.min_loss_pct = Decimal::ZERO;
+            settings.currency = currency.to_string();
+            let prices: HashMap<String, Decimal> =
+                b.marks.iter().map(|(s, m)| (s.clone(), m.price)).collect();
+            let closes = HashMap::new();
+            let market = crate::analytics::harvest::Market {
+                prices: &prices,
+                closes: &closes,
+            };
+            crate::analytics::harvest::scan(
+                &book,
+                policy,
+                ledger.until(today),
+                &market,
+                today,
+                &settings,
+            )
+            .candidates
+            .into_iter()
+            .map(|c| ((c.account, c.symbol, c.acquired), c.blocked_quantity))
+            .collect()
+        };
+        for h in &mut self.holdings {
+            if policy.kind(&h.account) != AccountKind::Taxable {
+                continue;
+            }
+            for l in &mut h.lots {
+                l.replacements = washable
+                    .get(&(h.account.clone(), h.symbol.clone(), l.purchased))
+                    .copied()
+                    .unwrap_or_default();
+            }
+        }
+        self.blocked.clear();
+        for l in book.unwashed_losses(today) {
+            let safe = l.sold.checked_add_days(Days::new(31)).unwrap_or(l.sold);
+            let e = self.blocked.entry(l.group).or_insert(safe);
+            *e = (*e).max(safe);
+        }
+        self.year = tax::year_to_date(&book, policy, today, currency, &self.rates);
+        Ok(self)
+    }
 }
 
 /// The stored sets, or the one of `account`; an error says how to set one when there is none.

@@ -8,6 +8,7 @@ use super::output::{Report, json, money, outln, qty, warnings};
 use super::{Ctx, parse_date_arg};
 use crate::analytics::rebalance::{Method, Plan};
 use crate::app::rebalance::{RebalanceParams, order_command, rebalance};
+use crate::domain::Named;
 use crate::domain::order::Side;
 
 #[derive(clap::Args, Debug)]
@@ -72,7 +73,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         );
     }
     outln!();
-    plan(&report.plan, true)?;
+    plan(&report.plan)?;
     outln!();
     let other = &report.alternative;
     outln!(
@@ -101,7 +102,7 @@ fn name(m: Method) -> &'static str {
     }
 }
 
-fn plan(p: &Plan, commands: bool) -> anyhow::Result<()> {
+fn plan(p: &Plan) -> anyhow::Result<()> {
     outln!(
         "The {} plan: {} trades, sold {}, bought {}, turnover {} ({:.1}%), estimated tax {}",
         name(p.method),
@@ -119,11 +120,7 @@ fn plan(p: &Plan, commands: bool) -> anyhow::Result<()> {
         for t in &p.trades {
             let gain = t.short_term_gain + t.long_term_gain;
             r.row(vec![
-                match t.side {
-                    Side::Buy => "buy",
-                    Side::Sell => "sell",
-                }
-                .into(),
+                t.side.name().into(),
                 t.account.clone(),
                 t.symbol.clone(),
                 qty(t.quantity),
@@ -167,7 +164,7 @@ fn plan(p: &Plan, commands: bool) -> anyhow::Result<()> {
     for n in &p.notes {
         outln!("Note: {n}.");
     }
-    if commands && !p.trades.is_empty() {
+    if !p.trades.is_empty() {
         outln!("To place them (each asks for confirmation):");
         for t in &p.trades {
             outln!("  {}", order_command(t));

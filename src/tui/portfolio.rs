@@ -140,7 +140,7 @@ impl Valued {
         Valued {
             overview: overview(&p.base, &marks, &p.securities),
             by_account: Some(holdings_at(&p.base, &marks)),
-            targets: p.targets.as_ref().map(|t| t.at(&marks).view(Decimal::ZERO)),
+            targets: p.targets.as_ref().map(|t| t.view_at(&marks)),
             marks,
         }
     }

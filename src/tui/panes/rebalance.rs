@@ -196,11 +196,6 @@ impl Pane for RebalancePane {
         Handled::Yes
     }
 
-    /// None: `b` and `s` are the pane's own keys (the planned trade, its own side).
-    fn selection(&self, _view: &View) -> Option<Selection> {
-        None
-    }
-
     fn take_order(&mut self) -> Option<Prefill> {
         self.order.take()
     }
