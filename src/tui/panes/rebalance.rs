@@ -433,37 +433,27 @@ fn options_line<'a>(p: &RebalancePane, t: Theme) -> Line<'a> {
 
 /// The drift of each target before and after the plan, in the order the set names them.
 fn draw_drift(f: &mut Frame, area: Rect, r: &RebalanceReport, t: Theme) {
-    let order = |d: &Drift| {
-        r.targets
-            .rows
-            .iter()
-            .position(|row| row.name == d.target)
-            .unwrap_or(usize::MAX)
-    };
-    let mut drift: Vec<&Drift> = r.plan.drift.iter().collect();
-    drift.sort_by_key(|d| order(d));
     let point = |d: Decimal, in_band: bool| {
         (
             format!("{}{}", points(d), if in_band { " " } else { "!" }),
             if in_band { Style::new() } else { t.warn() },
         )
     };
-    let over = |d: &Drift| {
-        r.targets
-            .rows
-            .iter()
-            .find(|row| row.name == d.target)
-            .map_or(String::new(), |row| signed_money(row.drift_value))
-    };
-    let rows = drift
+    // The targets' rows are in the set's order and say which names have no target (an
+    // explicit 0% target shows as 0%, as on the Dashboard); the plan's drift says where each
+    // ends up.
+    let rows = r
+        .targets
+        .rows
         .iter()
-        .map(|d| {
-            let goal = if d.target_pct.is_zero() {
+        .filter_map(|row| {
+            let d: &Drift = r.plan.drift.iter().find(|d| d.target == row.name)?;
+            let goal = if row.untargeted {
                 "-".to_string()
             } else {
                 format!("{}%", d.target_pct.normalize())
             };
-            vec![
+            Some(vec![
                 (
                     d.target.clone(),
                     if d.in_band_before {
@@ -475,12 +465,12 @@ fn draw_drift(f: &mut Frame, area: Rect, r: &RebalanceReport, t: Theme) {
                 (goal, Style::new()),
                 (format!("{:.1}%", d.pct_before.round_dp(1)), Style::new()),
                 point(d.pct_before - d.target_pct, d.in_band_before),
-                (over(d), Style::new()),
+                (signed_money(row.drift_value), Style::new()),
                 (format!("{:.1}%", d.pct_after.round_dp(1)), t.accent()),
                 point(d.drift_after, d.in_band_after),
                 (format!("±{}", d.band_points.normalize()), t.dim()),
                 (money(d.value_after), Style::new()),
-            ]
+            ])
         })
         .collect();
     draw_table(f, area, &DRIFT_COLUMNS, rows, None, None, t);
